@@ -1,0 +1,287 @@
+//! Client configuration: who the merchant is, where the API is, how long to
+//! wait, how to retry.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+
+/// Production base URL.
+pub const PRODUCTION_BASE_URL: &str = "https://mapi.yuansfer.com";
+/// Sandbox base URL (the provider's hosted sandbox).
+pub const SANDBOX_BASE_URL: &str = "https://mapi.yuansfer.yunkeguan.com";
+
+/// Default total time for one attempt of a call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which of the provider's servers to talk to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Environment {
+    /// The provider's sandbox: test credentials, no real money.
+    Sandbox,
+    /// Production: real money.
+    Production,
+}
+
+impl Environment {
+    /// The base URL of this environment.
+    pub fn base_url(self) -> &'static str {
+        match self {
+            Environment::Sandbox => SANDBOX_BASE_URL,
+            Environment::Production => PRODUCTION_BASE_URL,
+        }
+    }
+
+    /// `"sandbox"` or `"production"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Sandbox => "sandbox",
+            Environment::Production => "production",
+        }
+    }
+}
+
+impl std::str::FromStr for Environment {
+    type Err = Error;
+
+    /// Parses `sandbox` or `production` (any ASCII case).
+    ///
+    /// ```
+    /// use pockyt_payouts::Environment;
+    /// assert_eq!("Production".parse::<Environment>().unwrap(), Environment::Production);
+    /// assert_eq!("live".parse::<Environment>().unwrap_err().code().as_str(), "INVALID_CONFIG");
+    /// ```
+    fn from_str(text: &str) -> Result<Self, Error> {
+        if text.eq_ignore_ascii_case("sandbox") {
+            Ok(Environment::Sandbox)
+        } else if text.eq_ignore_ascii_case("production") {
+            Ok(Environment::Production)
+        } else {
+            Err(Error::invalid_config(
+                "environment",
+                "must be \"sandbox\" or \"production\"",
+            ))
+        }
+    }
+}
+
+/// The merchant's API token. Never shown by `Debug`, never in an error
+/// message or a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiToken(String);
+
+impl ApiToken {
+    /// Wraps a token, used exactly as given.
+    pub fn new(token: impl Into<String>) -> Self {
+        ApiToken(token.into())
+    }
+
+    /// The token itself. Handle with care.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiToken(<redacted>)")
+    }
+}
+
+impl From<&str> for ApiToken {
+    fn from(token: &str) -> Self {
+        ApiToken::new(token)
+    }
+}
+
+impl From<String> for ApiToken {
+    fn from(token: String) -> Self {
+        ApiToken::new(token)
+    }
+}
+
+/// Everything a [`Client`](crate::Client) needs.
+///
+/// ```
+/// use pockyt_payouts::{Config, Environment};
+/// use std::time::Duration;
+///
+/// let config = Config::new("202333", "301854", "my-api-token")
+///     .environment(Environment::Production)
+///     .timeout(Duration::from_secs(20));
+/// assert_eq!(config.base_url(), "https://mapi.yuansfer.com");
+/// assert!(!format!("{config:?}").contains("my-api-token"));
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) merchant_no: String,
+    pub(crate) store_no: String,
+    pub(crate) api_token: ApiToken,
+    pub(crate) environment: Environment,
+    pub(crate) base_url: Option<String>,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("merchant_no", &self.merchant_no)
+            .field("store_no", &self.store_no)
+            .field("api_token", &self.api_token)
+            .field("base_url", &self.base_url())
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl Config {
+    /// A configuration for the sandbox environment with default timeouts
+    /// and retries.
+    pub fn new(merchant_no: impl Into<String>, store_no: impl Into<String>, api_token: impl Into<ApiToken>) -> Self {
+        Config {
+            merchant_no: merchant_no.into(),
+            store_no: store_no.into(),
+            api_token: api_token.into(),
+            environment: Environment::Sandbox,
+            base_url: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// Reads the configuration from the environment:
+    /// `POCKYT_MERCHANT_NO`, `POCKYT_STORE_NO`, `POCKYT_API_TOKEN` (required),
+    /// `POCKYT_ENV` (`sandbox` or `production`, default `sandbox`) and
+    /// `POCKYT_BASE_URL` (overrides the environment's URL).
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_env`], reading variables through `lookup`.
+    ///
+    /// ```
+    /// use pockyt_payouts::Config;
+    /// let vars = [("POCKYT_MERCHANT_NO", "202333"), ("POCKYT_STORE_NO", "301854"),
+    ///             ("POCKYT_API_TOKEN", "t"), ("POCKYT_BASE_URL", "http://127.0.0.1:8080/")];
+    /// let config = Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())).unwrap();
+    /// assert_eq!(config.base_url(), "http://127.0.0.1:8080");
+    /// let missing = Config::from_lookup(|_| None).unwrap_err();
+    /// assert!(missing.to_string().contains("POCKYT_MERCHANT_NO"));
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let required = |name: &str| {
+            lookup(name)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| Error::invalid_config(name, "environment variable is not set"))
+        };
+        let mut config = Config::new(
+            required("POCKYT_MERCHANT_NO")?,
+            required("POCKYT_STORE_NO")?,
+            required("POCKYT_API_TOKEN")?,
+        );
+        if let Some(env) = lookup("POCKYT_ENV").filter(|v| !v.is_empty()) {
+            config.environment = env
+                .parse()
+                .map_err(|_| Error::invalid_config("POCKYT_ENV", "must be \"sandbox\" or \"production\""))?;
+        }
+        if let Some(url) = lookup("POCKYT_BASE_URL").filter(|v| !v.is_empty()) {
+            config.base_url = Some(url);
+        }
+        Ok(config)
+    }
+
+    /// Uses one of the provider's environments (clears an explicit base URL).
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self.base_url = None;
+        self
+    }
+
+    /// Talks to an explicit base URL instead (a local sandbox, a proxy).
+    pub fn base_url(&self) -> &str {
+        self.base_url
+            .as_deref()
+            .unwrap_or(self.environment.base_url())
+            .trim_end_matches('/')
+    }
+
+    /// Sets an explicit base URL, such as a local `pockyt-sandbox`.
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Total time allowed for one attempt of a call (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time allowed to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How failed calls are retried (see [`RetryPolicy`]).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The merchant number.
+    pub fn merchant_no(&self) -> &str {
+        &self.merchant_no
+    }
+
+    /// The store number.
+    pub fn store_no(&self) -> &str {
+        &self.store_no
+    }
+
+    /// The environment (ignored when an explicit base URL is set).
+    pub fn env(&self) -> Environment {
+        self.environment
+    }
+
+    /// The API token. Handle with care.
+    pub fn api_token(&self) -> &ApiToken {
+        &self.api_token
+    }
+
+    /// Checks the configuration before a client is built from it.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.merchant_no.trim().is_empty() {
+            return Err(Error::invalid_config("merchant_no", "is required"));
+        }
+        if self.store_no.trim().is_empty() {
+            return Err(Error::invalid_config("store_no", "is required"));
+        }
+        if self.api_token.expose_secret().is_empty() {
+            return Err(Error::invalid_config("api_token", "is required"));
+        }
+        let url = self.base_url();
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or_else(|| Error::invalid_config("base_url", "must start with http:// or https://"))?;
+        if rest.is_empty() || rest.contains(char::is_whitespace) {
+            return Err(Error::invalid_config("base_url", "must be an absolute URL with a host"));
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::invalid_config("timeout", "must be greater than zero"));
+        }
+        if self.connect_timeout.is_zero() {
+            return Err(Error::invalid_config("connect_timeout", "must be greater than zero"));
+        }
+        Ok(())
+    }
+}

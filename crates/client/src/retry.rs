@@ -1,0 +1,95 @@
+//! When and how failed calls are sent again.
+
+use std::time::Duration;
+
+/// How failed calls are retried: at most `max_retries` more attempts, with
+/// exponential backoff and full jitter (a random wait between zero and
+/// `min(max_delay, base_delay * 2^attempt)`).
+///
+/// What may be retried depends on the operation and on whether the failed
+/// request may have reached the server; see the crate documentation,
+/// "Retries and safety".
+///
+/// ```
+/// use pockyt_payouts::RetryPolicy;
+/// use std::time::Duration;
+/// let policy = RetryPolicy::default().max_retries(4).base_delay(Duration::from_millis(50));
+/// assert_eq!(policy.get_max_retries(), 4);
+/// assert!(policy.delay_for(3) <= Duration::from_millis(400));
+/// assert_eq!(RetryPolicy::none().get_max_retries(), 0);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_retries: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Two retries, 200 ms base delay, 5 s cap.
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 2,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all (a payout whose answer is lost is still looked up,
+    /// never sent again).
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Sets the number of retries after the first attempt.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+
+    /// Sets the base delay of the backoff.
+    pub fn base_delay(mut self, d: Duration) -> Self {
+        self.base_delay = d;
+        self
+    }
+
+    /// Sets the longest wait between two attempts.
+    pub fn max_delay(mut self, d: Duration) -> Self {
+        self.max_delay = d;
+        self
+    }
+
+    /// The number of retries after the first attempt.
+    pub fn get_max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// The base delay.
+    pub fn get_base_delay(&self) -> Duration {
+        self.base_delay
+    }
+
+    /// The cap on one wait.
+    pub fn get_max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// The wait before retry number `attempt` (0 for the first retry):
+    /// uniformly random in `[0, min(max_delay, base_delay * 2^attempt)]`.
+    pub fn delay_for(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(attempt.min(30)))
+            .min(self.max_delay);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        if nanos == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_nanos(rand::random_range(0..=nanos))
+    }
+}

@@ -1,0 +1,315 @@
+//! Every input rule, once, for all three languages. A call is refused with
+//! `INVALID_REQUEST` (naming the field and the rule) before anything is
+//! sent. Messages never repeat the value: account numbers and government
+//! ids are sensitive.
+
+use std::net::IpAddr;
+
+use chrono::{Datelike, NaiveDate, Utc};
+use pockyt_payouts_core::enums::{AccountType, BankAccountPurpose, GovernmentIdType, ProcessingChannel, ProfileType};
+use pockyt_payouts_core::types::{
+    AddBankAccountParams, BalanceParams, InquirePayoutParams, ListPayoutAccountsParams, PayParams,
+    RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
+};
+
+use crate::error::Error;
+
+type Check = Result<(), Error>;
+
+/// Rules a request's parameters must meet before they are sent.
+pub trait Validate {
+    /// Fills documented defaults, then checks every rule.
+    fn prepare(&mut self) -> Check;
+}
+
+/// A mandatory field: present and not blank.
+pub fn required(field: &str, value: &str) -> Check {
+    if value.trim().is_empty() {
+        return Err(Error::invalid_request(field, "is required and must not be empty"));
+    }
+    Ok(())
+}
+
+/// An amount: a positive decimal with at most two fraction digits, digits
+/// and one optional dot only (no sign, thousands separator, currency symbol,
+/// exponent or spaces).
+///
+/// ```
+/// use pockyt_payouts::validate::amount;
+/// assert!(amount("amount", "500").is_ok());
+/// assert!(amount("amount", "0.01").is_ok());
+/// for bad in ["0", "0.00", "-5", "+5", "5.001", "1,000", "$5", "1e3", "5.", ".5", " 5", ""] {
+///     assert!(amount("amount", bad).is_err(), "{bad}");
+/// }
+/// ```
+pub fn amount(field: &str, value: &str) -> Check {
+    const RULE: &str =
+        "must be a positive decimal with at most two fraction digits, like \"500\" or \"12.50\" (no sign, separators, currency symbol or exponent)";
+    let (whole, fraction) = match value.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (value, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let shape_ok = digits(whole) && fraction.is_none_or(|f| digits(f) && f.len() <= 2);
+    if !shape_ok {
+        return Err(Error::invalid_request(field, RULE));
+    }
+    let nonzero = value.bytes().any(|b| (b'1'..=b'9').contains(&b));
+    if !nonzero {
+        return Err(Error::invalid_request(field, "must be greater than zero"));
+    }
+    if whole.trim_start_matches('0').len() > 15 {
+        return Err(Error::invalid_request(field, "is too large (at most 15 integer digits)"));
+    }
+    Ok(())
+}
+
+/// An ISO 4217 currency code: three uppercase ASCII letters.
+pub fn currency(field: &str, value: &str) -> Check {
+    if value.len() == 3 && value.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(Error::invalid_request(field, "must be a currency code of three uppercase letters, like \"USD\""))
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code: two uppercase ASCII letters.
+pub fn country_code(field: &str, value: &str) -> Check {
+    if value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(Error::invalid_request(field, "must be a country code of two uppercase letters, like \"US\""))
+    }
+}
+
+/// An email address's shape: `local@domain.tld`, no spaces, at most 254
+/// characters.
+///
+/// ```
+/// use pockyt_payouts::validate::email;
+/// assert!(email("email", "john.doe+pay@example.co.uk").is_ok());
+/// for bad in ["john", "john@", "@example.com", "john@example", "jo hn@example.com", "a@b@c.com", "john@.com", "john@example.com."] {
+///     assert!(email("email", bad).is_err(), "{bad}");
+/// }
+/// ```
+pub fn email(field: &str, value: &str) -> Check {
+    const RULE: &str = "must be an email address like \"name@example.com\"";
+    let ok = value.len() <= 254
+        && !value.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        && match value.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && local.len() <= 64
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && domain.split('.').all(|label| {
+                        !label.is_empty() && !label.starts_with('-') && !label.ends_with('-')
+                    })
+            }
+            None => false,
+        };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_request(field, RULE))
+    }
+}
+
+/// A date of birth: a real calendar date, `YYYY-MM-DD`, in the past, not
+/// before 1900.
+///
+/// ```
+/// use pockyt_payouts::validate::date_of_birth;
+/// assert!(date_of_birth("dateOfBirth", "1999-01-01").is_ok());
+/// assert!(date_of_birth("dateOfBirth", "2000-02-29").is_ok());
+/// for bad in ["1999-02-29", "1999-13-01", "1999-1-1", "01/01/1999", "2999-01-01", "1899-12-31", ""] {
+///     assert!(date_of_birth("dateOfBirth", bad).is_err(), "{bad}");
+/// }
+/// ```
+pub fn date_of_birth(field: &str, value: &str) -> Check {
+    const RULE: &str = "must be a real date in YYYY-MM-DD format";
+    let shape = value.len() == 10
+        && value
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    if !shape {
+        return Err(Error::invalid_request(field, RULE));
+    }
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| Error::invalid_request(field, RULE))?;
+    if date >= Utc::now().date_naive() {
+        return Err(Error::invalid_request(field, "must be a date in the past"));
+    }
+    if date.year() < 1900 {
+        return Err(Error::invalid_request(field, "must not be before 1900-01-01"));
+    }
+    Ok(())
+}
+
+/// A US ABA routing number: nine digits whose weighted sum
+/// 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) is a multiple of 10.
+///
+/// ```
+/// use pockyt_payouts::validate::routing_number;
+/// assert!(routing_number("branchId", "101089292").is_ok());
+/// assert!(routing_number("branchId", "021000021").is_ok());
+/// for bad in ["101089293", "10108929", "1010892921", "10108929a", ""] {
+///     assert!(routing_number("branchId", bad).is_err(), "{bad}");
+/// }
+/// ```
+pub fn routing_number(field: &str, value: &str) -> Check {
+    let bytes = value.as_bytes();
+    if bytes.len() != 9 || !bytes.iter().all(u8::is_ascii_digit) {
+        return Err(Error::invalid_request(field, "must be a 9-digit ABA routing number"));
+    }
+    const WEIGHTS: [u32; 9] = [3, 7, 1, 3, 7, 1, 3, 7, 1];
+    let sum: u32 = bytes
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    if sum % 10 != 0 {
+        return Err(Error::invalid_request(field, "fails the ABA routing number checksum"));
+    }
+    Ok(())
+}
+
+/// A US bank account number: 4 to 17 digits.
+pub fn bank_account_number(field: &str, value: &str) -> Check {
+    if (4..=17).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(Error::invalid_request(field, "must be a bank account number of 4 to 17 digits"))
+    }
+}
+
+/// The merchant's invoiceId: 1 to 64 characters, no control characters.
+pub fn invoice_id(field: &str, value: &str) -> Check {
+    let count = value.chars().count();
+    if count == 0 || count > 64 {
+        return Err(Error::invalid_request(field, "must be 1 to 64 characters long"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid_request(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// An absolute `http://` or `https://` URL.
+pub fn url(field: &str, value: &str) -> Check {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !value.chars().any(char::is_whitespace) => Ok(()),
+        _ => Err(Error::invalid_request(field, "must be an absolute http:// or https:// URL")),
+    }
+}
+
+/// An IPv4 or IPv6 address.
+pub fn ip_address(field: &str, value: &str) -> Check {
+    value
+        .parse::<IpAddr>()
+        .map(|_| ())
+        .map_err(|_| Error::invalid_request(field, "must be an IPv4 or IPv6 address"))
+}
+
+/// A value of an open enumeration sent in a request must be one of the
+/// documented values (`values`).
+fn known(field: &str, is_known: bool, values: &[&str]) -> Check {
+    if is_known {
+        Ok(())
+    } else {
+        Err(Error::invalid_request(field, format!("must be one of {}", values.join(", "))))
+    }
+}
+
+fn optional(value: &Option<String>, rule: impl Fn(&str) -> Check) -> Check {
+    value.as_deref().map_or(Ok(()), rule)
+}
+
+/// Rules shared by register and update for the optional profile fields.
+fn profile(email_: &Option<String>, country_code_: &Option<String>, gov: &Option<GovernmentIdType>) -> Check {
+    optional(email_, |v| email("email", v))?;
+    optional(country_code_, |v| country_code("countryCode", v))?;
+    if let Some(t) = gov {
+        known("governmentIdType", t.is_known(), GovernmentIdType::KNOWN)?;
+    }
+    Ok(())
+}
+
+impl Validate for RegisterPayeeParams {
+    fn prepare(&mut self) -> Check {
+        known("profileType", self.profile_type.is_known(), ProfileType::KNOWN)?;
+        date_of_birth("dateOfBirth", &self.date_of_birth)?;
+        profile(&self.email, &self.country_code, &self.government_id_type)
+    }
+}
+
+impl Validate for UpdatePayeeParams {
+    fn prepare(&mut self) -> Check {
+        required("customerNo", &self.customer_no)?;
+        if let Some(t) = &self.profile_type {
+            known("profileType", t.is_known(), ProfileType::KNOWN)?;
+        }
+        optional(&self.date_of_birth, |v| date_of_birth("dateOfBirth", v))?;
+        profile(&self.email, &self.country_code, &self.government_id_type)
+    }
+}
+
+impl Validate for RetrievePayeeParams {
+    fn prepare(&mut self) -> Check {
+        required("customerNo", &self.customer_no)
+    }
+}
+
+impl Validate for ListPayoutAccountsParams {
+    fn prepare(&mut self) -> Check {
+        required("customerNo", &self.customer_no)
+    }
+}
+
+impl Validate for AddBankAccountParams {
+    fn prepare(&mut self) -> Check {
+        // The one kind of account this call creates.
+        let account_type = self.account_type.get_or_insert(AccountType::BankAccount);
+        if *account_type != AccountType::BankAccount {
+            return Err(Error::invalid_request("accountType", "must be BANK_ACCOUNT for add_bank_account"));
+        }
+        required("customerNo", &self.customer_no)?;
+        bank_account_number("bankAccountId", &self.bank_account_id)?;
+        routing_number("branchId", &self.branch_id)?;
+        known("bankAccountPurpose", self.bank_account_purpose.is_known(), BankAccountPurpose::KNOWN)?;
+        country_code("accountCountry", &self.account_country)?;
+        currency("accountCurrency", &self.account_currency)?;
+        optional(&self.client_ip, |v| ip_address("clientIp", v))?;
+        optional(&self.ipn_url, |v| url("ipnUrl", v))
+    }
+}
+
+impl Validate for PayParams {
+    fn prepare(&mut self) -> Check {
+        required("customerNo", &self.customer_no)?;
+        required("accountToken", &self.account_token)?;
+        amount("amount", &self.amount)?;
+        currency("currency", &self.currency)?;
+        invoice_id("invoiceId", &self.invoice_id)?;
+        optional(&self.ipn_url, |v| url("ipnUrl", v))?;
+        if let Some(c) = &self.processing_channel {
+            known("processingChannel", c.is_known(), ProcessingChannel::KNOWN)?;
+        }
+        Ok(())
+    }
+}
+
+impl Validate for InquirePayoutParams {
+    fn prepare(&mut self) -> Check {
+        invoice_id("invoiceId", &self.invoice_id)
+    }
+}
+
+impl Validate for BalanceParams {
+    fn prepare(&mut self) -> Check {
+        currency("currency", &self.currency)
+    }
+}

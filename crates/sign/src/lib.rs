@@ -1,0 +1,358 @@
+//! Signing for the Pockyt (formerly Yuansfer) Payouts v3 API.
+//!
+//! Every request body carries `merchantNo`, `storeNo`, `timestamp` and
+//! `verifySign`; the same `verifySign` rule signs the IPN (webhook) callbacks
+//! the API sends to `ipnUrl`. The rule, from the API page:
+//!
+//! 1. take every field except `verifySign`;
+//! 2. sort them by name, in byte order;
+//! 3. join them as `name=value` with `&` (a field sent as an empty string is
+//!    signed as `name=`; a field not sent is not signed);
+//! 4. append `&` and the lowercase hex MD5 of the API token;
+//! 5. `verifySign` is the lowercase hex MD5 of that string (UTF-8).
+//!
+//! This crate has no HTTP of its own: [`Signer`] turns a JSON body into a
+//! signed JSON body, [`verify`] and [`verify_urlencoded`] check a received
+//! callback in constant time.
+//!
+//! ```
+//! use pockyt_payouts_sign::{sign, verify};
+//!
+//! let sig = sign([("customerNo", "2000305228303182610217"), ("amount", "5.00")], "my-token");
+//! assert!(verify(
+//!     [("amount", "5.00"), ("customerNo", "2000305228303182610217"), ("verifySign", sig.as_str())],
+//!     "my-token",
+//! ));
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::fmt;
+use std::time::SystemTime;
+
+use md5::{Digest, Md5};
+use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
+
+/// Name of the signature field in request bodies and IPN callbacks.
+pub const SIGNATURE_FIELD: &str = "verifySign";
+/// Name of the merchant number field of the signing envelope.
+pub const MERCHANT_NO_FIELD: &str = "merchantNo";
+/// Name of the store number field of the signing envelope.
+pub const STORE_NO_FIELD: &str = "storeNo";
+/// Name of the timestamp field of the signing envelope.
+pub const TIMESTAMP_FIELD: &str = "timestamp";
+/// The four fields the signing layer owns. Users never pass them.
+pub const ENVELOPE_FIELDS: [&str; 4] = [
+    MERCHANT_NO_FIELD,
+    STORE_NO_FIELD,
+    TIMESTAMP_FIELD,
+    SIGNATURE_FIELD,
+];
+
+/// `strftime` pattern of the envelope timestamp: UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
+fn md5_hex(data: &[u8]) -> String {
+    let digest = Md5::digest(data);
+    let mut out = String::with_capacity(32);
+    for byte in digest {
+        out.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+        out.push(char::from(b"0123456789abcdef"[usize::from(byte & 0x0f)]));
+    }
+    out
+}
+
+/// The lowercase hex MD5 of an API token: what the signature actually mixes
+/// in. It is enough to forge a signature, so it is kept as secret as the
+/// token itself: `Debug` never shows it and it has no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenDigest(String);
+
+impl TokenDigest {
+    /// Digest an API token, used exactly as given (no trimming).
+    pub fn from_token(api_token: &str) -> Self {
+        TokenDigest(md5_hex(api_token.as_bytes()))
+    }
+
+    /// The lowercase hex digest. Handle with the care due to the token.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TokenDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenDigest(<redacted>)")
+    }
+}
+
+/// Computes `verifySign` over `params` with an already digested token.
+///
+/// A `verifySign` among `params` is left out, as the rule says.
+pub fn sign_with_digest<I, K, V>(params: I, digest: &TokenDigest) -> String
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut pairs: Vec<(K, V)> = params
+        .into_iter()
+        .filter(|(k, _)| k.as_ref() != SIGNATURE_FIELD)
+        .collect();
+    // Byte order of the names; equal names (which a well-formed body never
+    // has) are ordered by value so that the result stays deterministic.
+    pairs.sort_by(|(ka, va), (kb, vb)| {
+        ka.as_ref()
+            .as_bytes()
+            .cmp(kb.as_ref().as_bytes())
+            .then_with(|| va.as_ref().as_bytes().cmp(vb.as_ref().as_bytes()))
+    });
+    let mut text = String::new();
+    for (k, v) in &pairs {
+        text.push_str(k.as_ref());
+        text.push('=');
+        text.push_str(v.as_ref());
+        text.push('&');
+    }
+    text.push_str(digest.expose_secret());
+    md5_hex(text.as_bytes())
+}
+
+/// Computes `verifySign` over `params` (name, value pairs) with the API token.
+///
+/// ```
+/// // md5("a=1&b=2&" + md5("token")), computed by hand elsewhere:
+/// let sig = pockyt_payouts_sign::sign([("b", "2"), ("a", "1")], "token");
+/// assert_eq!(sig, pockyt_payouts_sign::sign(vec![("a".to_string(), "1".to_string()), ("b".into(), "2".into())], "token"));
+/// ```
+pub fn sign<I, K, V>(params: I, api_token: &str) -> String
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    sign_with_digest(params, &TokenDigest::from_token(api_token))
+}
+
+/// Checks the `verifySign` found among `params` against the others, in
+/// constant time, with an already digested token.
+///
+/// Returns `false` when there is no `verifySign`, or more than one.
+/// The received signature is compared without regard to hex case.
+pub fn verify_with_digest<I, K, V>(params: I, digest: &TokenDigest) -> bool
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut received: Option<String> = None;
+    let mut seen = 0usize;
+    let mut rest: Vec<(K, V)> = Vec::new();
+    for (k, v) in params {
+        if k.as_ref() == SIGNATURE_FIELD {
+            seen += 1;
+            received = Some(v.as_ref().to_ascii_lowercase());
+        } else {
+            rest.push((k, v));
+        }
+    }
+    let received = match (seen, received) {
+        (1, Some(sig)) => sig,
+        _ => return false,
+    };
+    let expected = sign_with_digest(rest, digest);
+    expected.as_bytes().ct_eq(received.as_bytes()).into()
+}
+
+/// Checks the `verifySign` found among `params` (an IPN callback's fields,
+/// exactly as received) against the API token, in constant time.
+///
+/// ```
+/// use pockyt_payouts_sign::{sign, verify};
+/// let fields = [("status", "success"), ("transactionNo", "305588797074336092")];
+/// let sig = sign(fields, "token");
+/// let mut received = fields.to_vec();
+/// received.push(("verifySign", sig.as_str()));
+/// assert!(verify(received.clone(), "token"));
+/// received[0].1 = "failed";
+/// assert!(!verify(received, "token"));
+/// ```
+pub fn verify<I, K, V>(params: I, api_token: &str) -> bool
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    verify_with_digest(params, &TokenDigest::from_token(api_token))
+}
+
+/// Splits an `application/x-www-form-urlencoded` body into its fields,
+/// decoded exactly once, in order, empty values kept.
+pub fn parse_urlencoded(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// Checks a raw `application/x-www-form-urlencoded` IPN body, exactly as
+/// received, against the API token, in constant time.
+///
+/// ```
+/// let sig = pockyt_payouts_sign::sign([("a", "x y")], "token");
+/// let body = format!("a=x+y&verifySign={sig}");
+/// assert!(pockyt_payouts_sign::verify_urlencoded(body.as_bytes(), "token"));
+/// ```
+pub fn verify_urlencoded(body: &[u8], api_token: &str) -> bool {
+    verify(parse_urlencoded(body), api_token)
+}
+
+/// Formats a point in time as the envelope timestamp: UTC,
+/// `YYYY-MM-DDTHH:MM:SSZ`.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let t = UNIX_EPOCH + Duration::from_secs(1_676_285_458);
+/// assert_eq!(pockyt_payouts_sign::format_timestamp(t), "2023-02-13T10:50:58Z");
+/// ```
+pub fn format_timestamp(at: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(at)
+        .format(TIMESTAMP_FORMAT)
+        .to_string()
+}
+
+/// Parses an envelope timestamp (`YYYY-MM-DDTHH:MM:SSZ`, UTC).
+///
+/// ```
+/// let t = pockyt_payouts_sign::parse_timestamp("2023-02-13T10:50:58Z").unwrap();
+/// assert_eq!(pockyt_payouts_sign::format_timestamp(t), "2023-02-13T10:50:58Z");
+/// assert!(pockyt_payouts_sign::parse_timestamp("2023-02-13 10:50:58").is_none());
+/// ```
+pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
+    // chrono accepts some non-padded forms; the wire format is exactly 20 bytes.
+    if text.len() != 20 {
+        return None;
+    }
+    chrono::NaiveDateTime::parse_from_str(text, TIMESTAMP_FORMAT)
+        .ok()
+        .map(|naive| naive.and_utc().into())
+}
+
+/// Why a body could not be signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The body is not a JSON object.
+    NotAnObject,
+    /// A field's value is not a string (every value on this wire is a string).
+    NotAString {
+        /// The field's wire name.
+        field: String,
+    },
+}
+
+impl fmt::Display for SignError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignError::NotAnObject => f.write_str("request body is not a JSON object"),
+            SignError::NotAString { field } => {
+                write!(f, "{field}: every value on the wire must be a string")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SignError {}
+
+/// Fills the signing envelope into request bodies: `merchantNo`, `storeNo`,
+/// `timestamp` and `verifySign`.
+///
+/// `Debug` shows the merchant and store numbers, never the token or its
+/// digest.
+///
+/// ```
+/// use pockyt_payouts_sign::{Signer, verify};
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let signer = Signer::new("202333", "301854", "token");
+/// let at = UNIX_EPOCH + Duration::from_secs(1_676_285_458);
+/// let body = signer.sign_json_body(br#"{"customerNo":"42"}"#, at).unwrap();
+/// let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body).unwrap();
+/// assert_eq!(fields["merchantNo"], "202333");
+/// assert_eq!(fields["timestamp"], "2023-02-13T10:50:58Z");
+/// let pairs = fields.iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap()));
+/// assert!(verify(pairs, "token"));
+/// assert!(!format!("{signer:?}").contains("token"));
+/// ```
+#[derive(Clone)]
+pub struct Signer {
+    merchant_no: String,
+    store_no: String,
+    digest: TokenDigest,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("merchant_no", &self.merchant_no)
+            .field("store_no", &self.store_no)
+            .field("api_token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Signer {
+    /// A signer for one merchant and store, with the merchant's API token.
+    pub fn new(merchant_no: impl Into<String>, store_no: impl Into<String>, api_token: &str) -> Self {
+        Signer {
+            merchant_no: merchant_no.into(),
+            store_no: store_no.into(),
+            digest: TokenDigest::from_token(api_token),
+        }
+    }
+
+    /// The merchant number put into every body.
+    pub fn merchant_no(&self) -> &str {
+        &self.merchant_no
+    }
+
+    /// The store number put into every body.
+    pub fn store_no(&self) -> &str {
+        &self.store_no
+    }
+
+    /// The token digest this signer signs with.
+    pub fn token_digest(&self) -> &TokenDigest {
+        &self.digest
+    }
+
+    /// Puts the envelope into `fields` (overwriting any envelope field
+    /// already there) and signs every field.
+    pub fn sign_fields(&self, fields: &mut Map<String, Value>, at: SystemTime) -> Result<(), SignError> {
+        fields.remove(SIGNATURE_FIELD);
+        fields.insert(MERCHANT_NO_FIELD.into(), Value::String(self.merchant_no.clone()));
+        fields.insert(STORE_NO_FIELD.into(), Value::String(self.store_no.clone()));
+        fields.insert(TIMESTAMP_FIELD.into(), Value::String(format_timestamp(at)));
+        let mut pairs = Vec::with_capacity(fields.len());
+        for (name, value) in fields.iter() {
+            match value {
+                Value::String(text) => pairs.push((name.as_str(), text.as_str())),
+                _ => return Err(SignError::NotAString { field: name.clone() }),
+            }
+        }
+        let signature = sign_with_digest(pairs, &self.digest);
+        fields.insert(SIGNATURE_FIELD.into(), Value::String(signature));
+        Ok(())
+    }
+
+    /// Signs a JSON object body (the operation's parameters) and returns the
+    /// body to send: the parameters plus the envelope.
+    pub fn sign_json_body(&self, body: &[u8], at: SystemTime) -> Result<Vec<u8>, SignError> {
+        let mut fields: Map<String, Value> = match serde_json::from_slice(body) {
+            Ok(Value::Object(map)) => map,
+            _ => return Err(SignError::NotAnObject),
+        };
+        self.sign_fields(&mut fields, at)?;
+        // Serializing a map of strings cannot fail.
+        Ok(serde_json::to_vec(&fields).unwrap_or_default())
+    }
+}

@@ -1,0 +1,71 @@
+//! Project automation, run as `cargo xtask <command>`.
+//!
+//! - `codegen [--check]`: regenerate `crates/core/src/generated.rs` from
+//!   `spec/payouts.yaml` with progenitor; `--check` fails when it is stale.
+//! - `test`: everything CI checks (fmt, clippy, codegen --check, tests).
+//! - `bench`: criterion benchmarks.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod codegen;
+mod test;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((c, r)) => (c.as_str(), r),
+        None => ("help", &[][..]),
+    };
+    let result = match command {
+        "codegen" => codegen::run(rest),
+        "test" => test::run(rest),
+        "bench" => test::bench(rest),
+        "help" | "--help" | "-h" => {
+            println!("{}", USAGE);
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <command>
+  codegen [--check]   regenerate crates/core/src/generated.rs (--check: fail if stale)
+  test                fmt check, clippy -D warnings, codegen --check, every test
+  bench               criterion benchmarks";
+
+/// The workspace root (the parent of this crate's directory).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Runs a command in the workspace root, echoing it, and fails on a non-zero exit.
+pub fn run_cmd(program: &str, args: &[&str]) -> Result<(), String> {
+    run_cmd_in(&root(), program, args, &[])
+}
+
+/// Runs a command in `dir` with extra environment variables.
+pub fn run_cmd_in(dir: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
+    eprintln!("$ {} {}", program, args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .envs(envs.iter().copied())
+        .status()
+        .map_err(|e| format!("could not run {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
