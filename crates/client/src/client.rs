@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::error::{excerpt, Delivery, Error, EXCERPT_LIMIT};
 use crate::operation::Operation;
-use crate::validate::Validate;
+use pockyt_payouts_core::validate::Validate;
 
 type CoreError = pockyt_payouts_core::Error<()>;
 

@@ -307,6 +307,15 @@ impl std::error::Error for Error {
     }
 }
 
+impl From<pockyt_payouts_core::validate::Violation> for Error {
+    fn from(v: pockyt_payouts_core::validate::Violation) -> Self {
+        Error::InvalidRequest {
+            field: v.field,
+            rule: v.rule,
+        }
+    }
+}
+
 impl From<std::convert::Infallible> for Error {
     fn from(never: std::convert::Infallible) -> Self {
         match never {}

@@ -95,7 +95,6 @@ mod config;
 mod error;
 mod operation;
 mod retry;
-pub mod validate;
 
 pub use client::Client;
 pub use config::{
@@ -104,6 +103,9 @@ pub use config::{
 pub use error::{Delivery, Error, ErrorCode, EXCERPT_LIMIT};
 pub use operation::Operation;
 pub use retry::RetryPolicy;
+
+/// The input rules every call is checked against before it is sent.
+pub use pockyt_payouts_core::validate;
 
 /// The request and answer types, generated from `spec/payouts.yaml`.
 /// Each params type has a `builder()`.

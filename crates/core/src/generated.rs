@@ -10,7 +10,6 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///Parameters of `/v3/payee/account/create/bank-account`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct AddBankAccountParams {
         ///Country of the bank account, ISO 3166-1 alpha-2. The SDK sends `US` when not given.
         #[serde(
@@ -106,7 +105,6 @@ pub mod types {
     }
     ///Parameters of `/v3/payouts/balance`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct BalanceParams {
         ///ISO 4217 currency code, three uppercase letters.
         pub currency: ::std::string::String,
@@ -294,7 +292,6 @@ pub mod types {
     }
     ///Parameters of `/v3/payouts/inquiry`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct InquirePayoutParams {
         ///The merchant's invoiceId given to `/v3/payouts/pay`.
         #[serde(rename = "invoiceId")]
@@ -324,7 +321,6 @@ pub mod types {
     }
     ///Parameters of `/v3/payee/payout-accounts`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct ListPayoutAccountsParams {
         ///The payee's number, as answered by register.
         #[serde(rename = "customerNo")]
@@ -357,7 +353,6 @@ pub mod types {
     }
     ///Parameters of `/v3/payouts/pay`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct PayParams {
         ///The payout account to pay, as answered by add-bank-account.
         #[serde(rename = "accountToken")]
@@ -722,7 +717,6 @@ pub mod types {
     }
     ///Parameters of `/v3/payee/retrieve`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct RetrievePayeeParams {
         ///The payee's number, as answered by register.
         #[serde(rename = "customerNo")]

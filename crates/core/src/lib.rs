@@ -4,6 +4,8 @@
 //! library) from `spec/payouts.yaml`; never edit it by hand. What is written
 //! by hand lives beside it:
 //!
+//! - [`validate`]: the input rules, shared by the client (which refuses bad
+//!   input before sending) and the sandbox (which answers 000023);
 //! - [`enums`]: the open enumerations the generator is told to use in place
 //!   of closed ones (an answer with a value this SDK does not know must come
 //!   through, not fail);
@@ -25,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 pub mod enums;
+pub mod validate;
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 #[rustfmt::skip]
 pub mod generated;

@@ -273,15 +273,15 @@ impl std::error::Error for SignError {}
 /// use pockyt_payouts_sign::{Signer, verify};
 /// use std::time::{Duration, UNIX_EPOCH};
 ///
-/// let signer = Signer::new("202333", "301854", "token");
+/// let signer = Signer::new("202333", "301854", "s3cr3t");
 /// let at = UNIX_EPOCH + Duration::from_secs(1_676_285_458);
 /// let body = signer.sign_json_body(br#"{"customerNo":"42"}"#, at).unwrap();
 /// let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body).unwrap();
 /// assert_eq!(fields["merchantNo"], "202333");
 /// assert_eq!(fields["timestamp"], "2023-02-13T10:50:58Z");
 /// let pairs = fields.iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap()));
-/// assert!(verify(pairs, "token"));
-/// assert!(!format!("{signer:?}").contains("token"));
+/// assert!(verify(pairs, "s3cr3t"));
+/// assert!(!format!("{signer:?}").contains("s3cr3t"));
 /// ```
 #[derive(Clone)]
 pub struct Signer {

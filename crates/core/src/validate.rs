@@ -1,20 +1,47 @@
-//! Every input rule, once, for all three languages. A call is refused with
-//! `INVALID_REQUEST` (naming the field and the rule) before anything is
-//! sent. Messages never repeat the value: account numbers and government
-//! ids are sensitive.
+//! Every input rule, once: the client refuses a call that breaks one with
+//! `INVALID_REQUEST` before anything is sent (for all three languages), and
+//! the sandbox answers `000023` for it, as the API does. A [`Violation`]
+//! names the field (wire spelling) and the rule. Messages never repeat the
+//! value: account numbers and government ids are sensitive.
 
 use std::net::IpAddr;
 
 use chrono::{Datelike, NaiveDate, Utc};
-use pockyt_payouts_core::enums::{AccountType, BankAccountPurpose, GovernmentIdType, ProcessingChannel, ProfileType};
-use pockyt_payouts_core::types::{
+use crate::enums::{AccountType, BankAccountPurpose, GovernmentIdType, ProcessingChannel, ProfileType};
+use crate::types::{
     AddBankAccountParams, BalanceParams, InquirePayoutParams, ListPayoutAccountsParams, PayParams,
     RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
 };
 
-use crate::error::Error;
+/// A broken input rule: which field, and the rule in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The field's wire (camelCase) name.
+    pub field: String,
+    /// The rule, in words, completing "<field> ...": "is required", ...
+    pub rule: String,
+}
 
-type Check = Result<(), Error>;
+impl Violation {
+    /// A violation of `rule` by `field`.
+    pub fn new(field: &str, rule: impl Into<String>) -> Self {
+        Violation {
+            field: field.to_owned(),
+            rule: rule.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.field, self.rule)
+    }
+}
+
+impl std::error::Error for Violation {}
+
+/// The result of a rule.
+pub type Check = Result<(), Violation>;
 
 /// Rules a request's parameters must meet before they are sent.
 pub trait Validate {
@@ -25,7 +52,7 @@ pub trait Validate {
 /// A mandatory field: present and not blank.
 pub fn required(field: &str, value: &str) -> Check {
     if value.trim().is_empty() {
-        return Err(Error::invalid_request(field, "is required and must not be empty"));
+        return Err(Violation::new(field, "is required and must not be empty"));
     }
     Ok(())
 }
@@ -35,7 +62,7 @@ pub fn required(field: &str, value: &str) -> Check {
 /// exponent or spaces).
 ///
 /// ```
-/// use pockyt_payouts::validate::amount;
+/// use pockyt_payouts_core::validate::amount;
 /// assert!(amount("amount", "500").is_ok());
 /// assert!(amount("amount", "0.01").is_ok());
 /// for bad in ["0", "0.00", "-5", "+5", "5.001", "1,000", "$5", "1e3", "5.", ".5", " 5", ""] {
@@ -52,14 +79,14 @@ pub fn amount(field: &str, value: &str) -> Check {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let shape_ok = digits(whole) && fraction.is_none_or(|f| digits(f) && f.len() <= 2);
     if !shape_ok {
-        return Err(Error::invalid_request(field, RULE));
+        return Err(Violation::new(field, RULE));
     }
     let nonzero = value.bytes().any(|b| (b'1'..=b'9').contains(&b));
     if !nonzero {
-        return Err(Error::invalid_request(field, "must be greater than zero"));
+        return Err(Violation::new(field, "must be greater than zero"));
     }
     if whole.trim_start_matches('0').len() > 15 {
-        return Err(Error::invalid_request(field, "is too large (at most 15 integer digits)"));
+        return Err(Violation::new(field, "is too large (at most 15 integer digits)"));
     }
     Ok(())
 }
@@ -69,7 +96,7 @@ pub fn currency(field: &str, value: &str) -> Check {
     if value.len() == 3 && value.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(())
     } else {
-        Err(Error::invalid_request(field, "must be a currency code of three uppercase letters, like \"USD\""))
+        Err(Violation::new(field, "must be a currency code of three uppercase letters, like \"USD\""))
     }
 }
 
@@ -78,7 +105,7 @@ pub fn country_code(field: &str, value: &str) -> Check {
     if value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(())
     } else {
-        Err(Error::invalid_request(field, "must be a country code of two uppercase letters, like \"US\""))
+        Err(Violation::new(field, "must be a country code of two uppercase letters, like \"US\""))
     }
 }
 
@@ -86,7 +113,7 @@ pub fn country_code(field: &str, value: &str) -> Check {
 /// characters.
 ///
 /// ```
-/// use pockyt_payouts::validate::email;
+/// use pockyt_payouts_core::validate::email;
 /// assert!(email("email", "john.doe+pay@example.co.uk").is_ok());
 /// for bad in ["john", "john@", "@example.com", "john@example", "jo hn@example.com", "a@b@c.com", "john@.com", "john@example.com."] {
 ///     assert!(email("email", bad).is_err(), "{bad}");
@@ -111,7 +138,7 @@ pub fn email(field: &str, value: &str) -> Check {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid_request(field, RULE))
+        Err(Violation::new(field, RULE))
     }
 }
 
@@ -119,7 +146,7 @@ pub fn email(field: &str, value: &str) -> Check {
 /// before 1900.
 ///
 /// ```
-/// use pockyt_payouts::validate::date_of_birth;
+/// use pockyt_payouts_core::validate::date_of_birth;
 /// assert!(date_of_birth("dateOfBirth", "1999-01-01").is_ok());
 /// assert!(date_of_birth("dateOfBirth", "2000-02-29").is_ok());
 /// for bad in ["1999-02-29", "1999-13-01", "1999-1-1", "01/01/1999", "2999-01-01", "1899-12-31", ""] {
@@ -134,14 +161,14 @@ pub fn date_of_birth(field: &str, value: &str) -> Check {
             .enumerate()
             .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
     if !shape {
-        return Err(Error::invalid_request(field, RULE));
+        return Err(Violation::new(field, RULE));
     }
-    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| Error::invalid_request(field, RULE))?;
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| Violation::new(field, RULE))?;
     if date >= Utc::now().date_naive() {
-        return Err(Error::invalid_request(field, "must be a date in the past"));
+        return Err(Violation::new(field, "must be a date in the past"));
     }
     if date.year() < 1900 {
-        return Err(Error::invalid_request(field, "must not be before 1900-01-01"));
+        return Err(Violation::new(field, "must not be before 1900-01-01"));
     }
     Ok(())
 }
@@ -150,7 +177,7 @@ pub fn date_of_birth(field: &str, value: &str) -> Check {
 /// 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) is a multiple of 10.
 ///
 /// ```
-/// use pockyt_payouts::validate::routing_number;
+/// use pockyt_payouts_core::validate::routing_number;
 /// assert!(routing_number("branchId", "101089292").is_ok());
 /// assert!(routing_number("branchId", "021000021").is_ok());
 /// for bad in ["101089293", "10108929", "1010892921", "10108929a", ""] {
@@ -160,7 +187,7 @@ pub fn date_of_birth(field: &str, value: &str) -> Check {
 pub fn routing_number(field: &str, value: &str) -> Check {
     let bytes = value.as_bytes();
     if bytes.len() != 9 || !bytes.iter().all(u8::is_ascii_digit) {
-        return Err(Error::invalid_request(field, "must be a 9-digit ABA routing number"));
+        return Err(Violation::new(field, "must be a 9-digit ABA routing number"));
     }
     const WEIGHTS: [u32; 9] = [3, 7, 1, 3, 7, 1, 3, 7, 1];
     let sum: u32 = bytes
@@ -169,7 +196,7 @@ pub fn routing_number(field: &str, value: &str) -> Check {
         .map(|(b, w)| u32::from(b - b'0') * w)
         .sum();
     if sum % 10 != 0 {
-        return Err(Error::invalid_request(field, "fails the ABA routing number checksum"));
+        return Err(Violation::new(field, "fails the ABA routing number checksum"));
     }
     Ok(())
 }
@@ -179,7 +206,7 @@ pub fn bank_account_number(field: &str, value: &str) -> Check {
     if (4..=17).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(Error::invalid_request(field, "must be a bank account number of 4 to 17 digits"))
+        Err(Violation::new(field, "must be a bank account number of 4 to 17 digits"))
     }
 }
 
@@ -187,10 +214,10 @@ pub fn bank_account_number(field: &str, value: &str) -> Check {
 pub fn invoice_id(field: &str, value: &str) -> Check {
     let count = value.chars().count();
     if count == 0 || count > 64 {
-        return Err(Error::invalid_request(field, "must be 1 to 64 characters long"));
+        return Err(Violation::new(field, "must be 1 to 64 characters long"));
     }
     if value.chars().any(char::is_control) {
-        return Err(Error::invalid_request(field, "must not contain control characters"));
+        return Err(Violation::new(field, "must not contain control characters"));
     }
     Ok(())
 }
@@ -202,7 +229,7 @@ pub fn url(field: &str, value: &str) -> Check {
         .or_else(|| value.strip_prefix("http://"));
     match rest {
         Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !value.chars().any(char::is_whitespace) => Ok(()),
-        _ => Err(Error::invalid_request(field, "must be an absolute http:// or https:// URL")),
+        _ => Err(Violation::new(field, "must be an absolute http:// or https:// URL")),
     }
 }
 
@@ -211,7 +238,7 @@ pub fn ip_address(field: &str, value: &str) -> Check {
     value
         .parse::<IpAddr>()
         .map(|_| ())
-        .map_err(|_| Error::invalid_request(field, "must be an IPv4 or IPv6 address"))
+        .map_err(|_| Violation::new(field, "must be an IPv4 or IPv6 address"))
 }
 
 /// A value of an open enumeration sent in a request must be one of the
@@ -220,7 +247,7 @@ fn known(field: &str, is_known: bool, values: &[&str]) -> Check {
     if is_known {
         Ok(())
     } else {
-        Err(Error::invalid_request(field, format!("must be one of {}", values.join(", "))))
+        Err(Violation::new(field, format!("must be one of {}", values.join(", "))))
     }
 }
 
@@ -274,7 +301,7 @@ impl Validate for AddBankAccountParams {
         // The one kind of account this call creates.
         let account_type = self.account_type.get_or_insert(AccountType::BankAccount);
         if *account_type != AccountType::BankAccount {
-            return Err(Error::invalid_request("accountType", "must be BANK_ACCOUNT for add_bank_account"));
+            return Err(Violation::new("accountType", "must be BANK_ACCOUNT for add_bank_account"));
         }
         required("customerNo", &self.customer_no)?;
         bank_account_number("bankAccountId", &self.bank_account_id)?;
