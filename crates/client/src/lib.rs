@@ -182,3 +182,8 @@ pub fn verify_ipn_body(body: &[u8], api_token: &str) -> bool {
 pub fn parse_ipn_body(body: &[u8]) -> Vec<(String, String)> {
     pockyt_payouts_sign::parse_urlencoded(body)
 }
+
+/// The project README's Rust examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

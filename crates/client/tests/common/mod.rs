@@ -1,0 +1,190 @@
+//! A local stand-in for the API written from the API page alone: it checks
+//! every request (path, JSON body of strings, envelope, timestamp within 10
+//! minutes, mandatory fields, and the signature, recomputed here with md-5
+//! directly rather than with the SDK's signing crate) and answers the API
+//! page's example responses verbatim, or whatever a test scripts.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use md5::{Digest, Md5};
+use serde_json::{Map, Value};
+
+pub const MERCHANT_NO: &str = "202333";
+pub const STORE_NO: &str = "301854";
+pub const API_TOKEN: &str = "test-api-token-7f3a9c";
+
+/// What a test wants the server to answer next (consumed in order; when
+/// the queue is empty the API page's example for the path is answered).
+#[derive(Clone, Debug)]
+pub enum Scripted {
+    /// HTTP 200 with this JSON text.
+    Json(String),
+    /// This status and body.
+    Status(u16, String),
+    /// Wait, then answer the example.
+    Delay(Duration),
+}
+
+#[derive(Default)]
+pub struct Inner {
+    pub received: Mutex<Vec<(String, Map<String, Value>)>>,
+    pub problems: Mutex<Vec<String>>,
+    pub script: Mutex<VecDeque<Scripted>>,
+}
+
+pub struct TestServer {
+    pub base_url: String,
+    pub inner: Arc<Inner>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let inner = Arc::new(Inner::default());
+        let app = axum::Router::new().fallback(handle).with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        TestServer { base_url, inner, _shutdown: tx }
+    }
+
+    pub fn script(&self, answer: Scripted) {
+        self.inner.script.lock().unwrap().push_back(answer);
+    }
+
+    pub fn received(&self) -> Vec<(String, Map<String, Value>)> {
+        self.inner.received.lock().unwrap().clone()
+    }
+
+    pub fn problems(&self) -> Vec<String> {
+        self.inner.problems.lock().unwrap().clone()
+    }
+
+    pub fn config(&self) -> pockyt_payouts::Config {
+        pockyt_payouts::Config::new(MERCHANT_NO, STORE_NO, API_TOKEN)
+            .with_base_url(&self.base_url)
+            .retry_policy(pockyt_payouts::RetryPolicy::none())
+    }
+
+    pub fn client(&self) -> pockyt_payouts::Client {
+        pockyt_payouts::Client::new(self.config()).unwrap()
+    }
+}
+
+fn md5_hex(data: &[u8]) -> String {
+    Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The API page's rule, written out again here on purpose.
+pub fn expected_sign(fields: &Map<String, Value>, token: &str) -> String {
+    let mut names: Vec<&String> = fields.keys().filter(|k| *k != "verifySign").collect();
+    names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let mut text = String::new();
+    for name in names {
+        text.push_str(name);
+        text.push('=');
+        text.push_str(fields[name].as_str().unwrap_or_default());
+        text.push('&');
+    }
+    text.push_str(&md5_hex(token.as_bytes()));
+    md5_hex(text.as_bytes())
+}
+
+pub fn mandatory(path: &str) -> Option<(&'static str, &'static [&'static str])> {
+    Some(match path {
+        "/v3/payee/register" => ("register_payee", &["profileType", "dateOfBirth"]),
+        "/v3/payee/retrieve" => ("retrieve_payee", &["customerNo"]),
+        "/v3/payee/update" => ("update_payee", &["customerNo"]),
+        "/v3/payee/account/create/bank-account" => (
+            "add_bank_account",
+            &["customerNo", "bankAccountId", "branchId", "bankAccountPurpose", "accountType"],
+        ),
+        "/v3/payee/payout-accounts" => ("list_payout_accounts", &["customerNo"]),
+        "/v3/payouts/pay" => ("pay", &["accountToken", "amount", "currency", "customerNo", "invoiceId"]),
+        "/v3/payouts/inquiry" => ("inquire_payout", &["invoiceId"]),
+        "/v3/payouts/balance" => ("balance", &["currency"]),
+        _ => return None,
+    })
+}
+
+pub fn example_text(name: &str) -> String {
+    let path = format!("{}/../../spec/examples/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn json(text: String) -> Response {
+    ([("content-type", "application/json")], text).into_response()
+}
+
+async fn handle(State(inner): State<Arc<Inner>>, method: axum::http::Method, uri: Uri, body: Bytes) -> Response {
+    let path = uri.path().to_owned();
+    let problem = |p: String| inner.problems.lock().unwrap().push(format!("{path}: {p}"));
+    if method != axum::http::Method::POST {
+        problem(format!("method {method}"));
+    }
+    let Some((example, required)) = mandatory(&path) else {
+        problem("unknown path".into());
+        return (StatusCode::NOT_FOUND, "no such path").into_response();
+    };
+    let fields: Map<String, Value> = match serde_json::from_slice(&body) {
+        Ok(Value::Object(map)) => map,
+        _ => {
+            problem("body is not a JSON object".into());
+            Map::new()
+        }
+    };
+    inner.received.lock().unwrap().push((path.clone(), fields.clone()));
+    if fields.values().any(|v| !v.is_string()) {
+        problem("a value is not a string".into());
+    }
+    if fields.get("merchantNo").and_then(Value::as_str) != Some(MERCHANT_NO)
+        || fields.get("storeNo").and_then(Value::as_str) != Some(STORE_NO)
+    {
+        problem("wrong merchantNo/storeNo".into());
+    }
+    match fields.get("timestamp").and_then(Value::as_str) {
+        Some(ts) => match chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%dT%H:%M:%SZ") {
+            Ok(t) if ts.len() == 20 => {
+                let skew = (chrono::Utc::now().naive_utc() - t).num_seconds().abs();
+                if skew > 600 {
+                    problem(format!("timestamp {ts} is {skew} s off"));
+                }
+            }
+            _ => problem(format!("timestamp {ts:?} is not YYYY-MM-DDTHH:MM:SSZ")),
+        },
+        None => problem("no timestamp".into()),
+    }
+    if fields.get("verifySign").and_then(Value::as_str) != Some(expected_sign(&fields, API_TOKEN).as_str()) {
+        problem("bad verifySign".into());
+    }
+    for name in required {
+        if fields.get(*name).and_then(Value::as_str).is_none_or(str::is_empty) {
+            problem(format!("mandatory {name} missing"));
+        }
+    }
+    let next = inner.script.lock().unwrap().pop_front();
+    match next {
+        Some(Scripted::Json(text)) => json(text),
+        Some(Scripted::Status(code, text)) => (StatusCode::from_u16(code).unwrap(), text).into_response(),
+        Some(Scripted::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            json(example_text(&format!("{example}.response")))
+        }
+        None => json(example_text(&format!("{example}.response"))),
+    }
+}
