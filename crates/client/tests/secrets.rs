@@ -3,26 +3,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use common::{Scripted, TestServer, API_TOKEN};
+use common::{Capture, Scripted, TestServer, API_TOKEN};
 use md5::{Digest, Md5};
 use pockyt_payouts::types::*;
 use pockyt_payouts::{Client, Config, Error};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn digest() -> String {
     Md5::digest(API_TOKEN.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
@@ -35,13 +20,7 @@ fn assert_clean(what: &str, text: &str) {
 
 #[tokio::test]
 async fn token_never_leaks() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = Capture::install();
 
     let server = TestServer::start().await;
     let config = server.config();
@@ -78,7 +57,7 @@ async fn token_never_leaks() {
         assert_clean("error Display", &e.to_string());
         assert_clean("error Debug", &format!("{e:?}"));
     }
-    let logged = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logged = capture.text();
     assert!(logged.contains("balance"), "tracing captured nothing: {logged}");
     assert_clean("tracing output", &logged);
 }

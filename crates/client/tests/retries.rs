@@ -1,0 +1,206 @@
+//! What is sent again, and what never is: counted on the test server.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Capture, Scripted, TestServer};
+use pockyt_payouts::types::*;
+use pockyt_payouts::{Client, ErrorCode, PayoutStatus, RetCode, RetryPolicy};
+
+fn retrying_client(server: &TestServer, retries: u32) -> Client {
+    let policy = RetryPolicy::default()
+        .max_retries(retries)
+        .base_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(5));
+    Client::new(server.config().retry_policy(policy)).unwrap()
+}
+
+fn paths(server: &TestServer) -> Vec<String> {
+    server.received().into_iter().map(|(p, _)| p).collect()
+}
+
+fn pay() -> PayParams {
+    PayParams::builder()
+        .customer_no("2000305228292319592008")
+        .account_token("2010305228303182765718")
+        .amount("500")
+        .currency("USD")
+        .invoice_id("9aae4c685d824c5da746f97620c59eb5")
+        .try_into()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn read_only_calls_retry_transient_failures_up_to_the_limit() {
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 2);
+    server.script(Scripted::Status(503, "busy".into()));
+    server.script(Scripted::Json(r#"{"ret_code":"000080","ret_msg":"supplier"}"#.into()));
+    let balance = client.balance(BalanceParams::builder().currency("USD")).await.unwrap();
+    assert_eq!(balance.amount.as_deref(), Some("9500.00"));
+    assert_eq!(paths(&server).len(), 3);
+
+    for _ in 0..3 {
+        server.script(Scripted::Json(r#"{"ret_code":"000000"}"#.into()));
+    }
+    let e = client
+        .retrieve_payee(RetrievePayeeParams::builder().customer_no("1"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Api(RetCode::SystemError));
+    assert_eq!(paths(&server).len(), 6, "one try and two retries");
+
+    // A definite refusal is not retried.
+    server.script(Scripted::Json(r#"{"ret_code":"000021"}"#.into()));
+    let e = client
+        .list_payout_accounts(ListPayoutAccountsParams::builder().customer_no("1"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Api(RetCode::NoRelatedInformation));
+    assert_eq!(paths(&server).len(), 7);
+}
+
+#[tokio::test]
+async fn read_only_calls_retry_timeouts() {
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 1).with_timeout(Duration::from_millis(150));
+    server.script(Scripted::Delay(Duration::from_secs(2)));
+    let payout = client
+        .inquire_payout(InquirePayoutParams::builder().invoice_id("i"))
+        .await
+        .unwrap();
+    assert_eq!(payout.status, Some(PayoutStatus::Success));
+    assert_eq!(paths(&server), ["/v3/payouts/inquiry", "/v3/payouts/inquiry"]);
+}
+
+#[tokio::test]
+async fn changing_calls_are_never_resent_once_they_may_have_been_received() {
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 2);
+    server.script(Scripted::Status(503, "busy".into()));
+    let e = client
+        .register_payee(
+            RegisterPayeeParams::builder()
+                .profile_type(pockyt_payouts::ProfileType::Business)
+                .date_of_birth("1970-01-01"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Http);
+    assert!(e.may_have_been_received());
+    server.script(Scripted::Json(r#"{"ret_code":"000080"}"#.into()));
+    let e = client
+        .update_payee(UpdatePayeeParams::builder().customer_no("1"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Api(RetCode::SupplierSystemError));
+    server.script(Scripted::Delay(Duration::from_secs(2)));
+    let e = client
+        .with_timeout(Duration::from_millis(100))
+        .add_bank_account(
+            AddBankAccountParams::builder()
+                .customer_no("1")
+                .bank_account_id("7861053298")
+                .branch_id("101089292")
+                .bank_account_purpose(pockyt_payouts::BankAccountPurpose::Checking),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Timeout);
+    assert_eq!(paths(&server).len(), 3, "each sent exactly once: {:?}", paths(&server));
+}
+
+#[tokio::test]
+async fn a_pay_whose_answer_is_lost_is_looked_up_not_resent() {
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 2);
+    server.script(Scripted::Status(502, "gateway".into()));
+    // The inquiry answers the example: a payout exists (status success).
+    let payout = client.pay(pay()).await.unwrap();
+    assert_eq!(payout.status, Some(PayoutStatus::Success));
+    assert_eq!(paths(&server), ["/v3/payouts/pay", "/v3/payouts/inquiry"]);
+    // The inquiry asked for the pay's invoiceId.
+    assert_eq!(server.received()[1].1["invoiceId"], "9aae4c685d824c5da746f97620c59eb5");
+}
+
+#[tokio::test]
+async fn a_pay_is_resent_with_the_same_invoice_only_when_no_payout_exists() {
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 2);
+    server.script(Scripted::Json("{not json".into()));
+    server.script(Scripted::Json(r#"{"ret_code":"000021","ret_msg":"no such invoice"}"#.into()));
+    let payout = client.pay(pay()).await.unwrap();
+    assert_eq!(payout.status, Some(PayoutStatus::Pending));
+    assert_eq!(paths(&server), ["/v3/payouts/pay", "/v3/payouts/inquiry", "/v3/payouts/pay"]);
+    let received = server.received();
+    assert_eq!(received[0].1["invoiceId"], received[2].1["invoiceId"]);
+    assert_eq!(received[0].1["amount"], received[2].1["amount"]);
+}
+
+#[tokio::test]
+async fn a_pay_whose_outcome_cannot_be_established_fails_with_outcome_unknown() {
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 2);
+    server.script(Scripted::Status(500, "boom".into()));
+    for _ in 0..3 {
+        server.script(Scripted::Status(503, "inquiry down".into()));
+    }
+    let e = client.pay(pay()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PayoutOutcomeUnknown);
+    assert_eq!(e.code().as_str(), "PAYOUT_OUTCOME_UNKNOWN");
+    assert_eq!(e.invoice_id(), Some("9aae4c685d824c5da746f97620c59eb5"));
+    assert!(e.to_string().contains("inquire_payout"), "{e}");
+    assert_eq!(
+        paths(&server),
+        ["/v3/payouts/pay", "/v3/payouts/inquiry", "/v3/payouts/inquiry", "/v3/payouts/inquiry"],
+        "never a second pay"
+    );
+
+    // With no retries left, a lost answer and an empty inquiry still do not
+    // allow a second pay: the first may be in flight.
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 0);
+    server.script(Scripted::Status(502, "gateway".into()));
+    server.script(Scripted::Json(r#"{"ret_code":"000021"}"#.into()));
+    let e = client.pay(pay()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PayoutOutcomeUnknown);
+    assert_eq!(paths(&server), ["/v3/payouts/pay", "/v3/payouts/inquiry"]);
+}
+
+#[tokio::test]
+async fn a_definite_refusal_of_pay_is_returned_as_is() {
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 2);
+    server.script(Scripted::Json(r#"{"ret_code":"000040","ret_msg":"balance not enough"}"#.into()));
+    let e = client.pay(pay()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Api(RetCode::InsufficientBalance));
+    assert_eq!(paths(&server), ["/v3/payouts/pay"]);
+}
+
+#[tokio::test]
+async fn requests_that_never_left_are_resent_for_every_operation() {
+    // Nothing listens: every attempt fails before the request is written,
+    // so even pay and register are sent again (counted in the trace).
+    let (trace, _guard) = Capture::install();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = pockyt_payouts::Config::new("1", "2", "t")
+        .with_base_url(format!("http://127.0.0.1:{port}"))
+        .retry_policy(RetryPolicy::default().max_retries(2).base_delay(Duration::from_millis(1)));
+    let client = Client::new(config).unwrap();
+    let e = client.pay(pay()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Network, "{e}");
+    assert!(!e.may_have_been_received());
+    let e = client
+        .register_payee(
+            RegisterPayeeParams::builder()
+                .profile_type(pockyt_payouts::ProfileType::Individual)
+                .date_of_birth("1970-01-01"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Network);
+    let text = trace.text();
+    assert_eq!(text.matches("retrying").count(), 4, "{text}");
+    assert_eq!(text.matches("operation=\"pay\" retry=").count(), 2, "{text}");
+}
