@@ -81,7 +81,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
     let customer_no = payee.customer_no.clone().ok_or("register answered no customerNo")?;
-    println!("1. registered payee        customerNo={customer_no}");
+    println!("1. registered payee       customerNo={customer_no}");
 
     // 4. Add a bank account (routing number checked before sending).
     let account = client
