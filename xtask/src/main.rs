@@ -4,12 +4,14 @@
 //!   `spec/payouts.yaml` with progenitor; `--check` fails when it is stale.
 //! - `test`: everything CI checks (fmt, clippy, codegen --check, tests).
 //! - `bench`: criterion benchmarks.
+//! - `version X.Y.Z`: one version for every manifest, and a CHANGELOG entry.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod codegen;
 mod test;
+mod version;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
         "codegen" => codegen::run(rest),
         "test" => test::run(rest),
         "bench" => test::bench(rest),
+        "version" => version::run(rest),
         "help" | "--help" | "-h" => {
             println!("{}", USAGE);
             Ok(())
@@ -39,7 +42,8 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <command>
   codegen [--check]   regenerate crates/core/src/generated.rs (--check: fail if stale)
   test                fmt check, clippy -D warnings, codegen --check, every test
-  bench               criterion benchmarks";
+  bench               criterion benchmarks
+  version X.Y.Z       set the one version of every crate and package, and CHANGELOG.md";
 
 /// The workspace root (the parent of this crate's directory).
 pub fn root() -> PathBuf {
