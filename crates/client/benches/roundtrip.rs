@@ -13,11 +13,18 @@ use serde_json::json;
 fn benches(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sandbox = rt
-        .block_on(pockyt_sandbox::Sandbox::start(pockyt_sandbox::SandboxConfig::default()))
+        .block_on(pockyt_sandbox::Sandbox::start(
+            pockyt_sandbox::SandboxConfig::default(),
+        ))
         .unwrap();
     let sc = sandbox.config();
     let client = Client::new(
-        Config::new(sc.merchant_no.clone(), sc.store_no.clone(), sc.api_token.as_str()).with_base_url(sandbox.base_url()),
+        Config::new(
+            sc.merchant_no.clone(),
+            sc.store_no.clone(),
+            sc.api_token.as_str(),
+        )
+        .with_base_url(sandbox.base_url()),
     )
     .unwrap();
 
@@ -34,11 +41,17 @@ fn benches(c: &mut Criterion) {
     });
 
     c.bench_function("balance round trip (typed)", |b| {
-        b.iter(|| rt.block_on(client.balance(BalanceParams::builder().currency("USD"))).unwrap())
+        b.iter(|| {
+            rt.block_on(client.balance(BalanceParams::builder().currency("USD")))
+                .unwrap()
+        })
     });
 
     c.bench_function("balance round trip (JSON door)", |b| {
-        b.iter(|| rt.block_on(client.call_json(Operation::Balance, json!({"currency": "USD"}))).unwrap())
+        b.iter(|| {
+            rt.block_on(client.call_json(Operation::Balance, json!({"currency": "USD"})))
+                .unwrap()
+        })
     });
 
     rt.block_on(sandbox.shutdown());

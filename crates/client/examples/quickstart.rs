@@ -39,7 +39,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let env_configured = std::env::var_os("POCKYT_MERCHANT_NO").is_some();
     let (config, sandbox) = if env_configured {
         let config = Config::from_env()?;
-        println!("▶ using the API at {} (from POCKYT_* variables)", config.base_url());
+        println!(
+            "▶ using the API at {} (from POCKYT_* variables)",
+            config.base_url()
+        );
         (config, None)
     } else {
         let sandbox_config = pockyt_sandbox::SandboxConfig {
@@ -48,9 +51,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         };
         let sandbox = pockyt_sandbox::Sandbox::start(sandbox_config).await?;
         let c = sandbox.config();
-        let config = Config::new(c.merchant_no.clone(), c.store_no.clone(), c.api_token.as_str())
-            .with_base_url(sandbox.base_url());
-        println!("▶ started an embedded sandbox at {} (no credentials needed)", sandbox.base_url());
+        let config = Config::new(
+            c.merchant_no.clone(),
+            c.store_no.clone(),
+            c.api_token.as_str(),
+        )
+        .with_base_url(sandbox.base_url());
+        println!(
+            "▶ started an embedded sandbox at {} (no credentials needed)",
+            sandbox.base_url()
+        );
         (config, Some(sandbox))
     };
     let api_token = config.api_token().clone();
@@ -80,7 +90,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .customer_code(Some(format!("quickstart-{}", unique()))),
         )
         .await?;
-    let customer_no = payee.customer_no.clone().ok_or("register answered no customerNo")?;
+    let customer_no = payee
+        .customer_no
+        .clone()
+        .ok_or("register answered no customerNo")?;
     println!("1. registered payee       customerNo={customer_no}");
 
     // 4. Add a bank account (routing number checked before sending).
@@ -94,10 +107,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .account_tag(Some("main-checking".to_string())),
         )
         .await?;
-    let account_token = account.account_token.clone().ok_or("add_bank_account answered no accountToken")?;
+    let account_token = account
+        .account_token
+        .clone()
+        .ok_or("add_bank_account answered no accountToken")?;
     println!(
         "2. added bank account     accountToken={account_token} status={}",
-        account.account_status.map(|s| s.to_string()).unwrap_or_default()
+        account
+            .account_status
+            .map(|s| s.to_string())
+            .unwrap_or_default()
     );
 
     // 5. List the payee's payout accounts.
@@ -109,7 +128,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             "3. payout account         {} {} {}",
             a.account_token.as_deref().unwrap_or("?"),
             a.card_number.as_deref().unwrap_or(""),
-            a.status.as_ref().map(ToString::to_string).unwrap_or_default()
+            a.status
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
         );
     }
 
@@ -131,7 +153,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "4. paid                   invoiceId={invoice_id} transactionNo={} amount={} status={}",
         payout.transaction_no.as_deref().unwrap_or("?"),
         payout.amount.as_deref().unwrap_or("?"),
-        payout.status.as_ref().map(ToString::to_string).unwrap_or_default()
+        payout
+            .status
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default()
     );
 
     // 7. Look the payout up by invoiceId.
@@ -140,7 +166,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!(
         "5. inquiry                status={}",
-        found.status.as_ref().map(ToString::to_string).unwrap_or_default()
+        found
+            .status
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default()
     );
 
     // 8. Wait for the webhook that reports the final status; it was verified on arrival.
@@ -156,7 +186,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .into())
             }
         };
-        let field = |name: &str| ipn.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+        let field = |name: &str| {
+            ipn.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("")
+        };
         println!(
             "6. webhook received       signature verified; reference={} status={} transactionNo={}",
             field("reference"),
@@ -172,7 +207,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let settled = client
         .inquire_payout(InquirePayoutParams::builder().invoice_id(invoice_id))
         .await?;
-    let balance = client.balance(BalanceParams::builder().currency("USD")).await?;
+    let balance = client
+        .balance(BalanceParams::builder().currency("USD"))
+        .await?;
     println!(
         "7. settled                status={}; balance {} {}",
         settled.status.map(|s| s.to_string()).unwrap_or_default(),
@@ -189,7 +226,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Verifies an IPN over its raw body before anything else looks at it, and
 /// answers the plain text `success` (anything else makes the server resend).
-async fn receive_ipn(State((token, tx)): State<(String, mpsc::UnboundedSender<Ipn>)>, body: Bytes) -> &'static str {
+async fn receive_ipn(
+    State((token, tx)): State<(String, mpsc::UnboundedSender<Ipn>)>,
+    body: Bytes,
+) -> &'static str {
     if !pockyt_payouts::verify_ipn_body(&body, &token) {
         eprintln!("   (refused a webhook with a bad signature)");
         return "invalid signature";
@@ -199,5 +239,8 @@ async fn receive_ipn(State((token, tx)): State<(String, mpsc::UnboundedSender<Ip
 }
 
 fn unique() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or_default()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or_default()
 }

@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 
 use pockyt_payouts_core::enums::RetCode;
 use pockyt_payouts_core::types::{
-    AddBankAccountParams, AddBankAccountResponse, Balance, BalanceParams, BalanceResponse, BankAccount, Customer,
-    InquirePayoutParams, InquirePayoutResponse, ListPayoutAccountsParams, ListPayoutAccountsResponse, PayParams,
-    PayResponse, Payout, RegisterPayeeParams, RegisterPayeeResponse, RetrievePayeeParams, RetrievePayeeResponse,
-    UpdatePayeeParams, UpdatePayeeResponse,
+    AddBankAccountParams, AddBankAccountResponse, Balance, BalanceParams, BalanceResponse,
+    BankAccount, Customer, InquirePayoutParams, InquirePayoutResponse, ListPayoutAccountsParams,
+    ListPayoutAccountsResponse, PayParams, PayResponse, Payout, RegisterPayeeParams,
+    RegisterPayeeResponse, RetrievePayeeParams, RetrievePayeeResponse, UpdatePayeeParams,
+    UpdatePayeeResponse,
 };
 use pockyt_payouts_core::ResponseValue;
 use pockyt_payouts_sign::{Signer, ENVELOPE_FIELDS};
@@ -20,7 +21,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::error::{excerpt, Delivery, Error, EXCERPT_LIMIT};
-use crate::operation::Operation;
+use pockyt_payouts_core::operation::Operation;
 use pockyt_payouts_core::validate::Validate;
 
 type CoreError = pockyt_payouts_core::Error<()>;
@@ -114,7 +115,11 @@ fn build_core(config: &Config) -> Result<pockyt_payouts_core::Client, Error> {
         config.store_no.clone(),
         config.api_token.expose_secret(),
     );
-    Ok(pockyt_payouts_core::Client::new_with_client(config.base_url(), http, signer))
+    Ok(pockyt_payouts_core::Client::new_with_client(
+        config.base_url(),
+        http,
+        signer,
+    ))
 }
 
 /// Converts what a caller passed (params or their builder) into params.
@@ -129,7 +134,10 @@ where
 fn payload<T>(value: Option<T>, operation: Operation, field: &str) -> Result<T, Error> {
     value.ok_or_else(|| Error::Decode {
         status: 200,
-        message: format!("{} answered ret_code 000100 without `{field}`", operation.name()),
+        message: format!(
+            "{} answered ret_code 000100 without `{field}`",
+            operation.name()
+        ),
         excerpt: String::new(),
     })
 }
@@ -140,7 +148,10 @@ fn is_transient(error: &Error) -> bool {
     match error {
         Error::Network { .. } | Error::Timeout { .. } => true,
         Error::Http { status, .. } => *status >= 500,
-        Error::Api { ret_code, .. } => matches!(ret_code, RetCode::SystemError | RetCode::SupplierSystemError),
+        Error::Api { ret_code, .. } => matches!(
+            ret_code,
+            RetCode::SystemError | RetCode::SupplierSystemError
+        ),
         _ => false,
     }
 }
@@ -151,7 +162,10 @@ fn is_transient(error: &Error) -> bool {
 fn is_ambiguous(error: &Error) -> bool {
     match error {
         Error::InvalidRequest { .. } | Error::InvalidConfig { .. } => false,
-        Error::Api { ret_code, .. } => matches!(ret_code, RetCode::SystemError | RetCode::SupplierSystemError),
+        Error::Api { ret_code, .. } => matches!(
+            ret_code,
+            RetCode::SystemError | RetCode::SupplierSystemError
+        ),
         other => other.may_have_been_received(),
     }
 }
@@ -170,7 +184,11 @@ impl Client {
         ];
         let timeout = config.timeout;
         Ok(Client {
-            shared: Arc::new(Shared { core, config, secrets }),
+            shared: Arc::new(Shared {
+                core,
+                config,
+                secrets,
+            }),
             timeout,
         })
     }
@@ -204,7 +222,12 @@ impl Client {
     /// A client with another connect timeout. This needs its own connection
     /// pool, so keep the returned client rather than deriving one per call.
     pub fn with_connect_timeout(&self, connect_timeout: Duration) -> Result<Client, Error> {
-        let config = self.shared.config.clone().connect_timeout(connect_timeout).timeout(self.timeout);
+        let config = self
+            .shared
+            .config
+            .clone()
+            .connect_timeout(connect_timeout)
+            .timeout(self.timeout);
         Client::new(config)
     }
 
@@ -224,7 +247,9 @@ impl Client {
         let mut params: RegisterPayeeParams = into_params(params)?;
         params.prepare()?;
         let core = &self.shared.core;
-        let answer = self.run(op, || core.register_payee().body(params.clone()).send()).await?;
+        let answer = self
+            .run(op, || core.register_payee().body(params.clone()).send())
+            .await?;
         payload(answer.customer, op, "customer")
     }
 
@@ -238,7 +263,9 @@ impl Client {
         let mut params: RetrievePayeeParams = into_params(params)?;
         params.prepare()?;
         let core = &self.shared.core;
-        let answer = self.run(op, || core.retrieve_payee().body(params.clone()).send()).await?;
+        let answer = self
+            .run(op, || core.retrieve_payee().body(params.clone()).send())
+            .await?;
         payload(answer.customer, op, "customer")
     }
 
@@ -252,7 +279,8 @@ impl Client {
         let mut params: UpdatePayeeParams = into_params(params)?;
         params.prepare()?;
         let core = &self.shared.core;
-        self.run(op, || core.update_payee().body(params.clone()).send()).await
+        self.run(op, || core.update_payee().body(params.clone()).send())
+            .await
     }
 
     /// Adds a bank account to a payee
@@ -268,12 +296,17 @@ impl Client {
         let mut params: AddBankAccountParams = into_params(params)?;
         params.prepare()?;
         let core = &self.shared.core;
-        let answer = self.run(op, || core.add_bank_account().body(params.clone()).send()).await?;
+        let answer = self
+            .run(op, || core.add_bank_account().body(params.clone()).send())
+            .await?;
         payload(answer.result, op, "result")
     }
 
     /// Lists a payee's payout accounts (`/v3/payee/payout-accounts`).
-    pub async fn list_payout_accounts<P>(&self, params: P) -> Result<ListPayoutAccountsResponse, Error>
+    pub async fn list_payout_accounts<P>(
+        &self,
+        params: P,
+    ) -> Result<ListPayoutAccountsResponse, Error>
     where
         P: TryInto<ListPayoutAccountsParams>,
         P::Error: Into<Error>,
@@ -282,7 +315,10 @@ impl Client {
         let mut params: ListPayoutAccountsParams = into_params(params)?;
         params.prepare()?;
         let core = &self.shared.core;
-        self.run(op, || core.list_payout_accounts().body(params.clone()).send()).await
+        self.run(op, || {
+            core.list_payout_accounts().body(params.clone()).send()
+        })
+        .await
     }
 
     /// Pays a payee (`/v3/payouts/pay`). The answer's status is normally
@@ -318,7 +354,8 @@ impl Client {
             };
             let ambiguous = is_ambiguous(&error);
             if !ambiguous && !maybe_created {
-                let not_sent = !error.may_have_been_received() && !matches!(error, Error::InvalidRequest { .. });
+                let not_sent = !error.may_have_been_received()
+                    && !matches!(error, Error::InvalidRequest { .. });
                 if not_sent && retries < policy.get_max_retries() {
                     // Nothing reached the server: sending again is safe.
                     self.backoff(op, &mut retries, &error).await;
@@ -333,7 +370,9 @@ impl Client {
                 // A definite refusal, and no payout has this invoiceId.
                 Ok(None) if !ambiguous => return Err(error),
                 // No payout has this invoiceId: send again, same invoiceId.
-                Ok(None) if retries < policy.get_max_retries() => self.backoff(op, &mut retries, &error).await,
+                Ok(None) if retries < policy.get_max_retries() => {
+                    self.backoff(op, &mut retries, &error).await
+                }
                 // Out of retries while a request may still be in flight.
                 Ok(None) => return Err(self.outcome_unknown(&params.invoice_id, error)),
                 Err(inquiry_error) => {
@@ -363,7 +402,9 @@ impl Client {
         let mut params: InquirePayoutParams = into_params(params)?;
         params.prepare()?;
         let core = &self.shared.core;
-        let answer = self.run(op, || core.inquire_payout().body(params.clone()).send()).await?;
+        let answer = self
+            .run(op, || core.inquire_payout().body(params.clone()).send())
+            .await?;
         payload(answer.result, op, "result")
     }
 
@@ -378,7 +419,9 @@ impl Client {
         let mut params: BalanceParams = into_params(params)?;
         params.prepare()?;
         let core = &self.shared.core;
-        let answer = self.run(op, || core.balance().body(params.clone()).send()).await?;
+        let answer = self
+            .run(op, || core.balance().body(params.clone()).send())
+            .await?;
         payload(answer.balance, op, "balance")
     }
 
@@ -391,17 +434,31 @@ impl Client {
     /// non-string values are refused with `INVALID_REQUEST`.
     pub async fn call_json(&self, operation: Operation, params: Value) -> Result<Value, Error> {
         match operation {
-            Operation::RegisterPayee => to_json(self.register_payee(from_json::<RegisterPayeeParams>(params)?).await),
-            Operation::RetrievePayee => to_json(self.retrieve_payee(from_json::<RetrievePayeeParams>(params)?).await),
-            Operation::UpdatePayee => to_json(self.update_payee(from_json::<UpdatePayeeParams>(params)?).await),
-            Operation::AddBankAccount => {
-                to_json(self.add_bank_account(from_json::<AddBankAccountParams>(params)?).await)
-            }
-            Operation::ListPayoutAccounts => {
-                to_json(self.list_payout_accounts(from_json::<ListPayoutAccountsParams>(params)?).await)
-            }
+            Operation::RegisterPayee => to_json(
+                self.register_payee(from_json::<RegisterPayeeParams>(params)?)
+                    .await,
+            ),
+            Operation::RetrievePayee => to_json(
+                self.retrieve_payee(from_json::<RetrievePayeeParams>(params)?)
+                    .await,
+            ),
+            Operation::UpdatePayee => to_json(
+                self.update_payee(from_json::<UpdatePayeeParams>(params)?)
+                    .await,
+            ),
+            Operation::AddBankAccount => to_json(
+                self.add_bank_account(from_json::<AddBankAccountParams>(params)?)
+                    .await,
+            ),
+            Operation::ListPayoutAccounts => to_json(
+                self.list_payout_accounts(from_json::<ListPayoutAccountsParams>(params)?)
+                    .await,
+            ),
             Operation::Pay => to_json(self.pay(from_json::<PayParams>(params)?).await),
-            Operation::InquirePayout => to_json(self.inquire_payout(from_json::<InquirePayoutParams>(params)?).await),
+            Operation::InquirePayout => to_json(
+                self.inquire_payout(from_json::<InquirePayoutParams>(params)?)
+                    .await,
+            ),
             Operation::Balance => to_json(self.balance(from_json::<BalanceParams>(params)?).await),
         }
     }
@@ -438,7 +495,8 @@ impl Client {
             match self.attempt(op, retries, &send).await {
                 Ok(answer) => return Ok(answer),
                 Err(error) => {
-                    let retry = !error.may_have_been_received() && !matches!(error, Error::InvalidRequest { .. })
+                    let retry = !error.may_have_been_received()
+                        && !matches!(error, Error::InvalidRequest { .. })
                         || op.is_read_only() && is_transient(&error);
                     if !retry || retries >= policy.get_max_retries() {
                         return Err(error);
@@ -487,7 +545,12 @@ impl Client {
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match result {
             Ok(answer) if answer.ret_code().is_success() => {
-                tracing::debug!(operation = op.name(), elapsed_ms, ret_code = "000100", "answered");
+                tracing::debug!(
+                    operation = op.name(),
+                    elapsed_ms,
+                    ret_code = "000100",
+                    "answered"
+                );
                 Ok(answer)
             }
             Ok(answer) => {
@@ -513,9 +576,9 @@ impl Client {
     async fn map_core_error(&self, op: Operation, error: CoreError) -> Error {
         match error {
             CoreError::InvalidRequest(message) => Error::invalid_request("params", message),
-            CoreError::CommunicationError(e) | CoreError::ResponseBodyError(e) | CoreError::InvalidUpgrade(e) => {
-                self.map_reqwest_error(op, &e)
-            }
+            CoreError::CommunicationError(e)
+            | CoreError::ResponseBodyError(e)
+            | CoreError::InvalidUpgrade(e) => self.map_reqwest_error(op, &e),
             CoreError::InvalidResponsePayload(body, e) => Error::Decode {
                 status: 200,
                 message: format!("{} answer is not the expected JSON: {e}", op.name()),
@@ -577,7 +640,10 @@ impl Client {
 /// the field.
 fn from_json<T: DeserializeOwned + Serialize>(params: Value) -> Result<T, Error> {
     let Value::Object(mut fields) = params else {
-        return Err(Error::invalid_request("params", "must be an object of named string values"));
+        return Err(Error::invalid_request(
+            "params",
+            "must be an object of named string values",
+        ));
     };
     fields.retain(|_, v| !v.is_null());
     for (name, value) in &fields {
@@ -610,7 +676,10 @@ fn from_json<T: DeserializeOwned + Serialize>(params: Value) -> Result<T, Error>
     // understood.
     let known = serde_json::to_value(&typed).unwrap_or(Value::Null);
     if let Some(unknown) = names.iter().find(|name| known.get(name.as_str()).is_none()) {
-        return Err(Error::invalid_request(unknown, "is not a parameter of this operation"));
+        return Err(Error::invalid_request(
+            unknown,
+            "is not a parameter of this operation",
+        ));
     }
     Ok(typed)
 }

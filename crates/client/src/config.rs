@@ -144,7 +144,11 @@ impl fmt::Debug for Config {
 impl Config {
     /// A configuration for the sandbox environment with default timeouts
     /// and retries.
-    pub fn new(merchant_no: impl Into<String>, store_no: impl Into<String>, api_token: impl Into<ApiToken>) -> Self {
+    pub fn new(
+        merchant_no: impl Into<String>,
+        store_no: impl Into<String>,
+        api_token: impl Into<ApiToken>,
+    ) -> Self {
         Config {
             merchant_no: merchant_no.into(),
             store_no: store_no.into(),
@@ -188,9 +192,9 @@ impl Config {
             required("POCKYT_API_TOKEN")?,
         );
         if let Some(env) = lookup("POCKYT_ENV").filter(|v| !v.is_empty()) {
-            config.environment = env
-                .parse()
-                .map_err(|_| Error::invalid_config("POCKYT_ENV", "must be \"sandbox\" or \"production\""))?;
+            config.environment = env.parse().map_err(|_| {
+                Error::invalid_config("POCKYT_ENV", "must be \"sandbox\" or \"production\"")
+            })?;
         }
         if let Some(url) = lookup("POCKYT_BASE_URL").filter(|v| !v.is_empty()) {
             config.base_url = Some(url);
@@ -272,15 +276,26 @@ impl Config {
         let rest = url
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"))
-            .ok_or_else(|| Error::invalid_config("base_url", "must start with http:// or https://"))?;
+            .ok_or_else(|| {
+                Error::invalid_config("base_url", "must start with http:// or https://")
+            })?;
         if rest.is_empty() || rest.contains(char::is_whitespace) {
-            return Err(Error::invalid_config("base_url", "must be an absolute URL with a host"));
+            return Err(Error::invalid_config(
+                "base_url",
+                "must be an absolute URL with a host",
+            ));
         }
         if self.timeout.is_zero() {
-            return Err(Error::invalid_config("timeout", "must be greater than zero"));
+            return Err(Error::invalid_config(
+                "timeout",
+                "must be greater than zero",
+            ));
         }
         if self.connect_timeout.is_zero() {
-            return Err(Error::invalid_config("connect_timeout", "must be greater than zero"));
+            return Err(Error::invalid_config(
+                "connect_timeout",
+                "must be greater than zero",
+            ));
         }
         Ok(())
     }

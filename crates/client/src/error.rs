@@ -4,7 +4,7 @@ use std::fmt;
 
 use pockyt_payouts_core::enums::RetCode;
 
-use crate::operation::Operation;
+use pockyt_payouts_core::operation::Operation;
 
 /// How much of an unexpected answer's body an error keeps.
 pub const EXCERPT_LIMIT: usize = 512;
@@ -332,7 +332,10 @@ impl From<pockyt_payouts_core::types::error::ConversionError> for Error {
         }
         if let Some(rest) = text.strip_prefix("error converting supplied value for ") {
             if let Some((field, why)) = rest.split_once(": ") {
-                return Error::invalid_request(field, format!("has a value of the wrong type: {why}"));
+                return Error::invalid_request(
+                    field,
+                    format!("has a value of the wrong type: {why}"),
+                );
             }
         }
         Error::invalid_request("params", text)

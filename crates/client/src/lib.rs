@@ -93,31 +93,32 @@
 mod client;
 mod config;
 mod error;
-mod operation;
 mod retry;
 
 pub use client::Client;
 pub use config::{
-    ApiToken, Config, Environment, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, PRODUCTION_BASE_URL, SANDBOX_BASE_URL,
+    ApiToken, Config, Environment, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, PRODUCTION_BASE_URL,
+    SANDBOX_BASE_URL,
 };
 pub use error::{Delivery, Error, ErrorCode, EXCERPT_LIMIT};
-pub use operation::Operation;
+pub use pockyt_payouts_core::operation::Operation;
 pub use retry::RetryPolicy;
 
 /// The input rules every call is checked against before it is sent.
 pub use pockyt_payouts_core::validate;
 
+pub use pockyt_payouts_core::enums::{
+    AccountStatus, AccountType, BankAccountPurpose, GovernmentIdType, PayeeStatus, PayoutStatus,
+    ProcessingChannel, ProfileType, RetCode,
+};
 /// The request and answer types, generated from `spec/payouts.yaml`.
 /// Each params type has a `builder()`.
 pub use pockyt_payouts_core::types;
-pub use pockyt_payouts_core::enums::{
-    AccountStatus, AccountType, BankAccountPurpose, GovernmentIdType, PayeeStatus, PayoutStatus, ProcessingChannel,
-    ProfileType, RetCode,
-};
 pub use pockyt_payouts_core::types::{
     AddBankAccountParams, Balance, BalanceParams, BankAccount, Customer, InquirePayoutParams,
-    ListPayoutAccountsParams, ListPayoutAccountsResponse, PayParams, PayeeSummary, Payout, PayoutAccount,
-    RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams, UpdatePayeeResponse,
+    ListPayoutAccountsParams, ListPayoutAccountsResponse, PayParams, PayeeSummary, Payout,
+    PayoutAccount, RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
+    UpdatePayeeResponse,
 };
 
 /// The Result of this crate's calls.

@@ -34,7 +34,14 @@ const PAY_FAULTS: [&str; 10] = [
     "ret_000080",
     "ret_000000",
 ];
-const INQUIRY_FAULTS: [&str; 6] = ["delay=400", "drop", "http_503", "ret_000080", "ret_000000", "malformed"];
+const INQUIRY_FAULTS: [&str; 6] = [
+    "delay=400",
+    "drop",
+    "http_503",
+    "ret_000080",
+    "ret_000000",
+    "malformed",
+];
 
 fn cents(amount: &str) -> i64 {
     let (whole, frac) = amount.split_once('.').unwrap_or((amount, "0"));
@@ -56,15 +63,23 @@ async fn a_thousand_faulty_pays_never_pay_twice() {
         .base_delay(Duration::from_millis(2))
         .max_delay(Duration::from_millis(20));
     let client = Client::new(
-        Config::new(sc.merchant_no.clone(), sc.store_no.clone(), sc.api_token.as_str())
-            .with_base_url(sandbox.base_url())
-            .timeout(TIMEOUT)
-            .retry_policy(policy),
+        Config::new(
+            sc.merchant_no.clone(),
+            sc.store_no.clone(),
+            sc.api_token.as_str(),
+        )
+        .with_base_url(sandbox.base_url())
+        .timeout(TIMEOUT)
+        .retry_policy(policy),
     )
     .unwrap();
 
     let payee = client
-        .register_payee(RegisterPayeeParams::builder().profile_type(ProfileType::Individual).date_of_birth("1985-07-04"))
+        .register_payee(
+            RegisterPayeeParams::builder()
+                .profile_type(ProfileType::Individual)
+                .date_of_birth("1985-07-04"),
+        )
         .await
         .unwrap();
     let customer_no = payee.customer_no.unwrap();
@@ -88,7 +103,11 @@ async fn a_thousand_faulty_pays_never_pay_twice() {
     let mut injected = 0usize;
     for n in 0..PAYS {
         let invoice_id = format!("faulty-{n:04}");
-        let amount = format!("{}.{:02}", rng.random_range(1..=500), rng.random_range(0..100));
+        let amount = format!(
+            "{}.{:02}",
+            rng.random_range(1..=500),
+            rng.random_range(0..100)
+        );
         let pay_faults: Vec<&str> = (0..rng.random_range(0..=3))
             .map(|_| PAY_FAULTS[rng.random_range(0..PAY_FAULTS.len())])
             .collect();
@@ -104,7 +123,11 @@ async fn a_thousand_faulty_pays_never_pay_twice() {
                     .send()
                     .await
                     .unwrap();
-                assert!(answer.status().is_success(), "{rule}: {}", answer.text().await.unwrap());
+                assert!(
+                    answer.status().is_success(),
+                    "{rule}: {}",
+                    answer.text().await.unwrap()
+                );
                 injected += 1;
             }
         }
@@ -116,7 +139,8 @@ async fn a_thousand_faulty_pays_never_pay_twice() {
     let mut tasks = tokio::task::JoinSet::new();
     for (invoice_id, amount) in plan.clone() {
         let client = client.clone();
-        let (customer_no, account_token, limit) = (customer_no.clone(), account_token.clone(), limit.clone());
+        let (customer_no, account_token, limit) =
+            (customer_no.clone(), account_token.clone(), limit.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire().await.unwrap();
             let result = client
@@ -143,22 +167,43 @@ async fn a_thousand_faulty_pays_never_pay_twice() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     let mut payouts: BTreeMap<String, Vec<pockyt_sandbox::PayoutRecord>> = BTreeMap::new();
     for record in sandbox.payouts() {
-        payouts.entry(record.invoice_id.clone()).or_default().push(record);
+        payouts
+            .entry(record.invoice_id.clone())
+            .or_default()
+            .push(record);
     }
     let (mut paid, mut unknown) = (0, 0);
     for (invoice_id, amount) in &plan {
-        let found = payouts.get(invoice_id).map(Vec::as_slice).unwrap_or_default();
-        assert!(found.len() <= 1, "{invoice_id} was paid {} times", found.len());
+        let found = payouts
+            .get(invoice_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        assert!(
+            found.len() <= 1,
+            "{invoice_id} was paid {} times",
+            found.len()
+        );
         match &outcomes[invoice_id] {
             Ok(payout) => {
                 paid += 1;
-                assert_eq!(found.len(), 1, "{invoice_id}: pay answered but the sandbox holds no payout");
-                assert_eq!(payout.transaction_no.as_deref(), Some(found[0].transaction_no.as_str()));
+                assert_eq!(
+                    found.len(),
+                    1,
+                    "{invoice_id}: pay answered but the sandbox holds no payout"
+                );
+                assert_eq!(
+                    payout.transaction_no.as_deref(),
+                    Some(found[0].transaction_no.as_str())
+                );
                 assert_eq!(cents(payout.amount.as_deref().unwrap()), cents(amount));
             }
             Err(e) => {
                 unknown += 1;
-                assert_eq!(e.code(), ErrorCode::PayoutOutcomeUnknown, "{invoice_id}: {e}");
+                assert_eq!(
+                    e.code(),
+                    ErrorCode::PayoutOutcomeUnknown,
+                    "{invoice_id}: {e}"
+                );
                 assert_eq!(e.invoice_id(), Some(invoice_id.as_str()));
             }
         }
@@ -175,11 +220,20 @@ async fn a_thousand_faulty_pays_never_pay_twice() {
             assert_eq!(initial - balance, paid_out, "ledger");
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "payouts did not settle");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "payouts did not settle"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     println!("{PAYS} pays with {injected} injected faults: {paid} paid exactly once, {unknown} PAYOUT_OUTCOME_UNKNOWN, 0 paid twice");
-    assert!(paid > PAYS / 2, "the faults should not defeat most pays ({paid} paid)");
-    assert!(unknown > 0, "the plan should drive some pays to PAYOUT_OUTCOME_UNKNOWN");
+    assert!(
+        paid > PAYS / 2,
+        "the faults should not defeat most pays ({paid} paid)"
+    );
+    assert!(
+        unknown > 0,
+        "the plan should drive some pays to PAYOUT_OUTCOME_UNKNOWN"
+    );
     sandbox.shutdown().await;
 }

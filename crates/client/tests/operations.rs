@@ -9,8 +9,8 @@ mod common;
 use common::{Scripted, TestServer};
 use pockyt_payouts::types::*;
 use pockyt_payouts::{
-    AccountStatus, AccountType, BankAccountPurpose, Error, ErrorCode, Operation, PayeeStatus, PayoutStatus,
-    ProfileType, RetCode,
+    AccountStatus, AccountType, BankAccountPurpose, Error, ErrorCode, Operation, PayeeStatus,
+    PayoutStatus, ProfileType, RetCode,
 };
 use serde_json::json;
 
@@ -45,8 +45,14 @@ async fn every_operation_is_signed_sent_to_its_path_and_typed() {
     let client = server.client();
 
     let customer = client.register_payee(register()).await.unwrap();
-    assert_eq!(customer.customer_no.as_deref(), Some("2000305228292319592008"));
-    assert_eq!(customer.created_time.as_deref(), Some("2022-10-10T18:15:19Z"));
+    assert_eq!(
+        customer.customer_no.as_deref(),
+        Some("2000305228292319592008")
+    );
+    assert_eq!(
+        customer.created_time.as_deref(),
+        Some("2022-10-10T18:15:19Z")
+    );
 
     let customer = client
         .retrieve_payee(RetrievePayeeParams::builder().customer_no("2000305228303182610217"))
@@ -78,37 +84,60 @@ async fn every_operation_is_signed_sent_to_its_path_and_typed() {
         )
         .await
         .unwrap();
-    assert_eq!(account.account_token.as_deref(), Some("2010305228303182765718"));
-    assert_eq!(account.account_status, Some(AccountStatus::Activated), "ACTIVATED, any case");
+    assert_eq!(
+        account.account_token.as_deref(),
+        Some("2010305228303182765718")
+    );
+    assert_eq!(
+        account.account_status,
+        Some(AccountStatus::Activated),
+        "ACTIVATED, any case"
+    );
     assert_eq!(account.account_type, Some(AccountType::BankAccount));
 
     let listed = client
-        .list_payout_accounts(ListPayoutAccountsParams::builder().customer_no("2000305228292319592008"))
+        .list_payout_accounts(
+            ListPayoutAccountsParams::builder().customer_no("2000305228292319592008"),
+        )
         .await
         .unwrap();
     assert_eq!(listed.accounts.len(), 1);
     assert_eq!(listed.accounts[0].status, Some(AccountStatus::Activated));
-    assert_eq!(listed.user.unwrap().customer_code.as_deref(), Some("1665425123"));
+    assert_eq!(
+        listed.user.unwrap().customer_code.as_deref(),
+        Some("1665425123")
+    );
 
-    let payout = client.pay(pay("9aae4c685d824c5da746f97620c59eb5")).await.unwrap();
+    let payout = client
+        .pay(pay("9aae4c685d824c5da746f97620c59eb5"))
+        .await
+        .unwrap();
     assert_eq!(payout.status, Some(PayoutStatus::Pending));
     assert_eq!(payout.amount.as_deref(), Some("500.00"));
     assert_eq!(payout.transaction_no.as_deref(), Some("305588797074336092"));
 
     let payout = client
-        .inquire_payout(InquirePayoutParams::builder().invoice_id("9aae4c685d824c5da746f97620c59eb5"))
+        .inquire_payout(
+            InquirePayoutParams::builder().invoice_id("9aae4c685d824c5da746f97620c59eb5"),
+        )
         .await
         .unwrap();
     assert_eq!(payout.status, Some(PayoutStatus::Success));
 
-    let balance = client.balance(BalanceParams::builder().currency("USD")).await.unwrap();
+    let balance = client
+        .balance(BalanceParams::builder().currency("USD"))
+        .await
+        .unwrap();
     assert_eq!(balance.amount.as_deref(), Some("9500.00"));
 
     assert_eq!(server.problems(), Vec::<String>::new());
     let paths: Vec<String> = server.received().into_iter().map(|(p, _)| p).collect();
     assert_eq!(
         paths,
-        Operation::ALL.iter().map(|op| op.path().to_string()).collect::<Vec<_>>()
+        Operation::ALL
+            .iter()
+            .map(|op| op.path().to_string())
+            .collect::<Vec<_>>()
     );
 }
 
@@ -133,8 +162,17 @@ async fn bodies_carry_exactly_the_params_plus_the_envelope() {
     assert_eq!(
         names,
         [
-            "countryCode", "dateOfBirth", "email", "firstName", "lastName", "merchantNo", "profileType", "storeNo",
-            "street2", "timestamp", "verifySign"
+            "countryCode",
+            "dateOfBirth",
+            "email",
+            "firstName",
+            "lastName",
+            "merchantNo",
+            "profileType",
+            "storeNo",
+            "street2",
+            "timestamp",
+            "verifySign"
         ]
     );
     // An empty string is sent (and signed) as such.
@@ -164,22 +202,68 @@ async fn the_json_door_gives_the_same_results() {
     assert_eq!(payout["status"], "pending");
     assert_eq!(payout["transactionNo"], "305588797074336092");
     let customer = client
-        .call_json(Operation::RegisterPayee, json!({"profileType": "BUSINESS", "dateOfBirth": "1980-02-29"}))
+        .call_json(
+            Operation::RegisterPayee,
+            json!({"profileType": "BUSINESS", "dateOfBirth": "1980-02-29"}),
+        )
         .await
         .unwrap();
-    assert_eq!(customer["email"], "[email\u{a0}protected]", "answers verbatim, the page's no-break space included");
+    assert_eq!(
+        customer["email"], "[email\u{a0}protected]",
+        "answers verbatim, the page's no-break space included"
+    );
     assert_eq!(server.received().len(), 2);
 
     // Refusals name the field; nothing is sent.
     let cases = [
-        (Operation::Pay, json!({"customerNo": "1", "accountToken": "2", "amount": "5", "currency": "USD"}), "invoiceId", "is required"),
-        (Operation::Pay, json!({"customerNo": "1", "accountToken": "2", "amount": 5, "currency": "USD", "invoiceId": "i"}), "amount", "must be a string"),
-        (Operation::Pay, json!({"customerNo": "1", "accountToken": "2", "amount": "5", "currency": "USD", "invoiceId": "i", "tip": "1"}), "tip", "is not a parameter"),
-        (Operation::RegisterPayee, json!({"profileType": "INDIVIDUAL", "dateOfBirth": "1999-01-01", "nickname": "x"}), "nickname", "is not a parameter"),
-        (Operation::Balance, json!({"currency": "USD", "verifySign": "abc"}), "verifySign", "signing layer"),
-        (Operation::Balance, json!({"currency": "USD", "merchantNo": "1"}), "merchantNo", "signing layer"),
-        (Operation::Balance, json!(["USD"]), "params", "must be an object"),
-        (Operation::RegisterPayee, json!({"profileType": "PERSON", "dateOfBirth": "1999-01-01"}), "profileType", "INDIVIDUAL, BUSINESS"),
+        (
+            Operation::Pay,
+            json!({"customerNo": "1", "accountToken": "2", "amount": "5", "currency": "USD"}),
+            "invoiceId",
+            "is required",
+        ),
+        (
+            Operation::Pay,
+            json!({"customerNo": "1", "accountToken": "2", "amount": 5, "currency": "USD", "invoiceId": "i"}),
+            "amount",
+            "must be a string",
+        ),
+        (
+            Operation::Pay,
+            json!({"customerNo": "1", "accountToken": "2", "amount": "5", "currency": "USD", "invoiceId": "i", "tip": "1"}),
+            "tip",
+            "is not a parameter",
+        ),
+        (
+            Operation::RegisterPayee,
+            json!({"profileType": "INDIVIDUAL", "dateOfBirth": "1999-01-01", "nickname": "x"}),
+            "nickname",
+            "is not a parameter",
+        ),
+        (
+            Operation::Balance,
+            json!({"currency": "USD", "verifySign": "abc"}),
+            "verifySign",
+            "signing layer",
+        ),
+        (
+            Operation::Balance,
+            json!({"currency": "USD", "merchantNo": "1"}),
+            "merchantNo",
+            "signing layer",
+        ),
+        (
+            Operation::Balance,
+            json!(["USD"]),
+            "params",
+            "must be an object",
+        ),
+        (
+            Operation::RegisterPayee,
+            json!({"profileType": "PERSON", "dateOfBirth": "1999-01-01"}),
+            "profileType",
+            "INDIVIDUAL, BUSINESS",
+        ),
     ];
     for (op, params, field, rule) in cases {
         let e = client.call_json(op, params.clone()).await.unwrap_err();
@@ -206,14 +290,21 @@ async fn every_ret_code_maps_to_its_error() {
         ("004242", RetCode::Unknown("004242".into())),
     ];
     for (code, expected) in codes {
-        server.script(Scripted::Json(format!(r#"{{"ret_code":"{code}","ret_msg":"refused: {code}"}}"#)));
-        let e = client.balance(BalanceParams::builder().currency("USD")).await.unwrap_err();
+        server.script(Scripted::Json(format!(
+            r#"{{"ret_code":"{code}","ret_msg":"refused: {code}"}}"#
+        )));
+        let e = client
+            .balance(BalanceParams::builder().currency("USD"))
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), ErrorCode::Api(expected.clone()), "{code}");
         assert_eq!(e.code().as_str(), code);
         assert_eq!(e.ret_code(), Some(&expected));
         assert!(e.to_string().contains(&format!("refused: {code}")), "{e}");
         match e {
-            Error::Api { operation, ret_msg, .. } => {
+            Error::Api {
+                operation, ret_msg, ..
+            } => {
                 assert_eq!(operation, Operation::Balance);
                 assert_eq!(ret_msg, format!("refused: {code}"));
             }
@@ -261,7 +352,10 @@ async fn unknown_enum_values_and_unknown_fields_come_through() {
         .await
         .unwrap();
     assert_eq!(listed.accounts[0].status, Some(AccountStatus::Activated));
-    assert_eq!(listed.accounts[0].account_type, Some(AccountType::Unknown("VENMO".into())));
+    assert_eq!(
+        listed.accounts[0].account_type,
+        Some(AccountType::Unknown("VENMO".into()))
+    );
 }
 
 #[tokio::test]
@@ -269,29 +363,45 @@ async fn non_2xx_and_non_json_answers_keep_status_and_a_bounded_excerpt() {
     let server = TestServer::start().await;
     let client = server.client();
     server.script(Scripted::Status(502, "<html>bad gateway</html>".into()));
-    let e = client.balance(BalanceParams::builder().currency("USD")).await.unwrap_err();
+    let e = client
+        .balance(BalanceParams::builder().currency("USD"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Http);
     assert_eq!(e.http_status(), Some(502));
     assert!(e.to_string().contains("bad gateway"), "{e}");
 
     server.script(Scripted::Status(404, "x".repeat(100_000)));
-    let e = client.balance(BalanceParams::builder().currency("USD")).await.unwrap_err();
+    let e = client
+        .balance(BalanceParams::builder().currency("USD"))
+        .await
+        .unwrap_err();
     match &e {
         Error::Http { status, excerpt } => {
             assert_eq!(*status, 404);
-            assert!(excerpt.len() <= pockyt_payouts::EXCERPT_LIMIT + 4, "{}", excerpt.len());
+            assert!(
+                excerpt.len() <= pockyt_payouts::EXCERPT_LIMIT + 4,
+                "{}",
+                excerpt.len()
+            );
         }
         other => panic!("{other:?}"),
     }
 
     server.script(Scripted::Json("<html>maintenance</html>".into()));
-    let e = client.balance(BalanceParams::builder().currency("USD")).await.unwrap_err();
+    let e = client
+        .balance(BalanceParams::builder().currency("USD"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Decode);
     assert_eq!(e.http_status(), Some(200));
     assert!(e.to_string().contains("maintenance"), "{e}");
 
     server.script(Scripted::Json(r#"{"ret_code":"000100"}"#.into()));
-    let e = client.balance(BalanceParams::builder().currency("USD")).await.unwrap_err();
+    let e = client
+        .balance(BalanceParams::builder().currency("USD"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Decode, "success without its payload");
 }
 
@@ -299,13 +409,22 @@ async fn non_2xx_and_non_json_answers_keep_status_and_a_bounded_excerpt() {
 async fn timeouts_and_refused_connections_are_typed() {
     let server = TestServer::start().await;
     server.script(Scripted::Delay(std::time::Duration::from_secs(5)));
-    let client = server.client().with_timeout(std::time::Duration::from_millis(100));
-    let e = client.balance(BalanceParams::builder().currency("USD")).await.unwrap_err();
+    let client = server
+        .client()
+        .with_timeout(std::time::Duration::from_millis(100));
+    let e = client
+        .balance(BalanceParams::builder().currency("USD"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Timeout);
     assert!(e.may_have_been_received());
 
     // A port nothing listens on: refused before anything was sent.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let config = pockyt_payouts::Config::new("1", "2", "t")
         .with_base_url(format!("http://127.0.0.1:{port}"))
         .retry_policy(pockyt_payouts::RetryPolicy::none());

@@ -36,8 +36,13 @@ async fn read_only_calls_retry_transient_failures_up_to_the_limit() {
     let server = TestServer::start().await;
     let client = retrying_client(&server, 2);
     server.script(Scripted::Status(503, "busy".into()));
-    server.script(Scripted::Json(r#"{"ret_code":"000080","ret_msg":"supplier"}"#.into()));
-    let balance = client.balance(BalanceParams::builder().currency("USD")).await.unwrap();
+    server.script(Scripted::Json(
+        r#"{"ret_code":"000080","ret_msg":"supplier"}"#.into(),
+    ));
+    let balance = client
+        .balance(BalanceParams::builder().currency("USD"))
+        .await
+        .unwrap();
     assert_eq!(balance.amount.as_deref(), Some("9500.00"));
     assert_eq!(paths(&server).len(), 3);
 
@@ -71,7 +76,10 @@ async fn read_only_calls_retry_timeouts() {
         .await
         .unwrap();
     assert_eq!(payout.status, Some(PayoutStatus::Success));
-    assert_eq!(paths(&server), ["/v3/payouts/inquiry", "/v3/payouts/inquiry"]);
+    assert_eq!(
+        paths(&server),
+        ["/v3/payouts/inquiry", "/v3/payouts/inquiry"]
+    );
 }
 
 #[tokio::test]
@@ -108,7 +116,12 @@ async fn changing_calls_are_never_resent_once_they_may_have_been_received() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Timeout);
-    assert_eq!(paths(&server).len(), 3, "each sent exactly once: {:?}", paths(&server));
+    assert_eq!(
+        paths(&server).len(),
+        3,
+        "each sent exactly once: {:?}",
+        paths(&server)
+    );
 }
 
 #[tokio::test]
@@ -121,7 +134,10 @@ async fn a_pay_whose_answer_is_lost_is_looked_up_not_resent() {
     assert_eq!(payout.status, Some(PayoutStatus::Success));
     assert_eq!(paths(&server), ["/v3/payouts/pay", "/v3/payouts/inquiry"]);
     // The inquiry asked for the pay's invoiceId.
-    assert_eq!(server.received()[1].1["invoiceId"], "9aae4c685d824c5da746f97620c59eb5");
+    assert_eq!(
+        server.received()[1].1["invoiceId"],
+        "9aae4c685d824c5da746f97620c59eb5"
+    );
 }
 
 #[tokio::test]
@@ -129,10 +145,15 @@ async fn a_pay_is_resent_with_the_same_invoice_only_when_no_payout_exists() {
     let server = TestServer::start().await;
     let client = retrying_client(&server, 2);
     server.script(Scripted::Json("{not json".into()));
-    server.script(Scripted::Json(r#"{"ret_code":"000021","ret_msg":"no such invoice"}"#.into()));
+    server.script(Scripted::Json(
+        r#"{"ret_code":"000021","ret_msg":"no such invoice"}"#.into(),
+    ));
     let payout = client.pay(pay()).await.unwrap();
     assert_eq!(payout.status, Some(PayoutStatus::Pending));
-    assert_eq!(paths(&server), ["/v3/payouts/pay", "/v3/payouts/inquiry", "/v3/payouts/pay"]);
+    assert_eq!(
+        paths(&server),
+        ["/v3/payouts/pay", "/v3/payouts/inquiry", "/v3/payouts/pay"]
+    );
     let received = server.received();
     assert_eq!(received[0].1["invoiceId"], received[2].1["invoiceId"]);
     assert_eq!(received[0].1["amount"], received[2].1["amount"]);
@@ -153,7 +174,12 @@ async fn a_pay_whose_outcome_cannot_be_established_fails_with_outcome_unknown() 
     assert!(e.to_string().contains("inquire_payout"), "{e}");
     assert_eq!(
         paths(&server),
-        ["/v3/payouts/pay", "/v3/payouts/inquiry", "/v3/payouts/inquiry", "/v3/payouts/inquiry"],
+        [
+            "/v3/payouts/pay",
+            "/v3/payouts/inquiry",
+            "/v3/payouts/inquiry",
+            "/v3/payouts/inquiry"
+        ],
         "never a second pay"
     );
 
@@ -172,7 +198,9 @@ async fn a_pay_whose_outcome_cannot_be_established_fails_with_outcome_unknown() 
 async fn a_definite_refusal_of_pay_is_returned_as_is() {
     let server = TestServer::start().await;
     let client = retrying_client(&server, 2);
-    server.script(Scripted::Json(r#"{"ret_code":"000040","ret_msg":"balance not enough"}"#.into()));
+    server.script(Scripted::Json(
+        r#"{"ret_code":"000040","ret_msg":"balance not enough"}"#.into(),
+    ));
     let e = client.pay(pay()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Api(RetCode::InsufficientBalance));
     assert_eq!(paths(&server), ["/v3/payouts/pay"]);
@@ -183,10 +211,18 @@ async fn requests_that_never_left_are_resent_for_every_operation() {
     // Nothing listens: every attempt fails before the request is written,
     // so even pay and register are sent again (counted in the trace).
     let (trace, _guard) = Capture::install();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let config = pockyt_payouts::Config::new("1", "2", "t")
         .with_base_url(format!("http://127.0.0.1:{port}"))
-        .retry_policy(RetryPolicy::default().max_retries(2).base_delay(Duration::from_millis(1)));
+        .retry_policy(
+            RetryPolicy::default()
+                .max_retries(2)
+                .base_delay(Duration::from_millis(1)),
+        );
     let client = Client::new(config).unwrap();
     let e = client.pay(pay()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Network, "{e}");
@@ -202,5 +238,9 @@ async fn requests_that_never_left_are_resent_for_every_operation() {
     assert_eq!(e.code(), ErrorCode::Network);
     let text = trace.text();
     assert_eq!(text.matches("retrying").count(), 4, "{text}");
-    assert_eq!(text.matches("operation=\"pay\" retry=").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("operation=\"pay\" retry=").count(),
+        2,
+        "{text}"
+    );
 }

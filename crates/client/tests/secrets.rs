@@ -8,9 +8,11 @@ use md5::{Digest, Md5};
 use pockyt_payouts::types::*;
 use pockyt_payouts::{Client, Config, Error};
 
-
 fn digest() -> String {
-    Md5::digest(API_TOKEN.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Md5::digest(API_TOKEN.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn assert_clean(what: &str, text: &str) {
@@ -30,15 +32,43 @@ async fn token_never_leaks() {
     assert_clean("Client Debug", &format!("{client:?}"));
 
     let mut errors: Vec<Error> = Vec::new();
-    client.balance(BalanceParams::builder().currency("USD")).await.unwrap();
+    client
+        .balance(BalanceParams::builder().currency("USD"))
+        .await
+        .unwrap();
     // An answer that echoes the token and its digest back.
-    server.script(Scripted::Status(500, format!("token={API_TOKEN} md5={}", digest())));
-    errors.push(client.balance(BalanceParams::builder().currency("USD")).await.unwrap_err());
+    server.script(Scripted::Status(
+        500,
+        format!("token={API_TOKEN} md5={}", digest()),
+    ));
+    errors.push(
+        client
+            .balance(BalanceParams::builder().currency("USD"))
+            .await
+            .unwrap_err(),
+    );
     server.script(Scripted::Json(format!("not json {API_TOKEN} {}", digest())));
-    errors.push(client.balance(BalanceParams::builder().currency("USD")).await.unwrap_err());
-    server.script(Scripted::Json(format!(r#"{{"ret_code":"000030","ret_msg":"bad sign"}}"#)));
-    errors.push(client.balance(BalanceParams::builder().currency("USD")).await.unwrap_err());
-    errors.push(client.balance(BalanceParams::builder().currency("usd")).await.unwrap_err());
+    errors.push(
+        client
+            .balance(BalanceParams::builder().currency("USD"))
+            .await
+            .unwrap_err(),
+    );
+    server.script(Scripted::Json(format!(
+        r#"{{"ret_code":"000030","ret_msg":"bad sign"}}"#
+    )));
+    errors.push(
+        client
+            .balance(BalanceParams::builder().currency("USD"))
+            .await
+            .unwrap_err(),
+    );
+    errors.push(
+        client
+            .balance(BalanceParams::builder().currency("usd"))
+            .await
+            .unwrap_err(),
+    );
     server.script(Scripted::Delay(std::time::Duration::from_secs(3)));
     errors.push(
         client
@@ -47,10 +77,23 @@ async fn token_never_leaks() {
             .await
             .unwrap_err(),
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let offline = Client::new(Config::new("1", "2", API_TOKEN).with_base_url(format!("http://127.0.0.1:{port}"))).unwrap();
-    errors.push(offline.balance(BalanceParams::builder().currency("USD")).await.unwrap_err());
-    errors.push(Client::new(Config::new("1", "2", API_TOKEN).with_base_url("ftp://x")).unwrap_err());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let offline = Client::new(
+        Config::new("1", "2", API_TOKEN).with_base_url(format!("http://127.0.0.1:{port}")),
+    )
+    .unwrap();
+    errors.push(
+        offline
+            .balance(BalanceParams::builder().currency("USD"))
+            .await
+            .unwrap_err(),
+    );
+    errors
+        .push(Client::new(Config::new("1", "2", API_TOKEN).with_base_url("ftp://x")).unwrap_err());
 
     assert_eq!(errors.len(), 7);
     for e in &errors {
@@ -58,6 +101,9 @@ async fn token_never_leaks() {
         assert_clean("error Debug", &format!("{e:?}"));
     }
     let logged = capture.text();
-    assert!(logged.contains("balance"), "tracing captured nothing: {logged}");
+    assert!(
+        logged.contains("balance"),
+        "tracing captured nothing: {logged}"
+    );
     assert_clean("tracing output", &logged);
 }

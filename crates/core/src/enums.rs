@@ -234,7 +234,10 @@ open_enum! {
 impl PayoutStatus {
     /// Whether the payout can no longer change (success, failed or returned).
     pub fn is_final(&self) -> bool {
-        matches!(self, PayoutStatus::Success | PayoutStatus::Failed | PayoutStatus::Returned)
+        matches!(
+            self,
+            PayoutStatus::Success | PayoutStatus::Failed | PayoutStatus::Returned
+        )
     }
 }
 

@@ -6,12 +6,14 @@
 
 use std::net::IpAddr;
 
-use chrono::{Datelike, NaiveDate, Utc};
-use crate::enums::{AccountType, BankAccountPurpose, GovernmentIdType, ProcessingChannel, ProfileType};
+use crate::enums::{
+    AccountType, BankAccountPurpose, GovernmentIdType, ProcessingChannel, ProfileType,
+};
 use crate::types::{
     AddBankAccountParams, BalanceParams, InquirePayoutParams, ListPayoutAccountsParams, PayParams,
     RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
 };
+use chrono::{Datelike, NaiveDate, Utc};
 
 /// A broken input rule: which field, and the rule in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,7 +88,10 @@ pub fn amount(field: &str, value: &str) -> Check {
         return Err(Violation::new(field, "must be greater than zero"));
     }
     if whole.trim_start_matches('0').len() > 15 {
-        return Err(Violation::new(field, "is too large (at most 15 integer digits)"));
+        return Err(Violation::new(
+            field,
+            "is too large (at most 15 integer digits)",
+        ));
     }
     Ok(())
 }
@@ -96,7 +101,10 @@ pub fn currency(field: &str, value: &str) -> Check {
     if value.len() == 3 && value.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(())
     } else {
-        Err(Violation::new(field, "must be a currency code of three uppercase letters, like \"USD\""))
+        Err(Violation::new(
+            field,
+            "must be a currency code of three uppercase letters, like \"USD\"",
+        ))
     }
 }
 
@@ -105,7 +113,10 @@ pub fn country_code(field: &str, value: &str) -> Check {
     if value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(())
     } else {
-        Err(Violation::new(field, "must be a country code of two uppercase letters, like \"US\""))
+        Err(Violation::new(
+            field,
+            "must be a country code of two uppercase letters, like \"US\"",
+        ))
     }
 }
 
@@ -122,7 +133,9 @@ pub fn country_code(field: &str, value: &str) -> Check {
 pub fn email(field: &str, value: &str) -> Check {
     const RULE: &str = "must be an email address like \"name@example.com\"";
     let ok = value.len() <= 254
-        && !value.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        && !value
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
         && match value.split_once('@') {
             Some((local, domain)) => {
                 !local.is_empty()
@@ -156,14 +169,18 @@ pub fn email(field: &str, value: &str) -> Check {
 pub fn date_of_birth(field: &str, value: &str) -> Check {
     const RULE: &str = "must be a real date in YYYY-MM-DD format";
     let shape = value.len() == 10
-        && value
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && value.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     if !shape {
         return Err(Violation::new(field, RULE));
     }
-    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| Violation::new(field, RULE))?;
+    let date =
+        NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| Violation::new(field, RULE))?;
     if date >= Utc::now().date_naive() {
         return Err(Violation::new(field, "must be a date in the past"));
     }
@@ -187,7 +204,10 @@ pub fn date_of_birth(field: &str, value: &str) -> Check {
 pub fn routing_number(field: &str, value: &str) -> Check {
     let bytes = value.as_bytes();
     if bytes.len() != 9 || !bytes.iter().all(u8::is_ascii_digit) {
-        return Err(Violation::new(field, "must be a 9-digit ABA routing number"));
+        return Err(Violation::new(
+            field,
+            "must be a 9-digit ABA routing number",
+        ));
     }
     const WEIGHTS: [u32; 9] = [3, 7, 1, 3, 7, 1, 3, 7, 1];
     let sum: u32 = bytes
@@ -196,7 +216,10 @@ pub fn routing_number(field: &str, value: &str) -> Check {
         .map(|(b, w)| u32::from(b - b'0') * w)
         .sum();
     if sum % 10 != 0 {
-        return Err(Violation::new(field, "fails the ABA routing number checksum"));
+        return Err(Violation::new(
+            field,
+            "fails the ABA routing number checksum",
+        ));
     }
     Ok(())
 }
@@ -206,7 +229,10 @@ pub fn bank_account_number(field: &str, value: &str) -> Check {
     if (4..=17).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(Violation::new(field, "must be a bank account number of 4 to 17 digits"))
+        Err(Violation::new(
+            field,
+            "must be a bank account number of 4 to 17 digits",
+        ))
     }
 }
 
@@ -228,8 +254,17 @@ pub fn url(field: &str, value: &str) -> Check {
         .strip_prefix("https://")
         .or_else(|| value.strip_prefix("http://"));
     match rest {
-        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !value.chars().any(char::is_whitespace) => Ok(()),
-        _ => Err(Violation::new(field, "must be an absolute http:// or https:// URL")),
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !value.chars().any(char::is_whitespace) =>
+        {
+            Ok(())
+        }
+        _ => Err(Violation::new(
+            field,
+            "must be an absolute http:// or https:// URL",
+        )),
     }
 }
 
@@ -247,7 +282,10 @@ fn known(field: &str, is_known: bool, values: &[&str]) -> Check {
     if is_known {
         Ok(())
     } else {
-        Err(Violation::new(field, format!("must be one of {}", values.join(", "))))
+        Err(Violation::new(
+            field,
+            format!("must be one of {}", values.join(", ")),
+        ))
     }
 }
 
@@ -256,7 +294,11 @@ fn optional(value: &Option<String>, rule: impl Fn(&str) -> Check) -> Check {
 }
 
 /// Rules shared by register and update for the optional profile fields.
-fn profile(email_: &Option<String>, country_code_: &Option<String>, gov: &Option<GovernmentIdType>) -> Check {
+fn profile(
+    email_: &Option<String>,
+    country_code_: &Option<String>,
+    gov: &Option<GovernmentIdType>,
+) -> Check {
     optional(email_, |v| email("email", v))?;
     optional(country_code_, |v| country_code("countryCode", v))?;
     if let Some(t) = gov {
@@ -267,7 +309,11 @@ fn profile(email_: &Option<String>, country_code_: &Option<String>, gov: &Option
 
 impl Validate for RegisterPayeeParams {
     fn prepare(&mut self) -> Check {
-        known("profileType", self.profile_type.is_known(), ProfileType::KNOWN)?;
+        known(
+            "profileType",
+            self.profile_type.is_known(),
+            ProfileType::KNOWN,
+        )?;
         date_of_birth("dateOfBirth", &self.date_of_birth)?;
         profile(&self.email, &self.country_code, &self.government_id_type)
     }
@@ -301,12 +347,19 @@ impl Validate for AddBankAccountParams {
         // The one kind of account this call creates.
         let account_type = self.account_type.get_or_insert(AccountType::BankAccount);
         if *account_type != AccountType::BankAccount {
-            return Err(Violation::new("accountType", "must be BANK_ACCOUNT for add_bank_account"));
+            return Err(Violation::new(
+                "accountType",
+                "must be BANK_ACCOUNT for add_bank_account",
+            ));
         }
         required("customerNo", &self.customer_no)?;
         bank_account_number("bankAccountId", &self.bank_account_id)?;
         routing_number("branchId", &self.branch_id)?;
-        known("bankAccountPurpose", self.bank_account_purpose.is_known(), BankAccountPurpose::KNOWN)?;
+        known(
+            "bankAccountPurpose",
+            self.bank_account_purpose.is_known(),
+            BankAccountPurpose::KNOWN,
+        )?;
         country_code("accountCountry", &self.account_country)?;
         currency("accountCurrency", &self.account_currency)?;
         optional(&self.client_ip, |v| ip_address("clientIp", v))?;

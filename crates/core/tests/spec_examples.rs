@@ -29,12 +29,16 @@ fn spec() -> Value {
 
 fn example(name: &str) -> Value {
     let path = root().join("spec/examples").join(format!("{name}.json"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A validator for `components.schemas.<name>` of the spec.
 fn validator(spec: &Value, name: &str) -> jsonschema::Validator {
-    assert!(spec["components"]["schemas"].get(name).is_some(), "spec has no schema {name}");
+    assert!(
+        spec["components"]["schemas"].get(name).is_some(),
+        "spec has no schema {name}"
+    );
     let schema = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$ref": format!("#/components/schemas/{name}"),
@@ -44,7 +48,9 @@ fn validator(spec: &Value, name: &str) -> jsonschema::Validator {
 }
 
 fn errors(v: &jsonschema::Validator, instance: &Value) -> Vec<String> {
-    v.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+    v.iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
 }
 
 #[test]
@@ -85,10 +91,16 @@ fn schemas_refuse_what_they_must() {
     let register = validator(&spec, "RegisterPayeeRequest");
     let mut body = example("register_payee.request");
     body.as_object_mut().unwrap().remove("dateOfBirth");
-    assert!(!errors(&register, &body).is_empty(), "dateOfBirth is mandatory");
+    assert!(
+        !errors(&register, &body).is_empty(),
+        "dateOfBirth is mandatory"
+    );
     let mut body = example("register_payee.request");
     body.as_object_mut().unwrap().remove("verifySign");
-    assert!(!errors(&register, &body).is_empty(), "the envelope is mandatory");
+    assert!(
+        !errors(&register, &body).is_empty(),
+        "the envelope is mandatory"
+    );
     let mut body = example("register_payee.request");
     body["timestamp"] = json!("2023-02-13 10:50:58");
     assert!(!errors(&register, &body).is_empty(), "timestamp format");
@@ -119,28 +131,46 @@ fn answers_are_open_to_unknown_values_and_fields() {
     body["newTopLevel"] = json!({"a": 1});
     assert!(errors(&answer, &body).is_empty());
     // Errors come without the payload.
-    assert!(errors(&answer, &json!({"ret_code": "000040", "ret_msg": "balance not enough"})).is_empty());
+    assert!(errors(
+        &answer,
+        &json!({"ret_code": "000040", "ret_msg": "balance not enough"})
+    )
+    .is_empty());
 }
 
 #[test]
 fn examples_deserialize_into_the_generated_answer_types() {
     use pockyt_payouts_core::enums::{AccountStatus, PayeeStatus, PayoutStatus, RetCode};
     use pockyt_payouts_core::types::*;
-    let r: RegisterPayeeResponse = serde_json::from_value(example("register_payee.response")).unwrap();
+    let r: RegisterPayeeResponse =
+        serde_json::from_value(example("register_payee.response")).unwrap();
     assert_eq!(r.ret_code, RetCode::Success);
-    assert_eq!(r.customer.unwrap().customer_no.as_deref(), Some("2000305228292319592008"));
-    let r: RetrievePayeeResponse = serde_json::from_value(example("retrieve_payee.response")).unwrap();
-    assert_eq!(r.customer.unwrap().payee_status, Some(PayeeStatus::Activated));
+    assert_eq!(
+        r.customer.unwrap().customer_no.as_deref(),
+        Some("2000305228292319592008")
+    );
+    let r: RetrievePayeeResponse =
+        serde_json::from_value(example("retrieve_payee.response")).unwrap();
+    assert_eq!(
+        r.customer.unwrap().payee_status,
+        Some(PayeeStatus::Activated)
+    );
     let r: UpdatePayeeResponse = serde_json::from_value(example("update_payee.response")).unwrap();
     assert_eq!(r.ret_msg.as_deref(), Some("update success"));
-    let r: AddBankAccountResponse = serde_json::from_value(example("add_bank_account.response")).unwrap();
-    assert_eq!(r.result.unwrap().account_status, Some(AccountStatus::Activated));
-    let r: ListPayoutAccountsResponse = serde_json::from_value(example("list_payout_accounts.response")).unwrap();
+    let r: AddBankAccountResponse =
+        serde_json::from_value(example("add_bank_account.response")).unwrap();
+    assert_eq!(
+        r.result.unwrap().account_status,
+        Some(AccountStatus::Activated)
+    );
+    let r: ListPayoutAccountsResponse =
+        serde_json::from_value(example("list_payout_accounts.response")).unwrap();
     assert_eq!(r.accounts[0].status, Some(AccountStatus::Activated));
     assert_eq!(r.accounts[0].card_number.as_deref(), Some("****3298"));
     let r: PayResponse = serde_json::from_value(example("pay.response")).unwrap();
     assert_eq!(r.result.unwrap().status, Some(PayoutStatus::Pending));
-    let r: InquirePayoutResponse = serde_json::from_value(example("inquire_payout.response")).unwrap();
+    let r: InquirePayoutResponse =
+        serde_json::from_value(example("inquire_payout.response")).unwrap();
     assert_eq!(r.result.unwrap().status, Some(PayoutStatus::Success));
     let r: BalanceResponse = serde_json::from_value(example("balance.response")).unwrap();
     assert_eq!(r.balance.unwrap().amount.as_deref(), Some("9500.00"));

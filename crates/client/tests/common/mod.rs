@@ -48,7 +48,9 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start() -> TestServer {
         let inner = Arc::new(Inner::default());
-        let app = axum::Router::new().fallback(handle).with_state(inner.clone());
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -60,7 +62,11 @@ impl TestServer {
                 .await
                 .unwrap();
         });
-        TestServer { base_url, inner, _shutdown: tx }
+        TestServer {
+            base_url,
+            inner,
+            _shutdown: tx,
+        }
     }
 
     pub fn script(&self, answer: Scripted) {
@@ -87,7 +93,10 @@ impl TestServer {
 }
 
 fn md5_hex(data: &[u8]) -> String {
-    Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+    Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The API page's rule, written out again here on purpose.
@@ -112,10 +121,25 @@ pub fn mandatory(path: &str) -> Option<(&'static str, &'static [&'static str])> 
         "/v3/payee/update" => ("update_payee", &["customerNo"]),
         "/v3/payee/account/create/bank-account" => (
             "add_bank_account",
-            &["customerNo", "bankAccountId", "branchId", "bankAccountPurpose", "accountType"],
+            &[
+                "customerNo",
+                "bankAccountId",
+                "branchId",
+                "bankAccountPurpose",
+                "accountType",
+            ],
         ),
         "/v3/payee/payout-accounts" => ("list_payout_accounts", &["customerNo"]),
-        "/v3/payouts/pay" => ("pay", &["accountToken", "amount", "currency", "customerNo", "invoiceId"]),
+        "/v3/payouts/pay" => (
+            "pay",
+            &[
+                "accountToken",
+                "amount",
+                "currency",
+                "customerNo",
+                "invoiceId",
+            ],
+        ),
         "/v3/payouts/inquiry" => ("inquire_payout", &["invoiceId"]),
         "/v3/payouts/balance" => ("balance", &["currency"]),
         _ => return None,
@@ -123,7 +147,10 @@ pub fn mandatory(path: &str) -> Option<(&'static str, &'static [&'static str])> 
 }
 
 pub fn example_text(name: &str) -> String {
-    let path = format!("{}/../../spec/examples/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../spec/examples/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -131,7 +158,12 @@ fn json(text: String) -> Response {
     ([("content-type", "application/json")], text).into_response()
 }
 
-async fn handle(State(inner): State<Arc<Inner>>, method: axum::http::Method, uri: Uri, body: Bytes) -> Response {
+async fn handle(
+    State(inner): State<Arc<Inner>>,
+    method: axum::http::Method,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
     let path = uri.path().to_owned();
     let problem = |p: String| inner.problems.lock().unwrap().push(format!("{path}: {p}"));
     if method != axum::http::Method::POST {
@@ -148,7 +180,11 @@ async fn handle(State(inner): State<Arc<Inner>>, method: axum::http::Method, uri
             Map::new()
         }
     };
-    inner.received.lock().unwrap().push((path.clone(), fields.clone()));
+    inner
+        .received
+        .lock()
+        .unwrap()
+        .push((path.clone(), fields.clone()));
     if fields.values().any(|v| !v.is_string()) {
         problem("a value is not a string".into());
     }
@@ -169,18 +205,26 @@ async fn handle(State(inner): State<Arc<Inner>>, method: axum::http::Method, uri
         },
         None => problem("no timestamp".into()),
     }
-    if fields.get("verifySign").and_then(Value::as_str) != Some(expected_sign(&fields, API_TOKEN).as_str()) {
+    if fields.get("verifySign").and_then(Value::as_str)
+        != Some(expected_sign(&fields, API_TOKEN).as_str())
+    {
         problem("bad verifySign".into());
     }
     for name in required {
-        if fields.get(*name).and_then(Value::as_str).is_none_or(str::is_empty) {
+        if fields
+            .get(*name)
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
             problem(format!("mandatory {name} missing"));
         }
     }
     let next = inner.script.lock().unwrap().pop_front();
     match next {
         Some(Scripted::Json(text)) => json(text),
-        Some(Scripted::Status(code, text)) => (StatusCode::from_u16(code).unwrap(), text).into_response(),
+        Some(Scripted::Status(code, text)) => {
+            (StatusCode::from_u16(code).unwrap(), text).into_response()
+        }
         Some(Scripted::Delay(d)) => {
             tokio::time::sleep(d).await;
             json(example_text(&format!("{example}.response")))

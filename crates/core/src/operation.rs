@@ -1,11 +1,12 @@
-//! The API's operations, named once.
+//! The API's eight operations, named once: the client sends to these paths,
+//! the sandbox serves them, the bindings name their methods after them.
 
 use std::fmt;
 
 /// One of the eight calls of the Payouts v3 API.
 ///
 /// ```
-/// use pockyt_payouts::Operation;
+/// use pockyt_payouts_core::operation::Operation;
 /// assert_eq!(Operation::AddBankAccount.path(), "/v3/payee/account/create/bank-account");
 /// assert_eq!("inquire_payout".parse::<Operation>().unwrap(), Operation::InquirePayout);
 /// assert!(Operation::Balance.is_read_only());
@@ -43,7 +44,8 @@ impl Operation {
         Operation::Balance,
     ];
 
-    /// The snake_case name (the method name in Rust and Python).
+    /// The spec's operationId: the snake_case name (the method name in Rust
+    /// and Python).
     pub fn name(self) -> &'static str {
         match self {
             Operation::RegisterPayee => "register_payee",
@@ -76,7 +78,10 @@ impl Operation {
     pub fn is_read_only(self) -> bool {
         matches!(
             self,
-            Operation::RetrievePayee | Operation::ListPayoutAccounts | Operation::InquirePayout | Operation::Balance
+            Operation::RetrievePayee
+                | Operation::ListPayoutAccounts
+                | Operation::InquirePayout
+                | Operation::Balance
         )
     }
 }
@@ -87,15 +92,36 @@ impl fmt::Display for Operation {
     }
 }
 
-impl std::str::FromStr for Operation {
-    type Err = crate::Error;
-
-    /// Parses the snake_case name or the camelCase one (`registerPayee`).
-    fn from_str(name: &str) -> Result<Self, crate::Error> {
-        let snake = crate::error::snake_case(name);
+impl Operation {
+    /// Reads an operation named by its operationId (`inquire_payout`), its
+    /// camelCase name (`inquirePayout`, the Node method name) or its path
+    /// (`/v3/payouts/inquiry`).
+    ///
+    /// ```
+    /// use pockyt_payouts_core::operation::Operation;
+    /// assert_eq!(Operation::from_name("inquirePayout"), Some(Operation::InquirePayout));
+    /// assert_eq!(Operation::from_name("/v3/payouts/inquiry"), Some(Operation::InquirePayout));
+    /// assert_eq!(Operation::from_name("refund"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Operation> {
+        let folded = |s: &str| s.replace('_', "").to_ascii_lowercase();
+        let wanted = folded(name);
         Operation::ALL
             .into_iter()
-            .find(|op| op.name() == snake)
-            .ok_or_else(|| crate::Error::invalid_request("operation", "is not an operation of the Payouts v3 API"))
+            .find(|op| op.path() == name || folded(op.name()) == wanted)
+    }
+}
+
+impl std::str::FromStr for Operation {
+    type Err = crate::validate::Violation;
+
+    /// Like [`Operation::from_name`], refusing what names no operation.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Operation::from_name(name).ok_or_else(|| {
+            crate::validate::Violation::new(
+                "operation",
+                "is not an operation of the Payouts v3 API",
+            )
+        })
     }
 }

@@ -1,0 +1,711 @@
+//! The eight API operations.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::body::Bytes;
+use axum::extract::State as AxumState;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use pockyt_payouts_core::enums::{AccountType, GovernmentIdType, PayoutStatus, ProfileType};
+use pockyt_payouts_core::types::{
+    AddBankAccountParams, BalanceParams, InquirePayoutParams, ListPayoutAccountsParams, PayParams,
+    RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
+};
+use pockyt_payouts_core::validate::{self, Validate};
+use pockyt_payouts_sign::{
+    format_timestamp, parse_timestamp, verify_with_digest, ENVELOPE_FIELDS, MERCHANT_NO_FIELD,
+    SIGNATURE_FIELD, STORE_NO_FIELD, TIMESTAMP_FIELD,
+};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+
+use crate::fault::{self, Fault, Refusal};
+use crate::lifecycle;
+use crate::money::{format_cents, parse_cents};
+use crate::shared::Shared;
+use crate::state::{Account, Payee, Payout};
+
+pub(crate) use pockyt_payouts_core::operation::Operation;
+
+/// Fields the sandbox requires present and not blank (000020), as the API
+/// page marks them; add-bank-account's accountType, accountCountry and
+/// accountCurrency default to BANK_ACCOUNT, US and USD.
+fn mandatory(op: Operation) -> &'static [&'static str] {
+    match op {
+        Operation::RegisterPayee => &["profileType", "dateOfBirth"],
+        Operation::RetrievePayee | Operation::UpdatePayee | Operation::ListPayoutAccounts => {
+            &["customerNo"]
+        }
+        Operation::AddBankAccount => &[
+            "customerNo",
+            "bankAccountId",
+            "branchId",
+            "bankAccountPurpose",
+        ],
+        Operation::Pay => &[
+            "customerNo",
+            "accountToken",
+            "amount",
+            "currency",
+            "invoiceId",
+        ],
+        Operation::InquirePayout => &["invoiceId"],
+        Operation::Balance => &["currency"],
+    }
+}
+
+/// A request's fields, exactly as received, in order.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The field, when present and not empty.
+    fn given(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// The operation's parameters: every non-empty field but the envelope
+    /// (an empty string counts as not given), read into the generated
+    /// parameter type and checked with the shared rules of
+    /// `pockyt_payouts_core::validate`.
+    fn params<T: DeserializeOwned + Validate>(&self) -> Result<T, Answer> {
+        let map: Map<String, Value> = self
+            .0
+            .iter()
+            .filter(|(k, v)| !v.is_empty() && !ENVELOPE_FIELDS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        let mut params: T = serde_json::from_value(Value::Object(map))
+            .map_err(|e| Answer::error("000023", format!("parameters cannot be read: {e}")))?;
+        params
+            .prepare()
+            .map_err(|violation| Answer::error("000023", violation.to_string()))?;
+        Ok(params)
+    }
+}
+
+/// An API answer: HTTP 200 with a JSON body carrying `ret_code`.
+#[derive(Clone, Debug)]
+pub(crate) struct Answer {
+    pub ret_code: &'static str,
+    pub body: Value,
+}
+
+impl Answer {
+    /// An error: `ret_code` and `ret_msg`, no payload.
+    pub fn error(ret_code: &'static str, ret_msg: impl Into<String>) -> Answer {
+        Answer {
+            ret_code,
+            body: json!({ "ret_code": ret_code, "ret_msg": ret_msg.into() }),
+        }
+    }
+
+    /// A success (000100) with its payloads.
+    fn success(ret_msg: &str, payload: impl IntoIterator<Item = (&'static str, Value)>) -> Answer {
+        let mut body = Map::new();
+        body.insert("ret_code".into(), Value::String("000100".into()));
+        body.insert("ret_msg".into(), Value::String(ret_msg.into()));
+        for (key, value) in payload {
+            body.insert(key.into(), value);
+        }
+        Answer {
+            ret_code: "000100",
+            body: Value::Object(body),
+        }
+    }
+}
+
+/// The `ret_code` of an answer, kept on the response for the request log.
+#[derive(Clone, Debug)]
+pub(crate) struct RetCodeNote(pub &'static str);
+
+/// On a response: close the connection instead of sending it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DropConnection;
+
+/// The fault a response carries, for the request log.
+#[derive(Clone, Debug)]
+pub(crate) struct FaultNote(pub String);
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut response = (StatusCode::OK, axum::Json(self.body)).into_response();
+        response.extensions_mut().insert(RetCodeNote(self.ret_code));
+        response
+    }
+}
+
+/// The routes of the eight operations.
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    let mut router = Router::new();
+    for op in Operation::ALL {
+        router = router.route(
+            op.path(),
+            post(
+                move |AxumState(shared): AxumState<Arc<Shared>>,
+                      headers: HeaderMap,
+                      body: Bytes| async move {
+                    handle(shared, op, headers, body).await
+                },
+            ),
+        );
+    }
+    router
+}
+
+/// One API request: choose its fault, process it, answer.
+async fn handle(shared: Arc<Shared>, op: Operation, headers: HeaderMap, body: Bytes) -> Response {
+    let parsed = parse_body(&headers, &body);
+    let chosen = {
+        let mut state = shared.lock();
+        fault::choose(&mut state, op, &headers, parsed.as_ref().ok())
+    };
+    let fault = match chosen {
+        Ok(fault) => fault,
+        Err(Refusal::BadHeader(message)) => {
+            return (StatusCode::BAD_REQUEST, message).into_response()
+        }
+        Err(Refusal::Answer(answer)) => return answer.into_response(),
+    };
+    let mut response = match fault {
+        Some(Fault::Http(status)) => fault_text(status, fault.as_ref()),
+        Some(Fault::Ret(code)) => Answer::error(code, fault_message(code)).into_response(),
+        _ => {
+            if let Some(Fault::Delay(wait)) = fault {
+                tokio::time::sleep(wait).await;
+            }
+            let answer = match parsed {
+                Ok(fields) => process(&shared, op, &fields),
+                Err(answer) => answer,
+            };
+            match fault {
+                Some(Fault::DelayAfter(wait)) => {
+                    tokio::time::sleep(wait).await;
+                    answer.into_response()
+                }
+                Some(Fault::Drop) => {
+                    let mut response = StatusCode::OK.into_response();
+                    response.extensions_mut().insert(DropConnection);
+                    response
+                        .extensions_mut()
+                        .insert(RetCodeNote(answer.ret_code));
+                    response
+                }
+                Some(Fault::Http500AfterCommit) => fault_text(500, fault.as_ref()),
+                Some(Fault::Malformed) => {
+                    let mut response = (
+                        StatusCode::OK,
+                        [(
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static("application/json"),
+                        )],
+                        r#"{"ret_code": "000100", "result": "#,
+                    )
+                        .into_response();
+                    response
+                        .extensions_mut()
+                        .insert(RetCodeNote(answer.ret_code));
+                    response
+                }
+                _ => answer.into_response(),
+            }
+        }
+    };
+    if let Some(fault) = fault {
+        response
+            .extensions_mut()
+            .insert(FaultNote(fault.to_string()));
+    }
+    response
+}
+
+fn fault_text(status: u16, fault: Option<&Fault>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let name = fault.map(ToString::to_string).unwrap_or_default();
+    (status, format!("sandbox fault: {name}\n")).into_response()
+}
+
+fn fault_message(code: &str) -> String {
+    let meaning = match code {
+        "000080" => "supplier system's error",
+        _ => "system error",
+    };
+    format!("{meaning} (sandbox fault ret_{code})")
+}
+
+/// Reads a JSON object of strings or an `application/x-www-form-urlencoded`
+/// body. The Content-Type decides; without one, a body starting with `{`
+/// is JSON.
+fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Answer> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let form = content_type.starts_with("application/x-www-form-urlencoded");
+    let json = content_type.contains("json");
+    let looks_like_json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if form || (!json && !looks_like_json) {
+        let fields = pockyt_payouts_sign::parse_urlencoded(body);
+        for (i, (name, _)) in fields.iter().enumerate() {
+            if fields[..i].iter().any(|(earlier, _)| earlier == name) {
+                return Err(Answer::error(
+                    "000023",
+                    format!("{name} is sent more than once"),
+                ));
+            }
+        }
+        return Ok(Fields(fields));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Answer::error("000023", format!("the request body is not valid JSON: {e}")))?;
+    let Value::Object(map) = value else {
+        return Err(Answer::error(
+            "000023",
+            "the request body must be a JSON object",
+        ));
+    };
+    let mut fields = Vec::with_capacity(map.len());
+    for (name, value) in map {
+        match value {
+            Value::String(text) => fields.push((name, text)),
+            _ => {
+                return Err(Answer::error(
+                    "000023",
+                    format!("{name} must be a string (every value on this API is a string)"),
+                ))
+            }
+        }
+    }
+    Ok(Fields(fields))
+}
+
+/// The checks every operation shares, in the API's order: envelope fields
+/// present (000020), merchant, store and signature (000030), timestamp
+/// (000023), the operation's mandatory fields (000020).
+fn check_common(shared: &Shared, op: Operation, fields: &Fields) -> Result<(), Answer> {
+    for name in [MERCHANT_NO_FIELD, STORE_NO_FIELD, SIGNATURE_FIELD] {
+        validate::required(name, fields.get(name).unwrap_or_default())
+            .map_err(|v| Answer::error("000020", v.to_string()))?;
+    }
+    if fields.get(MERCHANT_NO_FIELD) != Some(shared.config.merchant_no.as_str()) {
+        return Err(Answer::error(
+            "000030",
+            "merchantNo is not this sandbox's merchant",
+        ));
+    }
+    if fields.get(STORE_NO_FIELD) != Some(shared.config.store_no.as_str()) {
+        return Err(Answer::error(
+            "000030",
+            "storeNo is not a store of this merchant",
+        ));
+    }
+    if !verify_with_digest(fields.0.iter().map(|(k, v)| (k, v)), &shared.digest) {
+        return Err(Answer::error(
+            "000030",
+            "verifySign does not match the request's fields (check the API token and that every sent field is signed)",
+        ));
+    }
+    if let Some(text) = fields.get(TIMESTAMP_FIELD) {
+        let at = parse_timestamp(text).ok_or_else(|| {
+            Answer::error(
+                "000023",
+                "timestamp must be the UTC time as YYYY-MM-DDTHH:MM:SSZ",
+            )
+        })?;
+        let now = SystemTime::now();
+        let skew = now
+            .duration_since(at)
+            .or_else(|_| at.duration_since(now))
+            .unwrap_or(Duration::ZERO);
+        if skew > shared.config.timestamp_tolerance {
+            return Err(Answer::error(
+                "000023",
+                format!(
+                    "timestamp is more than {} seconds away from the server's clock",
+                    shared.config.timestamp_tolerance.as_secs()
+                ),
+            ));
+        }
+    }
+    for name in mandatory(op) {
+        validate::required(name, fields.get(name).unwrap_or_default())
+            .map_err(|v| Answer::error("000020", v.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Processes one parsed request and answers it.
+fn process(shared: &Arc<Shared>, op: Operation, fields: &Fields) -> Answer {
+    let outcome = check_common(shared, op, fields).and_then(|()| match op {
+        Operation::RegisterPayee => register(shared, fields),
+        Operation::RetrievePayee => retrieve(shared, fields),
+        Operation::UpdatePayee => update(shared, fields),
+        Operation::AddBankAccount => add_bank_account(shared, fields),
+        Operation::ListPayoutAccounts => list_payout_accounts(shared, fields),
+        Operation::Pay => pay(shared, fields),
+        Operation::InquirePayout => inquire(shared, fields),
+        Operation::Balance => balance(shared, fields),
+    });
+    outcome.unwrap_or_else(|answer| answer)
+}
+
+type Outcome = Result<Answer, Answer>;
+
+fn now() -> String {
+    format_timestamp(SystemTime::now())
+}
+
+fn unknown_payee(customer_no: &str) -> Answer {
+    Answer::error(
+        "000021",
+        format!("customerNo {customer_no} is not a registered payee"),
+    )
+}
+
+/// Profile fields a payee keeps, by wire name.
+const PROFILE_FIELDS: [&str; 18] = [
+    "profileType",
+    "dateOfBirth",
+    "firstName",
+    "lastName",
+    "email",
+    "phone",
+    "street",
+    "street2",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "countryCode",
+    "customerCode",
+    "governmentId",
+    "governmentIdType",
+    "lang",
+    "payorNo",
+];
+
+/// Profile fields retrieve answers (not the government id or payor number).
+const ANSWERED_PROFILE_FIELDS: [&str; 16] = [
+    "profileType",
+    "dateOfBirth",
+    "firstName",
+    "lastName",
+    "email",
+    "phone",
+    "street",
+    "street2",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "countryCode",
+    "customerCode",
+    "governmentIdType",
+    "lang",
+];
+
+/// The given (non-empty) profile fields, enumerations in their documented
+/// spelling.
+fn profile_fields(fields: &Fields) -> Vec<(String, String)> {
+    PROFILE_FIELDS
+        .iter()
+        .filter_map(|name| {
+            let value = fields.given(name)?;
+            let value = match *name {
+                "profileType" => ProfileType::from_wire(value).as_str().to_owned(),
+                "governmentIdType" => GovernmentIdType::from_wire(value).as_str().to_owned(),
+                _ => value.to_owned(),
+            };
+            Some(((*name).to_owned(), value))
+        })
+        .collect()
+}
+
+fn register(shared: &Shared, fields: &Fields) -> Outcome {
+    fields.params::<RegisterPayeeParams>()?;
+    let created = now();
+    let mut state = shared.lock();
+    let payee = Payee {
+        customer_no: state.new_customer_no(),
+        profile: profile_fields(fields).into_iter().collect(),
+        created_time: created.clone(),
+        updated_time: created,
+    };
+    let mut customer = Map::new();
+    payee.put(&mut customer, &["firstName", "lastName", "customerCode"]);
+    customer.insert("createdTime".into(), payee.created_time.clone().into());
+    customer.insert("customerNo".into(), payee.customer_no.clone().into());
+    payee.put(&mut customer, &["email"]);
+    state.add_payee(payee);
+    Ok(Answer::success(
+        "success",
+        [("customer", Value::Object(customer))],
+    ))
+}
+
+/// A payee as retrieve and the admin state show it.
+pub(crate) fn customer_json(payee: &Payee, names: &[&str]) -> Value {
+    let mut customer = Map::new();
+    customer.insert("customerNo".into(), payee.customer_no.clone().into());
+    payee.put(&mut customer, names);
+    customer.insert("payeeStatus".into(), "Activated".into());
+    customer.insert("createdTime".into(), payee.created_time.clone().into());
+    customer.insert("updatedTime".into(), payee.updated_time.clone().into());
+    Value::Object(customer)
+}
+
+/// Every profile field, for the admin state.
+pub(crate) fn all_profile_fields() -> &'static [&'static str] {
+    &PROFILE_FIELDS
+}
+
+fn retrieve(shared: &Shared, fields: &Fields) -> Outcome {
+    let params: RetrievePayeeParams = fields.params()?;
+    let state = shared.lock();
+    let payee = state
+        .payee(&params.customer_no)
+        .ok_or_else(|| unknown_payee(&params.customer_no))?;
+    Ok(Answer::success(
+        "query success",
+        [("customer", customer_json(payee, &ANSWERED_PROFILE_FIELDS))],
+    ))
+}
+
+fn update(shared: &Shared, fields: &Fields) -> Outcome {
+    let params: UpdatePayeeParams = fields.params()?;
+    let updated = now();
+    let mut state = shared.lock();
+    let payee = state
+        .payee_mut(&params.customer_no)
+        .ok_or_else(|| unknown_payee(&params.customer_no))?;
+    payee.profile.extend(profile_fields(fields));
+    payee.updated_time = updated;
+    Ok(Answer::success("update success", []))
+}
+
+fn add_bank_account(shared: &Shared, fields: &Fields) -> Outcome {
+    let params: AddBankAccountParams = fields.params()?;
+    let created = now();
+    let mut state = shared.lock();
+    let payee = state
+        .payee(&params.customer_no)
+        .ok_or_else(|| unknown_payee(&params.customer_no))?;
+    let mut result = Map::new();
+    let account = Account {
+        account_token: state.new_account_token(),
+        customer_no: params.customer_no.clone(),
+        account_tag: params.account_tag.clone(),
+        account_type: params
+            .account_type
+            .as_ref()
+            .unwrap_or(&AccountType::BankAccount)
+            .as_str()
+            .to_owned(),
+        country: params.account_country.clone(),
+        currency: params.account_currency.clone(),
+        bank_account_id: params.bank_account_id.clone(),
+        branch_id: params.branch_id.clone(),
+        bank_account_purpose: params.bank_account_purpose.as_str().to_owned(),
+        client_ip: params.client_ip.clone(),
+        ipn_url: params.ipn_url.clone(),
+        created_time: created,
+    };
+    if let Some(tag) = &account.account_tag {
+        result.insert("accountTag".into(), tag.clone().into());
+    }
+    result.insert("accountStatus".into(), "ACTIVATED".into());
+    result.insert("country".into(), account.country.clone().into());
+    payee.put(&mut result, &["firstName", "lastName"]);
+    result.insert("accountType".into(), account.account_type.clone().into());
+    result.insert("currency".into(), account.currency.clone().into());
+    result.insert("accountToken".into(), account.account_token.clone().into());
+    result.insert("customerNo".into(), account.customer_no.clone().into());
+    payee.put(&mut result, &["email"]);
+    result.insert("timestamp".into(), account.created_time.clone().into());
+    state.add_account(account);
+    Ok(Answer::success(
+        "success",
+        [("result", Value::Object(result))],
+    ))
+}
+
+fn list_payout_accounts(shared: &Shared, fields: &Fields) -> Outcome {
+    let params: ListPayoutAccountsParams = fields.params()?;
+    let state = shared.lock();
+    let payee = state
+        .payee(&params.customer_no)
+        .ok_or_else(|| unknown_payee(&params.customer_no))?;
+    let accounts: Vec<Value> = state
+        .accounts
+        .iter()
+        .filter(|a| a.customer_no == payee.customer_no)
+        .map(|a| {
+            let mut account = Map::new();
+            if let Some(tag) = &a.account_tag {
+                account.insert("accountTag".into(), tag.clone().into());
+            }
+            account.insert("country".into(), a.country.clone().into());
+            account.insert("createdAt".into(), a.created_time.clone().into());
+            account.insert("accountType".into(), a.account_type.clone().into());
+            account.insert("currency".into(), a.currency.clone().into());
+            account.insert("accountToken".into(), a.account_token.clone().into());
+            account.insert("cardNumber".into(), a.card_number().into());
+            account.insert("status".into(), "activated".into());
+            Value::Object(account)
+        })
+        .collect();
+    let mut user = Map::new();
+    payee.put(&mut user, &["firstName", "lastName", "customerCode"]);
+    user.insert("customerNo".into(), payee.customer_no.clone().into());
+    payee.put(&mut user, &["email"]);
+    Ok(Answer::success(
+        "success",
+        [
+            ("accounts", Value::Array(accounts)),
+            ("user", Value::Object(user)),
+        ],
+    ))
+}
+
+fn pay(shared: &Arc<Shared>, fields: &Fields) -> Outcome {
+    let params: PayParams = fields.params()?;
+    let amount = parse_cents(&params.amount).ok_or_else(|| {
+        Answer::error(
+            "000023",
+            "amount must be a positive decimal with at most two fraction digits",
+        )
+    })?;
+    let created = now();
+    let mut state = shared.lock();
+    // The invoiceId identifies the payout: a repeat never creates another.
+    if let Some(existing) = state.payout(&params.invoice_id) {
+        let same = existing.customer_no == params.customer_no
+            && existing.account_token == params.account_token
+            && existing.amount_cents == amount
+            && existing.currency == params.currency;
+        if same {
+            return Ok(Answer::success(
+                "succeeded",
+                [("result", existing.to_json())],
+            ));
+        }
+        return Err(Answer::error(
+            "000022",
+            format!(
+                "invoiceId {} is already used by another payout (different customerNo, accountToken, amount or currency)",
+                params.invoice_id
+            ),
+        ));
+    }
+    if state.payee(&params.customer_no).is_none() {
+        return Err(unknown_payee(&params.customer_no));
+    }
+    let account = state.account(&params.account_token).ok_or_else(|| {
+        Answer::error(
+            "000021",
+            format!(
+                "accountToken {} is not a payout account",
+                params.account_token
+            ),
+        )
+    })?;
+    if account.customer_no != params.customer_no {
+        return Err(Answer::error(
+            "000022",
+            format!(
+                "accountToken {} is not a payout account of customerNo {}",
+                params.account_token, params.customer_no
+            ),
+        ));
+    }
+    let balance = state.balances.get(&params.currency).copied();
+    match balance {
+        None => {
+            return Err(Answer::error(
+                "000040",
+                format!(
+                    "account balance is not sufficient: the merchant has no {} balance",
+                    params.currency
+                ),
+            ))
+        }
+        Some(available) if available < amount => {
+            return Err(Answer::error(
+                "000040",
+                format!(
+                    "account balance is not sufficient: {} {} available, {} needed",
+                    format_cents(available),
+                    params.currency,
+                    format_cents(amount)
+                ),
+            ))
+        }
+        Some(available) => {
+            state
+                .balances
+                .insert(params.currency.clone(), available - amount);
+        }
+    }
+    let payout = Payout {
+        uid: state.new_uid(),
+        version: 0,
+        invoice_id: params.invoice_id.clone(),
+        transaction_no: state.new_transaction_no(),
+        customer_no: params.customer_no.clone(),
+        account_token: params.account_token.clone(),
+        amount_cents: amount,
+        currency: params.currency.clone(),
+        status: PayoutStatus::Pending,
+        created_time: created,
+        ipn_url: params.ipn_url.clone(),
+        ipn_queue: None,
+    };
+    let answer = Answer::success("succeeded", [("result", payout.to_json())]);
+    let index = state.add_payout(payout);
+    lifecycle::start(shared, &mut state, index);
+    Ok(answer)
+}
+
+fn inquire(shared: &Shared, fields: &Fields) -> Outcome {
+    let params: InquirePayoutParams = fields.params()?;
+    let state = shared.lock();
+    let payout = state.payout(&params.invoice_id).ok_or_else(|| {
+        Answer::error(
+            "000021",
+            format!(
+                "invoiceId {} is not the invoiceId of any payout",
+                params.invoice_id
+            ),
+        )
+    })?;
+    Ok(Answer::success("success", [("result", payout.to_json())]))
+}
+
+fn balance(shared: &Shared, fields: &Fields) -> Outcome {
+    let params: BalanceParams = fields.params()?;
+    let state = shared.lock();
+    let amount = state.balances.get(&params.currency).ok_or_else(|| {
+        Answer::error(
+            "000021",
+            format!("the merchant has no {} balance", params.currency),
+        )
+    })?;
+    Ok(Answer::success(
+        "success",
+        [(
+            "balance",
+            json!({ "currency": params.currency, "amount": format_cents(*amount) }),
+        )],
+    ))
+}

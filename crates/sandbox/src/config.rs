@@ -1,0 +1,135 @@
+//! The sandbox's configuration.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+/// Default merchant number: `"202333"` (the API page's).
+pub const DEFAULT_MERCHANT_NO: &str = "202333";
+/// Default store number: `"301854"` (the API page's).
+pub const DEFAULT_STORE_NO: &str = "301854";
+/// Default API token: `"sandbox-api-token"`.
+pub const DEFAULT_API_TOKEN: &str = "sandbox-api-token";
+/// Default currency of the starting balance: `"USD"`.
+pub const DEFAULT_BALANCE_CURRENCY: &str = "USD";
+/// Default starting balance: `"1000000.00"`.
+pub const DEFAULT_BALANCE: &str = "1000000.00";
+/// Default time from a payout's creation to its final status: 2 s.
+pub const DEFAULT_SETTLE_DELAY: Duration = Duration::from_secs(2);
+/// Default accepted distance between a request's `timestamp` and the
+/// sandbox's clock: 10 minutes.
+pub const DEFAULT_TIMESTAMP_TOLERANCE: Duration = Duration::from_secs(600);
+/// The most IPN tries per notification, as the real API does (8).
+pub const MAX_IPN_TRIES: usize = 8;
+
+/// Default IPN schedule, in milliseconds: the wait before each of the 8
+/// tries (the real API spreads its 8 tries over about two hours; the
+/// sandbox compresses them to about 32 seconds).
+pub const DEFAULT_IPN_RETRY_DELAYS_MS: [u64; MAX_IPN_TRIES] =
+    [0, 250, 500, 1_000, 2_000, 4_000, 8_000, 16_000];
+
+/// Configuration of a [`Sandbox`](crate::Sandbox).
+///
+/// Build it from [`SandboxConfig::default()`] and change what the test
+/// needs:
+///
+/// ```
+/// use pockyt_sandbox::SandboxConfig;
+/// use std::time::Duration;
+///
+/// let config = SandboxConfig {
+///     settle_delay: Duration::from_millis(50),
+///     ..SandboxConfig::default()
+/// };
+/// assert_eq!(config.merchant_no, "202333");
+/// assert_eq!(config.balances["USD"], "1000000.00");
+/// assert!(!format!("{config:?}").contains("sandbox-api-token"));
+/// ```
+#[derive(Clone)]
+pub struct SandboxConfig {
+    /// The merchant number every request must carry. Default `"202333"`.
+    pub merchant_no: String,
+    /// The store number every request must carry. Default `"301854"`.
+    pub store_no: String,
+    /// The API token requests are verified with and IPNs are signed with.
+    /// Default `"sandbox-api-token"`. Never shown by `Debug`.
+    pub api_token: String,
+    /// The address to listen on. Default `127.0.0.1`.
+    pub host: IpAddr,
+    /// The port to listen on; `0` (the default) lets the OS pick a free one.
+    pub port: u16,
+    /// Starting balance per currency (ISO 4217 code → non-negative decimal
+    /// with at most two fraction digits). Default `{"USD": "1000000.00"}`.
+    /// A currency not listed has no balance: pays in it answer 000040 and
+    /// the balance operation answers 000021.
+    pub balances: BTreeMap<String, String>,
+    /// Time from a payout's creation to its final status. Default 2 s.
+    pub settle_delay: Duration,
+    /// The wait before each try of an IPN (the first entry is the wait
+    /// before the first try). At most [`MAX_IPN_TRIES`] entries are used;
+    /// an empty list means one immediate try. Default
+    /// [`DEFAULT_IPN_RETRY_DELAYS_MS`]: 0, 250 ms, 500 ms, 1 s, 2 s, 4 s,
+    /// 8 s, 16 s.
+    pub ipn_retry_delays: Vec<Duration>,
+    /// How far a request's `timestamp` may be from the sandbox's clock, in
+    /// either direction. Default 10 minutes.
+    pub timestamp_tolerance: Duration,
+}
+
+impl Default for SandboxConfig {
+    /// merchant `202333`, store `301854`, token `sandbox-api-token`,
+    /// `127.0.0.1:0`, USD balance `1000000.00`, settle delay 2 s, IPN tries
+    /// after 0, 250 ms, 500 ms, 1 s, 2 s, 4 s, 8 s and 16 s, timestamp
+    /// tolerance 10 minutes.
+    fn default() -> Self {
+        SandboxConfig {
+            merchant_no: DEFAULT_MERCHANT_NO.to_owned(),
+            store_no: DEFAULT_STORE_NO.to_owned(),
+            api_token: DEFAULT_API_TOKEN.to_owned(),
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            balances: BTreeMap::from([(
+                DEFAULT_BALANCE_CURRENCY.to_owned(),
+                DEFAULT_BALANCE.to_owned(),
+            )]),
+            settle_delay: DEFAULT_SETTLE_DELAY,
+            ipn_retry_delays: DEFAULT_IPN_RETRY_DELAYS_MS
+                .iter()
+                .map(|ms| Duration::from_millis(*ms))
+                .collect(),
+            timestamp_tolerance: DEFAULT_TIMESTAMP_TOLERANCE,
+        }
+    }
+}
+
+impl fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("merchant_no", &self.merchant_no)
+            .field("store_no", &self.store_no)
+            .field("api_token", &"<redacted>")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("balances", &self.balances)
+            .field("settle_delay", &self.settle_delay)
+            .field("ipn_retry_delays", &self.ipn_retry_delays)
+            .field("timestamp_tolerance", &self.timestamp_tolerance)
+            .finish()
+    }
+}
+
+impl SandboxConfig {
+    /// The waits before each IPN try actually used: at most
+    /// [`MAX_IPN_TRIES`], and one immediate try when the list is empty.
+    pub(crate) fn ipn_schedule(&self) -> Vec<Duration> {
+        if self.ipn_retry_delays.is_empty() {
+            return vec![Duration::ZERO];
+        }
+        self.ipn_retry_delays
+            .iter()
+            .take(MAX_IPN_TRIES)
+            .copied()
+            .collect()
+    }
+}

@@ -1,0 +1,183 @@
+//! `pockyt-sandbox`: runs the Pockyt Payouts v3 sandbox until SIGINT or
+//! SIGTERM. See `--help` and the crate's README.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::IpAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use pockyt_sandbox::{Sandbox, SandboxConfig};
+
+const USAGE: &str = "\
+pockyt-sandbox: a local emulator of the Pockyt Payouts v3 API
+
+USAGE:
+    pockyt-sandbox [OPTIONS]
+
+OPTIONS:
+    --host <IP>                      address to listen on [default: 127.0.0.1]
+    --port <PORT>                    port to listen on; 0 lets the OS pick [default: 0]
+    --merchant-no <NO>               merchant number requests must carry [default: 202333]
+    --store-no <NO>                  store number requests must carry [default: 301854]
+    --api-token <TOKEN>              API token requests are signed with [default: sandbox-api-token]
+    --balance <CURRENCY=AMOUNT>      starting balance; repeat for more currencies
+                                     [default: USD=1000000.00; any --balance replaces it]
+    --settle-delay-ms <MS>           time until a payout's final status [default: 2000]
+    --ipn-retry-delays-ms <MS,MS..>  wait before each IPN try, at most 8
+                                     [default: 0,250,500,1000,2000,4000,8000,16000]
+    --timestamp-tolerance-secs <S>   accepted clock distance of `timestamp` [default: 600]
+    -h, --help                       print this help
+    -V, --version                    print the version
+
+On start it prints one line, `pockyt-sandbox listening on http://HOST:PORT`,
+to stdout; requests are logged to stderr. SIGINT or SIGTERM stops it.
+";
+
+/// What the command line asks for.
+enum Command {
+    Run(SandboxConfig),
+    Help,
+    Version,
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut config = SandboxConfig::default();
+    let mut balances: Option<BTreeMap<String, String>> = None;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            match inline.clone() {
+                Some(v) => Ok(v),
+                None => args.next().ok_or_else(|| format!("{name} needs a value")),
+            }
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--host" => {
+                let text = value("--host")?;
+                config.host = text
+                    .parse::<IpAddr>()
+                    .map_err(|_| format!("--host must be an IP address, not {text:?}"))?;
+            }
+            "--port" => {
+                let text = value("--port")?;
+                config.port = text.parse().map_err(|_| {
+                    format!("--port must be a number from 0 to 65535, not {text:?}")
+                })?;
+            }
+            "--merchant-no" => config.merchant_no = value("--merchant-no")?,
+            "--store-no" => config.store_no = value("--store-no")?,
+            "--api-token" => config.api_token = value("--api-token")?,
+            "--balance" => {
+                let text = value("--balance")?;
+                let (currency, amount) = text
+                    .split_once('=')
+                    .ok_or_else(|| format!("--balance must look like USD=1000.00, not {text:?}"))?;
+                balances
+                    .get_or_insert_with(BTreeMap::new)
+                    .insert(currency.to_owned(), amount.to_owned());
+            }
+            "--settle-delay-ms" => {
+                let text = value("--settle-delay-ms")?;
+                let ms: u64 = text.parse().map_err(|_| {
+                    format!("--settle-delay-ms must be a whole number, not {text:?}")
+                })?;
+                config.settle_delay = Duration::from_millis(ms);
+            }
+            "--ipn-retry-delays-ms" => {
+                let text = value("--ipn-retry-delays-ms")?;
+                config.ipn_retry_delays = text
+                    .split(',')
+                    .map(|part| part.trim().parse::<u64>().map(Duration::from_millis))
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| format!("--ipn-retry-delays-ms must be whole numbers separated by commas, not {text:?}"))?;
+            }
+            "--timestamp-tolerance-secs" => {
+                let text = value("--timestamp-tolerance-secs")?;
+                let secs: u64 = text.parse().map_err(|_| {
+                    format!("--timestamp-tolerance-secs must be a whole number, not {text:?}")
+                })?;
+                config.timestamp_tolerance = Duration::from_secs(secs);
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if let Some(balances) = balances {
+        config.balances = balances;
+    }
+    Ok(Command::Run(config))
+}
+
+fn main() -> ExitCode {
+    let config = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Run(config)) => config,
+        Ok(Command::Help) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("pockyt-sandbox {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("pockyt-sandbox: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("pockyt-sandbox: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pockyt-sandbox: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: SandboxConfig) -> std::io::Result<()> {
+    let sandbox = Sandbox::start_with_request_log(config).await?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "pockyt-sandbox listening on {}", sandbox.base_url())?;
+        stdout.flush()?;
+    }
+    stop_signal().await?;
+    eprintln!("pockyt-sandbox: shutting down");
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+/// Waits for SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}

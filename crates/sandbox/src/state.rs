@@ -1,0 +1,259 @@
+//! The sandbox's mutable state: payees, accounts, payouts, balances, the
+//! IPN log and the fault rules. Always behind a `std::sync::Mutex` that is
+//! never held across an `.await`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use pockyt_payouts_core::enums::PayoutStatus;
+use rand::Rng;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::fault::FaultRule;
+use crate::money::format_cents;
+use crate::{IpnDelivery, PayoutRecord};
+
+/// A registered payee.
+pub(crate) struct Payee {
+    pub customer_no: String,
+    /// The profile fields given (non-empty), by wire name.
+    pub profile: BTreeMap<String, String>,
+    pub created_time: String,
+    pub updated_time: String,
+}
+
+impl Payee {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.profile.get(name).map(String::as_str)
+    }
+
+    /// Inserts `names` that the payee has into `out`.
+    pub fn put(&self, out: &mut Map<String, Value>, names: &[&str]) {
+        for name in names {
+            if let Some(value) = self.get(name) {
+                out.insert((*name).to_owned(), Value::String(value.to_owned()));
+            }
+        }
+    }
+}
+
+/// A payout account (bank account) of a payee.
+pub(crate) struct Account {
+    pub account_token: String,
+    pub customer_no: String,
+    pub account_tag: Option<String>,
+    pub account_type: String,
+    pub country: String,
+    pub currency: String,
+    pub bank_account_id: String,
+    pub branch_id: String,
+    pub bank_account_purpose: String,
+    pub client_ip: Option<String>,
+    pub ipn_url: Option<String>,
+    pub created_time: String,
+}
+
+impl Account {
+    /// `****` and the last four digits of the account number.
+    pub fn card_number(&self) -> String {
+        let digits = self.bank_account_id.as_str();
+        let start = digits.len().saturating_sub(4);
+        format!("****{}", &digits[start..])
+    }
+}
+
+/// One notification to deliver to an `ipnUrl`.
+pub(crate) struct IpnJob {
+    pub url: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// A payout.
+pub(crate) struct Payout {
+    /// Unique for the life of the sandbox (across resets); background tasks
+    /// check it so that they never touch a later payout with the same
+    /// invoiceId.
+    pub uid: u64,
+    /// Bumped on every status change; a pending settle applies only to the
+    /// version it was scheduled for.
+    pub version: u64,
+    pub invoice_id: String,
+    pub transaction_no: String,
+    pub customer_no: String,
+    pub account_token: String,
+    pub amount_cents: i128,
+    pub currency: String,
+    pub status: PayoutStatus,
+    pub created_time: String,
+    pub ipn_url: Option<String>,
+    /// The queue of this payout's IPN worker (one worker per payout keeps
+    /// its notifications in order).
+    pub ipn_queue: Option<UnboundedSender<IpnJob>>,
+}
+
+impl Payout {
+    /// The payout as pay and inquiry answer it.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "amount": format_cents(self.amount_cents),
+            "transactionNo": self.transaction_no,
+            "createdTime": self.created_time,
+            "invoiceId": self.invoice_id,
+            "currency": self.currency,
+            "accountToken": self.account_token,
+            "customerNo": self.customer_no,
+            "status": self.status.as_str(),
+        })
+    }
+
+    pub fn record(&self) -> PayoutRecord {
+        PayoutRecord {
+            invoice_id: self.invoice_id.clone(),
+            transaction_no: self.transaction_no.clone(),
+            customer_no: self.customer_no.clone(),
+            account_token: self.account_token.clone(),
+            amount: format_cents(self.amount_cents),
+            currency: self.currency.clone(),
+            status: self.status.as_str().to_owned(),
+            created_time: self.created_time.clone(),
+        }
+    }
+}
+
+/// Whether a payout in `status` holds its amount out of the balance
+/// (pending and success do; failed and returned gave it back).
+pub(crate) fn holds_funds(status: &PayoutStatus) -> bool {
+    matches!(status, PayoutStatus::Pending | PayoutStatus::Success)
+}
+
+/// Everything the sandbox remembers.
+pub(crate) struct State {
+    pub payees: Vec<Payee>,
+    payee_index: HashMap<String, usize>,
+    pub accounts: Vec<Account>,
+    account_index: HashMap<String, usize>,
+    pub payouts: Vec<Payout>,
+    payout_index: HashMap<String, usize>,
+    transaction_nos: HashSet<String>,
+    /// Current balance per currency, in cents.
+    pub balances: BTreeMap<String, i128>,
+    pub ipn_log: Vec<IpnDelivery>,
+    pub fault_rules: Vec<FaultRule>,
+    /// `fault-…` invoiceIds whose one faulted pay has happened.
+    pub fault_invoices_used: HashSet<String>,
+    next_uid: u64,
+}
+
+impl State {
+    pub fn new(balances: BTreeMap<String, i128>) -> Self {
+        State {
+            payees: Vec::new(),
+            payee_index: HashMap::new(),
+            accounts: Vec::new(),
+            account_index: HashMap::new(),
+            payouts: Vec::new(),
+            payout_index: HashMap::new(),
+            transaction_nos: HashSet::new(),
+            balances,
+            ipn_log: Vec::new(),
+            fault_rules: Vec::new(),
+            fault_invoices_used: HashSet::new(),
+            next_uid: 0,
+        }
+    }
+
+    /// Forgets everything but keeps `next_uid` growing.
+    pub fn reset(&mut self, balances: BTreeMap<String, i128>) {
+        let next_uid = self.next_uid;
+        *self = State::new(balances);
+        self.next_uid = next_uid;
+    }
+
+    pub fn payee(&self, customer_no: &str) -> Option<&Payee> {
+        self.payee_index.get(customer_no).map(|i| &self.payees[*i])
+    }
+
+    pub fn payee_mut(&mut self, customer_no: &str) -> Option<&mut Payee> {
+        let i = *self.payee_index.get(customer_no)?;
+        Some(&mut self.payees[i])
+    }
+
+    pub fn account(&self, token: &str) -> Option<&Account> {
+        self.account_index.get(token).map(|i| &self.accounts[*i])
+    }
+
+    pub fn payout_index(&self, invoice_id: &str) -> Option<usize> {
+        self.payout_index.get(invoice_id).copied()
+    }
+
+    pub fn payout(&self, invoice_id: &str) -> Option<&Payout> {
+        self.payout_index(invoice_id).map(|i| &self.payouts[i])
+    }
+
+    /// A fresh 22-digit customerNo.
+    pub fn new_customer_no(&self) -> String {
+        loop {
+            let candidate = random_digits("2000", 22);
+            if !self.payee_index.contains_key(&candidate) {
+                return candidate;
+            }
+        }
+    }
+
+    /// A fresh 22-digit accountToken.
+    pub fn new_account_token(&self) -> String {
+        loop {
+            let candidate = random_digits("2010", 22);
+            if !self.account_index.contains_key(&candidate) {
+                return candidate;
+            }
+        }
+    }
+
+    /// A fresh 18-digit transactionNo.
+    pub fn new_transaction_no(&self) -> String {
+        loop {
+            let candidate = random_digits("30", 18);
+            if !self.transaction_nos.contains(&candidate) {
+                return candidate;
+            }
+        }
+    }
+
+    pub fn new_uid(&mut self) -> u64 {
+        self.next_uid += 1;
+        self.next_uid
+    }
+
+    pub fn add_payee(&mut self, payee: Payee) {
+        self.payee_index
+            .insert(payee.customer_no.clone(), self.payees.len());
+        self.payees.push(payee);
+    }
+
+    pub fn add_account(&mut self, account: Account) {
+        self.account_index
+            .insert(account.account_token.clone(), self.accounts.len());
+        self.accounts.push(account);
+    }
+
+    /// Adds a payout and answers its index.
+    pub fn add_payout(&mut self, payout: Payout) -> usize {
+        let index = self.payouts.len();
+        self.transaction_nos.insert(payout.transaction_no.clone());
+        self.payout_index.insert(payout.invoice_id.clone(), index);
+        self.payouts.push(payout);
+        index
+    }
+}
+
+/// `prefix` followed by random digits, `len` digits in all.
+fn random_digits(prefix: &str, len: usize) -> String {
+    let mut rng = rand::rng();
+    let mut out = String::with_capacity(len);
+    out.push_str(prefix);
+    while out.len() < len {
+        out.push(char::from(b'0' + rng.random_range(0..10u8)));
+    }
+    out
+}
