@@ -59,7 +59,12 @@ pub fn run_cmd(program: &str, args: &[&str]) -> Result<(), String> {
 }
 
 /// Runs a command in `dir` with extra environment variables.
-pub fn run_cmd_in(dir: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
+pub fn run_cmd_in(
+    dir: &Path,
+    program: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> Result<(), String> {
     eprintln!("$ {} {}", program, args.join(" "));
     let status = Command::new(program)
         .args(args)

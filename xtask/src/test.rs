@@ -4,7 +4,17 @@ use crate::run_cmd;
 
 pub fn run(_args: &[String]) -> Result<(), String> {
     run_cmd("cargo", &["fmt", "--all", "--check"])?;
-    run_cmd("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    run_cmd(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
     crate::codegen::run(&["--check".to_string()])?;
     run_cmd("cargo", &["test", "--workspace"])?;
     Ok(())

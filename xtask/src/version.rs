@@ -40,9 +40,11 @@ fn is_semver(v: &str) -> bool {
     };
     let parts: Vec<&str> = core.split('.').collect();
     let numbers_ok = parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p.len() == 1 || !p.starts_with('0')));
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))
+        });
     let pre_ok = pre.is_none_or(|p| {
         !p.is_empty()
             && p.split('.')
@@ -57,7 +59,10 @@ fn read(path: &Path) -> Result<String, String> {
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
-    eprintln!("version: updated {}", path.strip_prefix(root()).unwrap_or(path).display());
+    eprintln!(
+        "version: updated {}",
+        path.strip_prefix(root()).unwrap_or(path).display()
+    );
     Ok(())
 }
 
@@ -85,7 +90,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     };
     if !is_semver(new) {
-        return Err(format!("{new:?} is not a version of the form X.Y.Z or X.Y.Z-pre"));
+        return Err(format!(
+            "{new:?} is not a version of the form X.Y.Z or X.Y.Z-pre"
+        ));
     }
     let old = current()?;
     if *new == old {
@@ -105,7 +112,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let line = if in_package && trimmed.starts_with("version") {
             format!("version = \"{new}\"")
         } else if trimmed.starts_with("pockyt-") && line.contains("path = ") {
-            line.replace(&format!("version = \"={old}\""), &format!("version = \"={new}\""))
+            line.replace(
+                &format!("version = \"={old}\""),
+                &format!("version = \"={new}\""),
+            )
         } else {
             line.to_owned()
         };
@@ -179,7 +189,16 @@ mod tests {
         for good in ["0.1.0", "1.20.300", "2.0.0-rc.1", "1.0.0-alpha"] {
             assert!(is_semver(good), "{good}");
         }
-        for bad in ["1.0", "1.0.0.0", "01.0.0", "1.0.x", "v1.0.0", "1.0.0-", "1.0.0-rc..1", ""] {
+        for bad in [
+            "1.0",
+            "1.0.0.0",
+            "01.0.0",
+            "1.0.x",
+            "v1.0.0",
+            "1.0.0-",
+            "1.0.0-rc..1",
+            "",
+        ] {
             assert!(!is_semver(bad), "{bad}");
         }
     }
@@ -200,7 +219,10 @@ mod tests {
             assert_eq!(manifest["version"], v.as_str(), "{}", path.display());
         }
         let cargo = read(&root().join("Cargo.toml")).unwrap();
-        for line in cargo.lines().filter(|l| l.starts_with("pockyt-") && l.contains("path = ")) {
+        for line in cargo
+            .lines()
+            .filter(|l| l.starts_with("pockyt-") && l.contains("path = "))
+        {
             assert!(line.contains(&format!("version = \"={v}\"")), "{line}");
         }
     }

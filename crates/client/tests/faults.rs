@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 const PAYS: usize = 1_000;
-const SEED: u64 = 0x5eed_0f_f4_u64;
+const SEED: u64 = 0x5eed_0ff4_u64;
 const TIMEOUT: Duration = Duration::from_millis(150);
 const PAY_FAULTS: [&str; 10] = [
     "delay=400",

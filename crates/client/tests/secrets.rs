@@ -54,9 +54,9 @@ async fn token_never_leaks() {
             .await
             .unwrap_err(),
     );
-    server.script(Scripted::Json(format!(
-        r#"{{"ret_code":"000030","ret_msg":"bad sign"}}"#
-    )));
+    server.script(Scripted::Json(
+        r#"{"ret_code":"000030","ret_msg":"bad sign"}"#.to_string(),
+    ));
     errors.push(
         client
             .balance(BalanceParams::builder().currency("USD"))

@@ -26,7 +26,9 @@ fn benches(c: &mut Criterion) {
         ("time", "20230213120000"),
         ("transactionNo", "305588797074336092"),
     ];
-    c.bench_function("sign(10 fields)", |b| b.iter(|| sign(black_box(fields), "token")));
+    c.bench_function("sign(10 fields)", |b| {
+        b.iter(|| sign(black_box(fields), "token"))
+    });
 
     let sig = sign(fields, "token");
     let mut body = form_urlencoded::Serializer::new(String::new());

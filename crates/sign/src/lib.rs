@@ -302,7 +302,11 @@ impl fmt::Debug for Signer {
 
 impl Signer {
     /// A signer for one merchant and store, with the merchant's API token.
-    pub fn new(merchant_no: impl Into<String>, store_no: impl Into<String>, api_token: &str) -> Self {
+    pub fn new(
+        merchant_no: impl Into<String>,
+        store_no: impl Into<String>,
+        api_token: &str,
+    ) -> Self {
         Signer {
             merchant_no: merchant_no.into(),
             store_no: store_no.into(),
@@ -327,16 +331,27 @@ impl Signer {
 
     /// Puts the envelope into `fields` (overwriting any envelope field
     /// already there) and signs every field.
-    pub fn sign_fields(&self, fields: &mut Map<String, Value>, at: SystemTime) -> Result<(), SignError> {
+    pub fn sign_fields(
+        &self,
+        fields: &mut Map<String, Value>,
+        at: SystemTime,
+    ) -> Result<(), SignError> {
         fields.remove(SIGNATURE_FIELD);
-        fields.insert(MERCHANT_NO_FIELD.into(), Value::String(self.merchant_no.clone()));
+        fields.insert(
+            MERCHANT_NO_FIELD.into(),
+            Value::String(self.merchant_no.clone()),
+        );
         fields.insert(STORE_NO_FIELD.into(), Value::String(self.store_no.clone()));
         fields.insert(TIMESTAMP_FIELD.into(), Value::String(format_timestamp(at)));
         let mut pairs = Vec::with_capacity(fields.len());
         for (name, value) in fields.iter() {
             match value {
                 Value::String(text) => pairs.push((name.as_str(), text.as_str())),
-                _ => return Err(SignError::NotAString { field: name.clone() }),
+                _ => {
+                    return Err(SignError::NotAString {
+                        field: name.clone(),
+                    })
+                }
             }
         }
         let signature = sign_with_digest(pairs, &self.digest);

@@ -51,14 +51,23 @@ fn api_page_register_example_with_a_known_token() {
         .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
         .collect();
     // verifySign in the input is left out of its own signature.
-    assert_eq!(sign(pairs, "test-token"), "ac89027319bf7b1e72f5acaf608af8ad");
+    assert_eq!(
+        sign(pairs, "test-token"),
+        "ac89027319bf7b1e72f5acaf608af8ad"
+    );
 }
 
 #[test]
 fn empty_values_are_signed_as_name_equals() {
-    assert_eq!(sign([("street2", ""), ("a", "1")], "tok"), "85fc31734b1edd4094441043b4305888");
+    assert_eq!(
+        sign([("street2", ""), ("a", "1")], "tok"),
+        "85fc31734b1edd4094441043b4305888"
+    );
     // ...which differs from leaving the field out.
-    assert_ne!(sign([("a", "1")], "tok"), "85fc31734b1edd4094441043b4305888");
+    assert_ne!(
+        sign([("a", "1")], "tok"),
+        "85fc31734b1edd4094441043b4305888"
+    );
 }
 
 #[test]
@@ -89,21 +98,56 @@ fn values_are_signed_raw_and_token_used_as_given() {
 #[test]
 fn verify_accepts_good_and_refuses_tampered_missing_or_repeated_signatures() {
     let sig = sign([("status", "success"), ("amount", "5.00")], "t");
-    assert!(verify([("amount", "5.00"), ("status", "success"), ("verifySign", &sig)], "t"));
     assert!(verify(
-        [("amount", "5.00"), ("status", "success"), ("verifySign", &sig.to_uppercase())],
+        [
+            ("amount", "5.00"),
+            ("status", "success"),
+            ("verifySign", &sig)
+        ],
         "t"
     ));
-    assert!(!verify([("amount", "5.01"), ("status", "success"), ("verifySign", &sig)], "t"));
-    assert!(!verify([("amount", "5.00"), ("status", "success"), ("verifySign", &sig)], "other"));
+    assert!(verify(
+        [
+            ("amount", "5.00"),
+            ("status", "success"),
+            ("verifySign", &sig.to_uppercase())
+        ],
+        "t"
+    ));
+    assert!(!verify(
+        [
+            ("amount", "5.01"),
+            ("status", "success"),
+            ("verifySign", &sig)
+        ],
+        "t"
+    ));
+    assert!(!verify(
+        [
+            ("amount", "5.00"),
+            ("status", "success"),
+            ("verifySign", &sig)
+        ],
+        "other"
+    ));
     assert!(!verify([("amount", "5.00"), ("status", "success")], "t"));
     assert!(!verify(
-        [("amount", "5.00"), ("status", "success"), ("verifySign", &sig), ("verifySign", &sig)],
+        [
+            ("amount", "5.00"),
+            ("status", "success"),
+            ("verifySign", &sig),
+            ("verifySign", &sig)
+        ],
         "t"
     ));
     // An added field, even empty, changes the signature.
     assert!(!verify(
-        [("amount", "5.00"), ("status", "success"), ("extra", ""), ("verifySign", &sig)],
+        [
+            ("amount", "5.00"),
+            ("status", "success"),
+            ("extra", ""),
+            ("verifySign", &sig)
+        ],
         "t"
     ));
 }
@@ -111,7 +155,12 @@ fn verify_accepts_good_and_refuses_tampered_missing_or_repeated_signatures() {
 #[test]
 fn urlencoded_bodies_are_verified_as_received() {
     // Values with spaces, '+', '&' and non-ASCII, encoded as a form does.
-    let fields = [("note", "a b+c&d"), ("payee", "Zoë"), ("status", "success"), ("empty", "")];
+    let fields = [
+        ("note", "a b+c&d"),
+        ("payee", "Zoë"),
+        ("status", "success"),
+        ("empty", ""),
+    ];
     let sig = sign(fields, "t");
     let mut body = form_urlencoded::Serializer::new(String::new());
     for (k, v) in fields {
@@ -120,7 +169,10 @@ fn urlencoded_bodies_are_verified_as_received() {
     body.append_pair("verifySign", &sig);
     let body = body.finish();
     assert!(verify_urlencoded(body.as_bytes(), "t"));
-    assert!(!verify_urlencoded(body.replace("success", "failed").as_bytes(), "t"));
+    assert!(!verify_urlencoded(
+        body.replace("success", "failed").as_bytes(),
+        "t"
+    ));
     assert!(!verify_urlencoded(b"", "t"));
 }
 
@@ -129,7 +181,10 @@ fn signer_fills_the_envelope_and_overrides_smuggled_envelope_fields() {
     let signer = Signer::new("202333", "301854", "tok");
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_676_285_458);
     let body = signer
-        .sign_json_body(br#"{"customerNo":"1","merchantNo":"evil","verifySign":"x"}"#, at)
+        .sign_json_body(
+            br#"{"customerNo":"1","merchantNo":"evil","verifySign":"x"}"#,
+            at,
+        )
         .unwrap();
     let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body).unwrap();
     assert_eq!(fields["merchantNo"], "202333");
