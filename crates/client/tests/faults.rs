@@ -8,12 +8,14 @@
 //! PAYOUT_OUTCOME_UNKNOWN error (never a second payout), and the sandbox's
 //! ledger must match the payouts it holds.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use pockyt_payouts::types::*;
-use pockyt_payouts::{BankAccountPurpose, Client, Config, ErrorCode, ProfileType, RetryPolicy};
+use pockyt_payouts::{Client, Config, ErrorCode, RetryPolicy};
 use pockyt_sandbox::{Sandbox, SandboxConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -74,26 +76,7 @@ async fn a_thousand_faulty_pays_never_pay_twice() {
     )
     .unwrap();
 
-    let payee = client
-        .register_payee(
-            RegisterPayeeParams::builder()
-                .profile_type(ProfileType::Individual)
-                .date_of_birth("1985-07-04"),
-        )
-        .await
-        .unwrap();
-    let customer_no = payee.customer_no.unwrap();
-    let account = client
-        .add_bank_account(
-            AddBankAccountParams::builder()
-                .customer_no(customer_no.clone())
-                .bank_account_id("7861053298")
-                .branch_id("101089292")
-                .bank_account_purpose(BankAccountPurpose::Checking),
-        )
-        .await
-        .unwrap();
-    let account_token = account.account_token.unwrap();
+    let (customer_no, account_token) = common::payee_with_account(&client).await;
 
     // The plan: for each pay, the faults its pay requests and its inquiry
     // requests get, in order, as admin rules matched by invoiceId.

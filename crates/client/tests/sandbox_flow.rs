@@ -1,13 +1,15 @@
 //! The Rust client against the sandbox: the whole flow (with the IPN
 //! received and verified), and every error code the API answers.
 
+mod common;
+
 use std::time::Duration;
 
 use axum::body::Bytes;
+use common::payee_with_account;
 use pockyt_payouts::types::*;
 use pockyt_payouts::{
-    AccountStatus, BankAccountPurpose, Client, Config, ErrorCode, PayoutStatus, ProfileType,
-    RetCode, RetryPolicy,
+    AccountStatus, Client, Config, ErrorCode, PayoutStatus, ProfileType, RetCode, RetryPolicy,
 };
 use pockyt_sandbox::{Sandbox, SandboxConfig};
 use serde_json::json;
@@ -36,32 +38,6 @@ fn client_for(sandbox: &Sandbox, token: &str) -> Client {
             .retry_policy(RetryPolicy::none()),
     )
     .unwrap()
-}
-
-async fn payee_with_account(client: &Client) -> (String, String) {
-    let payee = client
-        .register_payee(
-            RegisterPayeeParams::builder()
-                .profile_type(ProfileType::Individual)
-                .date_of_birth("1999-01-01")
-                .first_name(Some("John".to_string()))
-                .last_name(Some("Doe".to_string()))
-                .email(Some("john.doe@example.com".to_string())),
-        )
-        .await
-        .unwrap();
-    let customer_no = payee.customer_no.unwrap();
-    let account = client
-        .add_bank_account(
-            AddBankAccountParams::builder()
-                .customer_no(customer_no.clone())
-                .bank_account_id("7861053298")
-                .branch_id("101089292")
-                .bank_account_purpose(BankAccountPurpose::Checking),
-        )
-        .await
-        .unwrap();
-    (customer_no, account.account_token.unwrap())
 }
 
 fn pay(customer_no: &str, account_token: &str, amount: &str, invoice_id: &str) -> PayParams {

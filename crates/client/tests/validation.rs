@@ -8,30 +8,35 @@ use pockyt_payouts::types::*;
 use pockyt_payouts::{Client, ErrorCode, Operation};
 use serde_json::{json, Value};
 
-fn pay_params(overrides: Value) -> Value {
-    let mut base = json!({"customerNo": "2000305228292319592008", "accountToken": "2010305228303182765718",
-                          "amount": "500.00", "currency": "USD", "invoiceId": "inv-1"});
+/// `base` with the fields of `overrides` replaced or added.
+fn with(mut base: Value, overrides: Value) -> Value {
     for (k, v) in overrides.as_object().unwrap() {
         base[k] = v.clone();
     }
     base
+}
+
+fn pay_params(overrides: Value) -> Value {
+    with(
+        json!({"customerNo": "2000305228292319592008", "accountToken": "2010305228303182765718",
+               "amount": "500.00", "currency": "USD", "invoiceId": "inv-1"}),
+        overrides,
+    )
 }
 
 fn bank_params(overrides: Value) -> Value {
-    let mut base = json!({"customerNo": "2000305228303182610217", "bankAccountId": "7861053298",
-                          "branchId": "101089292", "bankAccountPurpose": "CHECKING"});
-    for (k, v) in overrides.as_object().unwrap() {
-        base[k] = v.clone();
-    }
-    base
+    with(
+        json!({"customerNo": "2000305228303182610217", "bankAccountId": "7861053298",
+               "branchId": "101089292", "bankAccountPurpose": "CHECKING"}),
+        overrides,
+    )
 }
 
 fn register_params(overrides: Value) -> Value {
-    let mut base = json!({"profileType": "INDIVIDUAL", "dateOfBirth": "1999-01-01"});
-    for (k, v) in overrides.as_object().unwrap() {
-        base[k] = v.clone();
-    }
-    base
+    with(
+        json!({"profileType": "INDIVIDUAL", "dateOfBirth": "1999-01-01"}),
+        overrides,
+    )
 }
 
 async fn refused(client: &Client, op: Operation, params: Value, field: &str, rule_part: &str) {

@@ -262,3 +262,31 @@ impl std::io::Write for Capture {
         Ok(())
     }
 }
+
+/// Registers a payee and adds a bank account; answers (customerNo, accountToken).
+pub async fn payee_with_account(client: &pockyt_payouts::Client) -> (String, String) {
+    use pockyt_payouts::types::{AddBankAccountParams, RegisterPayeeParams};
+    let payee = client
+        .register_payee(
+            RegisterPayeeParams::builder()
+                .profile_type(pockyt_payouts::ProfileType::Individual)
+                .date_of_birth("1999-01-01")
+                .first_name(Some("John".to_string()))
+                .last_name(Some("Doe".to_string()))
+                .email(Some("john.doe@example.com".to_string())),
+        )
+        .await
+        .unwrap();
+    let customer_no = payee.customer_no.unwrap();
+    let account = client
+        .add_bank_account(
+            AddBankAccountParams::builder()
+                .customer_no(customer_no.clone())
+                .bank_account_id("7861053298")
+                .branch_id("101089292")
+                .bank_account_purpose(pockyt_payouts::BankAccountPurpose::Checking),
+        )
+        .await
+        .unwrap();
+    (customer_no, account.account_token.unwrap())
+}
