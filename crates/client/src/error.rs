@@ -6,6 +6,8 @@ use pockyt_payouts_core::enums::RetCode;
 
 use pockyt_payouts_core::operation::Operation;
 
+use crate::naming::{camel_case, snake_case};
+
 /// How much of an unexpected answer's body an error keeps.
 pub const EXCERPT_LIMIT: usize = 512;
 
@@ -146,38 +148,6 @@ pub enum Error {
     },
 }
 
-/// `camelCase` to `snake_case`, for naming a field the way Rust and Python
-/// callers spell it.
-pub(crate) fn snake_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// `snake_case` to `camelCase` (the wire spelling).
-pub(crate) fn camel_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 impl Error {
     /// An `INVALID_REQUEST` error for `field` (wire or snake_case name).
     pub fn invalid_request(field: impl AsRef<str>, rule: impl Into<String>) -> Self {
@@ -187,7 +157,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid_config(field: &str, rule: &str) -> Self {
+    /// An `INVALID_CONFIG` error for the setting `field`.
+    pub fn invalid_config(field: &str, rule: &str) -> Self {
         Error::InvalidConfig {
             field: field.to_owned(),
             rule: rule.to_owned(),

@@ -93,6 +93,7 @@
 mod client;
 mod config;
 mod error;
+pub mod naming;
 mod retry;
 
 pub use client::Client;

@@ -31,8 +31,10 @@ pub use config::{
 use crate::money::{format_cents, parse_cents};
 use crate::shared::Shared;
 
-/// A payout, as [`Sandbox::payouts`] shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A payout, as [`Sandbox::payouts`] shows it. Serializes with the wire's
+/// camelCase names, shaped like the `result` of pay and inquiry.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PayoutRecord {
     /// The merchant's invoiceId.
     pub invoice_id: String,

@@ -1,0 +1,78 @@
+# Hand-written stub of the extension module built from bindings/python/src
+# (Rust, PyO3). Checked against the built module by `python -m mypy.stubtest`.
+from typing import Any, Awaitable, Mapping, final
+
+__all__ = [
+    "NativeClient",
+    "NativeSandbox",
+    "sign",
+    "verify_ipn",
+    "_shutdown_runtime",
+    "_reset_after_fork",
+    "_runtime_started",
+    "__version__",
+]
+__version__: str
+
+@final
+class NativeClient:
+    def __new__(
+        cls,
+        merchant_no: str,
+        store_no: str,
+        api_token: str,
+        environment: str,
+        base_url: str | None,
+        timeout: float,
+        connect_timeout: float,
+        max_retries: int,
+    ) -> NativeClient: ...
+    @staticmethod
+    def from_env(timeout: float, connect_timeout: float, max_retries: int) -> NativeClient: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def merchant_no(self) -> str: ...
+    @property
+    def store_no(self) -> str: ...
+    @property
+    def timeout(self) -> float: ...
+    def call(self, operation: str, params: dict[str, object], timeout: float | None = None) -> dict[str, Any]: ...
+    def call_async(
+        self, operation: str, params: dict[str, object], timeout: float | None = None
+    ) -> Awaitable[dict[str, Any]]: ...
+
+@final
+class NativeSandbox:
+    def __new__(cls, settle_delay: float | None = None, balances: dict[str, str] | None = None) -> NativeSandbox: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def merchant_no(self) -> str: ...
+    @property
+    def store_no(self) -> str: ...
+    @property
+    def api_token(self) -> str: ...
+    @property
+    def running(self) -> bool: ...
+    def payouts(self) -> list[dict[str, Any]]: ...
+    def balance(self, currency: str) -> str | None: ...
+    def ipn_log(self) -> list[dict[str, Any]]: ...
+    def reset(self) -> None: ...
+    def shutdown(self) -> None: ...
+
+def sign(params: Mapping[str, str], api_token: str) -> str:
+    """Computes ``verifySign`` over ``params`` (a ``verifySign`` among them is
+    left out) with the API token: the lowercase hex MD5 of the fields sorted
+    by name, joined ``name=value`` with ``&``, then ``&`` and the lowercase
+    hex MD5 of the token."""
+
+def verify_ipn(params: Mapping[str, str] | bytes | bytearray | str, api_token: str) -> bool:
+    """Checks a received IPN's ``verifySign`` in constant time. ``params`` is
+    either the decoded fields or the raw URL-encoded body (``bytes`` or
+    ``str``), verified exactly as received. ``False`` when the signature is
+    missing, repeated or wrong."""
+
+def _shutdown_runtime() -> None: ...
+def _reset_after_fork() -> None: ...
+def _runtime_started() -> bool: ...

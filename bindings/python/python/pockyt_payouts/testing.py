@@ -1,0 +1,183 @@
+"""Test your integration offline against the SDK's sandbox server.
+
+:class:`Sandbox` runs ``pockyt-sandbox`` (the Rust emulator of the Payouts
+v3 API that the SDK's own tests use) inside this process, on
+``127.0.0.1`` and a port the system picks. It signs and verifies exactly as
+the real API does, keeps state (payees, accounts, payouts, balances), moves
+payouts to their final status after ``settle_delay`` seconds and sends
+signed IPNs to the ``ipn_url`` given to ``pay``.
+
+>>> from pockyt_payouts.testing import Sandbox
+>>> with Sandbox(balances={"USD": "1000.00"}) as sandbox:  # doctest: +SKIP
+...     client = sandbox.client()
+...     print(client.balance(currency="USD").amount)
+1000.00
+
+Test values: a payout whose ``invoice_id`` starts with ``failed``,
+``returned`` or ``pending`` ends in that status (others end in
+``success``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import Any, Mapping
+
+from ._client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncClient, Client
+from ._models import Payout
+from ._native import NativeSandbox
+
+__all__ = ["Sandbox"]
+
+
+class Sandbox:
+    """A sandbox server in this process: a context manager for ``with`` and
+    ``async with`` (or call :meth:`start` and :meth:`stop`).
+
+    :param settle_delay: Seconds before a payout moves from ``pending`` to
+        its final status (``None``: the sandbox's default).
+    :param balances: The merchant's starting balance per currency, like
+        ``{"USD": "10000.00"}`` (``None``: the sandbox's default).
+    """
+
+    def __init__(self, *, settle_delay: float | None = None, balances: Mapping[str, str] | None = None) -> None:
+        self._settle_delay = settle_delay
+        self._balances = dict(balances) if balances is not None else None
+        self._server: NativeSandbox | None = None
+
+    # -- lifecycle -------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Starts the server unless it is running (a stopped sandbox starts
+        afresh, on a new port, with nothing in it); answers ``self``.
+
+        :raises ValueError: a balance is not a three-letter currency code
+            with a non-negative decimal amount, or ``settle_delay`` is
+            negative.
+        """
+        if self._server is None or not self._server.running:
+            self._server = NativeSandbox(self._settle_delay, self._balances)
+        return self
+
+    def stop(self) -> None:
+        """Stops the server. Safe to call more than once."""
+        if self._server is not None:
+            self._server.shutdown()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Sandbox:
+        # Starting binds a socket and starts the server's threads: done off
+        # the event loop.
+        await asyncio.get_running_loop().run_in_executor(None, self.start)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.stop)
+
+    def _running(self) -> NativeSandbox:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started: use `with Sandbox() as sandbox:` or call start()")
+        return self._server
+
+    # -- what a client needs ---------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return self._running().base_url
+
+    @property
+    def merchant_no(self) -> str:
+        """The merchant number the sandbox accepts."""
+        return self._running().merchant_no
+
+    @property
+    def store_no(self) -> str:
+        """The store number the sandbox accepts."""
+        return self._running().store_no
+
+    @property
+    def api_token(self) -> str:
+        """The API token the sandbox signs and verifies with (a test value)."""
+        return self._running().api_token
+
+    def client(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+    ) -> Client:
+        """A :class:`~pockyt_payouts.Client` configured for this sandbox."""
+        server = self._running()
+        return Client(
+            merchant_no=server.merchant_no,
+            store_no=server.store_no,
+            api_token=server.api_token,
+            base_url=server.base_url,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+        )
+
+    def async_client(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+    ) -> AsyncClient:
+        """An :class:`~pockyt_payouts.AsyncClient` configured for this sandbox."""
+        server = self._running()
+        return AsyncClient(
+            merchant_no=server.merchant_no,
+            store_no=server.store_no,
+            api_token=server.api_token,
+            base_url=server.base_url,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+        )
+
+    # -- what the sandbox holds ------------------------------------------
+
+    def payouts(self) -> list[Payout]:
+        """Every payout the sandbox holds, in the order they were made."""
+        return [Payout._from_wire(p) for p in self._running().payouts()]
+
+    def balance(self, currency: str) -> str | None:
+        """The merchant's balance in ``currency`` (``None`` if it has none)."""
+        return self._running().balance(currency)
+
+    def ipn_log(self) -> list[dict[str, Any]]:
+        """Every IPN delivery attempt the sandbox made, oldest first: dicts
+        with ``url``, ``fields`` (the form fields sent, wire names, in order,
+        ``verifySign`` last), ``attempt`` (from 1), ``http_status`` and
+        ``error`` (what the receiver did), and ``answered_success``."""
+        return self._running().ipn_log()
+
+    def reset(self) -> None:
+        """Forgets every payee, account, payout, IPN try and fault rule, and
+        puts the balances back to the configured ones."""
+        self._running().reset()
+
+    def __repr__(self) -> str:
+        if self._server is None:
+            return "Sandbox(not started)"
+        return f"Sandbox(base_url={self._server.base_url!r}, running={self._server.running!r})"

@@ -1,0 +1,399 @@
+//! `pockyt_payouts._native`: the Python binding of the `pockyt-payouts`
+//! Rust client.
+//!
+//! Every rule (validation, signing, error mapping, retries) lives in the
+//! Rust crate; this module only carries calls across: Python parameters
+//! (wire names, `str` values) become the JSON object of
+//! [`Client::call_json`], its JSON answer becomes dicts and lists, and its
+//! errors become the exception classes of `pockyt_payouts.errors`, chosen
+//! by the error's stable code. The Python package (`python/pockyt_payouts`)
+//! converts names between snake_case and camelCase and wraps answers in
+//! typed objects; nothing else.
+
+#![forbid(unsafe_code)]
+
+mod convert;
+mod runtime;
+mod sandbox;
+
+use std::str::FromStr;
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pockyt_payouts::{Client, Config, Environment, Error, Operation, RetryPolicy};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
+use serde_json::Value;
+
+use convert::{json_to_py, params_to_json, to_py_err};
+
+/// How long a blocking call waits between two checks for signals (Ctrl-C).
+const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Seconds (a Python float) as a duration; `None` when not a positive,
+/// finite number.
+fn seconds(value: f64) -> Option<Duration> {
+    if value.is_finite() && value > 0.0 {
+        Duration::try_from_secs_f64(value).ok()
+    } else {
+        None
+    }
+}
+
+/// The native client behind `pockyt_payouts.Client` and `AsyncClient`.
+///
+/// Holds a `pockyt_payouts::Client` (one connection pool), rebuilt from its
+/// configuration when the process has forked since it was built: pooled
+/// connections belong to the parent's runtime.
+#[pyclass(module = "pockyt_payouts._native", frozen)]
+struct NativeClient {
+    inner: Mutex<Inner>,
+}
+
+/// The client and the runtime generation it was built in.
+struct Inner {
+    generation: u64,
+    /// Always `Some`, but while being dropped.
+    client: Option<Client>,
+}
+
+impl Inner {
+    fn new(client: Client) -> Self {
+        Inner {
+            generation: runtime::generation(),
+            client: Some(client),
+        }
+    }
+
+    fn client(&self) -> &Client {
+        self.client
+            .as_ref()
+            .expect("the client is only taken when dropped")
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.generation != runtime::generation() {
+            // Built in the parent before a fork: its connections belong to
+            // the parent's runtime, and dropping them here could deregister
+            // the parent's sockets from the epoll instance both processes
+            // share. Leak it instead.
+            std::mem::forget(self.client.take());
+        }
+    }
+}
+
+impl NativeClient {
+    fn from_config(py: Python<'_>, config: Config) -> PyResult<Self> {
+        let client = Client::new(config).map_err(|e| to_py_err(py, &e))?;
+        Ok(NativeClient {
+            inner: Mutex::new(Inner::new(client)),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The client to make one call with: rebuilt after a fork, with the
+    /// call's own timeout when given.
+    fn client_for(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Client> {
+        let timeout = match timeout {
+            None => None,
+            Some(t) => Some(seconds(t).ok_or_else(|| {
+                to_py_err(
+                    py,
+                    &Error::invalid_request("timeout", "must be a positive number of seconds"),
+                )
+            })?),
+        };
+        let mut inner = self.lock();
+        if inner.generation != runtime::generation() {
+            let old = inner.client();
+            let rebuilt = Client::new(old.config().clone()).map_err(|e| to_py_err(py, &e))?;
+            // The stale `Inner` is dropped here, which leaks its client.
+            *inner = Inner::new(rebuilt.with_timeout(old.timeout()));
+        }
+        Ok(match timeout {
+            Some(t) => inner.client().with_timeout(t),
+            None => inner.client().clone(),
+        })
+    }
+
+    fn prepare(
+        &self,
+        py: Python<'_>,
+        operation: &str,
+        params: &Bound<'_, PyDict>,
+        timeout: Option<f64>,
+    ) -> PyResult<(Client, Operation, Value)> {
+        let op = Operation::from_str(operation)
+            .map_err(|e| to_py_err(py, &pockyt_payouts::Error::from(e)))?;
+        let json = params_to_json(params).map_err(|e| e.into_py_err(py))?;
+        let client = self.client_for(py, timeout)?;
+        Ok((client, op, json))
+    }
+}
+
+/// The answer of a call, turned into Python objects (or the exception to
+/// raise) under the GIL when the awaitable completes.
+struct Outcome(Result<Value, Error>);
+
+impl<'py> IntoPyObject<'py> for Outcome {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        match self.0 {
+            Ok(value) => json_to_py(py, &value),
+            Err(error) => Err(to_py_err(py, &error)),
+        }
+    }
+}
+
+#[pymethods]
+impl NativeClient {
+    /// A client for the given merchant, store and token.
+    #[new]
+    #[pyo3(signature = (merchant_no, store_no, api_token, environment, base_url, timeout, connect_timeout, max_retries))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        merchant_no: String,
+        store_no: String,
+        api_token: String,
+        environment: &str,
+        base_url: Option<String>,
+        timeout: f64,
+        connect_timeout: f64,
+        max_retries: i64,
+    ) -> PyResult<Self> {
+        let environment = Environment::from_str(environment).map_err(|e| to_py_err(py, &e))?;
+        let mut config = Config::new(merchant_no, store_no, api_token).environment(environment);
+        if let Some(url) = base_url {
+            config = config.with_base_url(url);
+        }
+        let config = apply_settings(py, config, timeout, connect_timeout, max_retries)?;
+        NativeClient::from_config(py, config)
+    }
+
+    /// A client configured from the `POCKYT_*` environment variables.
+    #[staticmethod]
+    #[pyo3(signature = (timeout, connect_timeout, max_retries))]
+    fn from_env(
+        py: Python<'_>,
+        timeout: f64,
+        connect_timeout: f64,
+        max_retries: i64,
+    ) -> PyResult<Self> {
+        let config = Config::from_env().map_err(|e| to_py_err(py, &e))?;
+        let config = apply_settings(py, config, timeout, connect_timeout, max_retries)?;
+        NativeClient::from_config(py, config)
+    }
+
+    /// The base URL requests go to.
+    #[getter]
+    fn base_url(&self) -> String {
+        self.lock().client().base_url().to_owned()
+    }
+
+    /// The merchant number.
+    #[getter]
+    fn merchant_no(&self) -> String {
+        self.lock().client().config().merchant_no().to_owned()
+    }
+
+    /// The store number.
+    #[getter]
+    fn store_no(&self) -> String {
+        self.lock().client().config().store_no().to_owned()
+    }
+
+    /// The total time allowed for one attempt of a call, in seconds.
+    #[getter]
+    fn timeout(&self) -> f64 {
+        self.lock().client().timeout().as_secs_f64()
+    }
+
+    /// Calls `operation` (its snake_case name) with `params` (wire names to
+    /// `str` or `None`) and waits for the answer with the GIL released.
+    /// Signals are checked while waiting: Ctrl-C raises `KeyboardInterrupt`
+    /// and abandons the call.
+    #[pyo3(signature = (operation, params, timeout=None))]
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        operation: &str,
+        params: &Bound<'py, PyDict>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (client, op, json) = self.prepare(py, operation, params, timeout)?;
+        let handle = runtime::handle(py)?;
+        let (tx, rx) = mpsc::sync_channel(1);
+        let task = handle.spawn(async move {
+            let _ = tx.send(client.call_json(op, json).await);
+        });
+        let mut rx = rx;
+        loop {
+            // The receiver is moved into the GIL-free closure and back out
+            // (it is `Send`, not `Sync`).
+            let (received, returned) =
+                py.detach(move || (rx.recv_timeout(SIGNAL_CHECK_INTERVAL), rx));
+            rx = returned;
+            match received {
+                Ok(Ok(value)) => return json_to_py(py, &value),
+                Ok(Err(error)) => return Err(to_py_err(py, &error)),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Err(interrupted) = py.check_signals() {
+                        task.abort();
+                        return Err(interrupted);
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                        "the call was dropped before it answered (the runtime is shutting down)",
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Like `call`, as an asyncio awaitable: the call runs on the tokio
+    /// runtime and completes the future on the running event loop, which it
+    /// never blocks. Must be called while an event loop is running.
+    #[pyo3(signature = (operation, params, timeout=None))]
+    fn call_async<'py>(
+        &self,
+        py: Python<'py>,
+        operation: &str,
+        params: &Bound<'py, PyDict>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (client, op, json) = self.prepare(py, operation, params, timeout)?;
+        let handle = runtime::handle(py)?;
+        let _context = handle.enter();
+        pyo3_async_runtimes::generic::future_into_py::<runtime::OwnedRuntime, _, _>(
+            py,
+            async move { Ok(Outcome(client.call_json(op, json).await)) },
+        )
+    }
+
+    fn __repr__(&self) -> String {
+        let inner = self.lock();
+        let config = inner.client().config();
+        format!(
+            "NativeClient(base_url={:?}, merchant_no={:?}, store_no={:?})",
+            inner.client().base_url(),
+            config.merchant_no(),
+            config.store_no()
+        )
+    }
+}
+
+fn apply_settings(
+    py: Python<'_>,
+    config: Config,
+    timeout: f64,
+    connect_timeout: f64,
+    max_retries: i64,
+) -> PyResult<Config> {
+    let timeout = seconds(timeout).ok_or_else(|| {
+        to_py_err(
+            py,
+            &Error::invalid_config("timeout", "must be a positive number of seconds"),
+        )
+    })?;
+    let connect_timeout = seconds(connect_timeout).ok_or_else(|| {
+        to_py_err(
+            py,
+            &Error::invalid_config("connect_timeout", "must be a positive number of seconds"),
+        )
+    })?;
+    let max_retries = u32::try_from(max_retries).map_err(|_| {
+        to_py_err(
+            py,
+            &Error::invalid_config("max_retries", "must be a whole number from 0 to 4294967295"),
+        )
+    })?;
+    Ok(config
+        .timeout(timeout)
+        .connect_timeout(connect_timeout)
+        .retry_policy(RetryPolicy::default().max_retries(max_retries)))
+}
+
+/// (name, value) pairs of a mapping whose names and values are all `str`.
+fn str_pairs(params: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<(String, String)>> {
+    let items = params
+        .call_method0("items")
+        .map_err(|_| PyTypeError::new_err(format!("{what} must be a mapping of str to str")))?;
+    let mut pairs = Vec::new();
+    for item in items.try_iter()? {
+        let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        let name = name
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err(format!("{what} must have str names")))?
+            .to_cow()?
+            .into_owned();
+        let value = value
+            .cast::<PyString>()
+            .map_err(|_| {
+                PyTypeError::new_err(format!("the value of {name:?} in {what} must be a str"))
+            })?
+            .to_cow()?
+            .into_owned();
+        pairs.push((name, value));
+    }
+    Ok(pairs)
+}
+
+/// Computes `verifySign` over `params` (a `verifySign` among them is left
+/// out) with the API token: the lowercase hex MD5 of the fields sorted by
+/// name, joined `name=value` with `&`, then `&` and the lowercase hex MD5 of
+/// the token.
+#[pyfunction]
+fn sign(params: &Bound<'_, PyAny>, api_token: &str) -> PyResult<String> {
+    let pairs = str_pairs(params, "params")?;
+    Ok(pockyt_payouts::sign(pairs, api_token))
+}
+
+/// Checks a received IPN's `verifySign` in constant time. `params` is
+/// either the decoded fields (a mapping of str to str) or the raw
+/// URL-encoded body (`bytes` or `str`), verified exactly as received.
+/// `False` when the signature is missing, repeated or wrong.
+#[pyfunction]
+fn verify_ipn(params: &Bound<'_, PyAny>, api_token: &str) -> PyResult<bool> {
+    if let Ok(body) = params.cast::<PyBytes>() {
+        return Ok(pockyt_payouts::verify_ipn_body(body.as_bytes(), api_token));
+    }
+    if let Ok(body) = params.cast::<PyByteArray>() {
+        return Ok(pockyt_payouts::verify_ipn_body(&body.to_vec(), api_token));
+    }
+    if let Ok(body) = params.cast::<PyString>() {
+        return Ok(pockyt_payouts::verify_ipn_body(
+            body.to_cow()?.as_bytes(),
+            api_token,
+        ));
+    }
+    let pairs = str_pairs(params, "params")?;
+    Ok(pockyt_payouts::verify_ipn(pairs, api_token))
+}
+
+/// The native layer of the `pockyt_payouts` package.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NativeClient>()?;
+    m.add_class::<sandbox::NativeSandbox>()?;
+    m.add_function(wrap_pyfunction!(sign, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_ipn, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::_shutdown_runtime, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::_reset_after_fork, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::_runtime_started, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,92 @@
+"""Typed results keep what the API answers, known or not; enums are str."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from conftest import ScriptedServer
+
+from pockyt_payouts import (
+    AccountStatus,
+    Balance,
+    BankAccountPurpose,
+    Customer,
+    Environment,
+    PayoutAccounts,
+    PayoutStatus,
+    ProfileType,
+)
+
+
+def test_unknown_fields_and_values_come_through(scripted: ScriptedServer) -> None:
+    scripted.answer = {
+        "ret_code": "000100",
+        "ret_msg": "succeeded",
+        "result": {
+            "transactionNo": "305588797074336092",
+            "invoiceId": "inv-1",
+            "status": "on_hold",
+            "amount": "500.00",
+            "settleCurrency": "EUR",
+            "feeInfo": {"feeAmount": "1.50", "feeCurrency": "USD"},
+        },
+    }
+    payout = scripted.client().inquire_payout(invoice_id="inv-1")
+    assert payout.status == "on_hold"  # an enum value this SDK does not know
+    assert payout.transaction_no == "305588797074336092"
+    assert payout.currency is None  # documented, not answered
+    assert payout.extra == {"settle_currency": "EUR", "fee_info": {"fee_amount": "1.50", "fee_currency": "USD"}}
+    as_dict = payout.to_dict()
+    assert as_dict["settle_currency"] == "EUR" and as_dict["fee_info"]["fee_amount"] == "1.50"
+    assert "currency" not in as_dict
+
+
+def test_documented_values_arrive_in_their_documented_spelling(scripted: ScriptedServer) -> None:
+    scripted.answer = {
+        "ret_code": "000100",
+        "accounts": [{"accountToken": "1", "status": "ACTIVATED", "nickname": "main"}],
+        "user": {"customerNo": "9", "middleName": "Q"},
+        "pageInfo": {"total": 1},
+    }
+    listed = scripted.client().list_payout_accounts(customer_no="9")
+    assert isinstance(listed, PayoutAccounts)
+    [account] = listed.accounts
+    assert account.status == AccountStatus.ACTIVATED
+    assert account.status == "activated"
+    assert account.extra == {"nickname": "main"}
+    assert listed.user is not None and listed.user.extra == {"middle_name": "Q"}
+    assert listed.extra == {"page_info": {"total": 1}}
+    assert listed.to_dict() == {
+        "accounts": [{"account_token": "1", "status": "activated", "nickname": "main"}],
+        "user": {"customer_no": "9", "middle_name": "Q"},
+        "ret_code": "000100",
+        "page_info": {"total": 1},
+    }
+
+
+def test_results_are_frozen_dataclasses() -> None:
+    balance = Balance(currency="USD", amount="1.00")
+    assert dataclasses.is_dataclass(balance)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        balance.amount = "2.00"  # type: ignore[misc]
+    assert Customer._from_wire({"customerNo": "1", "payeeStatus": "Activated"}) == Customer(
+        customer_no="1", payee_status="Activated"
+    )
+
+
+def test_enums_are_their_wire_strings() -> None:
+    assert ProfileType.INDIVIDUAL == "INDIVIDUAL" and str(ProfileType.BUSINESS) == "BUSINESS"
+    assert f"{PayoutStatus.SUCCESS}" == "success"
+    assert BankAccountPurpose("SAVINGS") is BankAccountPurpose.SAVINGS
+    assert Environment.PRODUCTION.value == "production"
+    assert {s.value for s in PayoutStatus} == {"pending", "success", "failed", "returned"}
+
+
+def test_enum_members_are_sent_as_their_values(scripted: ScriptedServer) -> None:
+    scripted.answer = {"ret_code": "000100", "customer": {"customerNo": "1"}}
+    scripted.client().register_payee(profile_type=ProfileType.BUSINESS, date_of_birth="1999-01-01")
+    scripted.client().register_payee(profile_type="individual", date_of_birth="1999-01-01")
+    sent = [r["body"]["profileType"] for r in scripted.requests]
+    # Plain strings are accepted in any case and sent in the documented one.
+    assert sent == ["BUSINESS", "INDIVIDUAL"]
