@@ -1,0 +1,66 @@
+// Type-level tests, checked by `npm run typecheck` (tsc --noEmit): what
+// must compile does, and what must not is marked @ts-expect-error (tsc
+// fails when such a line compiles).
+import {
+  Client,
+  sign,
+  verifyIpn,
+  PockytError,
+  ApiError,
+  InvalidRequestError,
+  PayoutOutcomeUnknownError,
+  type Payout,
+  type Customer,
+  type PayoutAccountList,
+  type ErrorCode,
+} from 'pockyt-payouts'
+import { startSandbox, type Sandbox } from 'pockyt-payouts/testing'
+
+declare const client: Client
+declare const sandbox: Sandbox
+
+export async function compiles(): Promise<void> {
+  const payee: Customer = await client.registerPayee({ profileType: 'BUSINESS', dateOfBirth: '1980-01-01' })
+  const status: string | undefined = payee.payeeStatus
+  const unknownField: unknown = payee['someFieldAddedLater']
+  const list: PayoutAccountList = await client.listPayoutAccounts({ customerNo: 'c' })
+  const tokens: Array<string | undefined> = (list.accounts ?? []).map((a) => a.accountToken)
+  const payout: Payout = await client.pay(
+    { customerNo: 'c', accountToken: 'a', amount: '1', currency: 'USD', invoiceId: 'i', processingChannel: 'SAME_DAY_ACH' },
+    { timeoutMs: 1000 },
+  )
+  const signature: string = sign({ a: 'b' }, 't')
+  const valid: boolean = verifyIpn(Buffer.from(''), 't') && verifyIpn('a=b', 't') && verifyIpn({ a: 'b' }, 't')
+  const other = await startSandbox({ balances: { USD: '5.00' }, ipnRetryDelaysMs: [0] })
+  const balance: string | null = other.balance('USD')
+  const sandboxClient: Client = sandbox.client({ timeoutMs: 100 })
+  void [status, unknownField, tokens, payout, signature, valid, balance, sandboxClient]
+}
+
+export function narrows(error: unknown): string {
+  if (error instanceof InvalidRequestError) return error.field
+  if (error instanceof PayoutOutcomeUnknownError) return `${error.invoiceId} ${error.cause.code}`
+  if (error instanceof ApiError) return `${error.retCode} ${error.retMsg} ${error.operation}`
+  if (error instanceof PockytError) {
+    const code: ErrorCode | (string & {}) = error.code
+    return code
+  }
+  return ''
+}
+
+export async function refused(): Promise<void> {
+  // @ts-expect-error amount is a string
+  await client.pay({ customerNo: 'c', accountToken: 'a', amount: 1, currency: 'USD', invoiceId: 'i' })
+  // @ts-expect-error invoiceId is required
+  await client.pay({ customerNo: 'c', accountToken: 'a', amount: '1', currency: 'USD' })
+  // @ts-expect-error profileType is INDIVIDUAL or BUSINESS
+  await client.registerPayee({ profileType: 'ROBOT', dateOfBirth: '1980-01-01' })
+  // @ts-expect-error apiToken is required
+  new Client({ merchantNo: 'm', storeNo: 's' })
+  // @ts-expect-error environment is sandbox or production
+  new Client({ merchantNo: 'm', storeNo: 's', apiToken: 't', environment: 'live' })
+  // @ts-expect-error not an operation
+  await client.refund({ invoiceId: 'i' })
+  // @ts-expect-error the sandbox client keeps its base URL
+  sandbox.client({ baseUrl: 'http://elsewhere' })
+}
