@@ -1,23 +1,226 @@
-//! `cargo xtask test` and `cargo xtask bench`.
+//! `cargo xtask test`: everything CI checks, the same on a new machine.
+//! `cargo xtask bench`: criterion benchmarks.
+//!
+//! The Rust steps share one target directory; the Python wheel is built in
+//! the dev profile into that same directory (through pip and maturin, the
+//! route users take), so only the PyO3 crates are compiled again; the Node
+//! addon likewise. What the steps need beyond Rust (a virtual environment
+//! with maturin, pytest and mypy; the npm devDependencies) is installed here
+//! when missing, so the command works on a fresh clone.
 
-use crate::run_cmd;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-pub fn run(_args: &[String]) -> Result<(), String> {
-    run_cmd("cargo", &["fmt", "--all", "--check"])?;
-    run_cmd(
-        "cargo",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    )?;
-    crate::codegen::run(&["--check".to_string()])?;
-    run_cmd("cargo", &["test", "--workspace"])?;
+use crate::{root, run_cmd, run_cmd_in};
+
+/// Which parts to run: `--rust`, `--python`, `--node` (default: all).
+struct Parts {
+    rust: bool,
+    python: bool,
+    node: bool,
+}
+
+fn parts(args: &[String]) -> Result<Parts, String> {
+    let mut parts = Parts {
+        rust: false,
+        python: false,
+        node: false,
+    };
+    for arg in args {
+        match arg.as_str() {
+            "--rust" => parts.rust = true,
+            "--python" => parts.python = true,
+            "--node" => parts.node = true,
+            other => {
+                return Err(format!(
+                    "cargo xtask test: unknown option {other} (--rust, --python, --node)"
+                ))
+            }
+        }
+    }
+    if !(parts.rust || parts.python || parts.node) {
+        parts = Parts {
+            rust: true,
+            python: true,
+            node: true,
+        };
+    }
+    Ok(parts)
+}
+
+fn step(name: &str, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    eprintln!("\n==> {name}");
+    let started = Instant::now();
+    let result = f();
+    eprintln!(
+        "<== {name}: {} in {:.1} s",
+        if result.is_ok() { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    result.map_err(|e| format!("{name}: {e}"))
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let parts = parts(args)?;
+    if parts.rust {
+        rust()?;
+    }
+    if parts.python {
+        python()?;
+    }
+    if parts.node {
+        node()?;
+    }
+    eprintln!("\nxtask test: all checks passed");
     Ok(())
+}
+
+fn rust() -> Result<(), String> {
+    step("cargo fmt --check", || {
+        run_cmd("cargo", &["fmt", "--all", "--check"])
+    })?;
+    step("cargo clippy -D warnings", || {
+        run_cmd(
+            "cargo",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )
+    })?;
+    step("codegen --check", || {
+        crate::codegen::run(&["--check".to_string()])
+    })?;
+    step("cargo test", || run_cmd("cargo", &["test", "--workspace"]))
+}
+
+/// The virtual environment the Python checks run in.
+pub fn venv() -> PathBuf {
+    root().join("target/pyenv")
+}
+
+fn venv_bin(name: &str) -> String {
+    venv().join("bin").join(name).display().to_string()
+}
+
+/// Creates the virtual environment (when missing) with the tools the
+/// Python checks use.
+pub fn ensure_venv() -> Result<(), String> {
+    if !venv().join("bin/python").exists() {
+        run_cmd("python3", &["-m", "venv", &venv().display().to_string()])?;
+    }
+    run_cmd(
+        &venv_bin("pip"),
+        &[
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "maturin>=1.5,<2",
+            "pytest>=7",
+            "mypy>=1.10",
+        ],
+    )
+}
+
+fn python() -> Result<(), String> {
+    let dir = root().join("bindings/python");
+    let target = root().join("target").display().to_string();
+    let env = [
+        ("CARGO_TARGET_DIR", target.as_str()),
+        ("MATURIN_PEP517_ARGS", "--profile dev"),
+    ];
+    step("python: virtual environment", ensure_venv)?;
+    step("python: pip install ./bindings/python", || {
+        run_cmd_in(
+            &root(),
+            &venv_bin("pip"),
+            &[
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--force-reinstall",
+                "--no-deps",
+                "./bindings/python",
+            ],
+            &env,
+        )
+    })?;
+    let python = venv_bin("python");
+    step("python: pytest", || {
+        run_cmd_in(
+            &dir,
+            &python,
+            &["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+            &[],
+        )
+    })?;
+    step("python: mypy --strict", || {
+        run_cmd_in(
+            &dir,
+            &python,
+            &[
+                "-m",
+                "mypy",
+                "--strict",
+                "--cache-dir=/dev/null",
+                "examples/quickstart.py",
+                "python/pockyt_payouts",
+                "tests",
+            ],
+            &[],
+        )
+    })?;
+    step("python: stubtest", || {
+        run_cmd_in(
+            &dir,
+            &python,
+            &[
+                "-m",
+                "mypy.stubtest",
+                "pockyt_payouts",
+                "--allowlist",
+                "stubtest-allowlist.txt",
+                "--mypy-config-file",
+                "pyproject.toml",
+            ],
+            &[],
+        )
+    })
+}
+
+fn node() -> Result<(), String> {
+    let dir = root().join("bindings/node");
+    if !dir.join("package.json").exists() {
+        return Err("bindings/node/package.json is missing".into());
+    }
+    node_steps(&dir)
+}
+
+fn npm(dir: &Path, args: &[&str]) -> Result<(), String> {
+    let target = root().join("target").display().to_string();
+    run_cmd_in(dir, "npm", args, &[("CARGO_TARGET_DIR", target.as_str())])
+}
+
+fn node_steps(dir: &Path) -> Result<(), String> {
+    // `npm install`, not `npm ci`: the registry reachable here lacks other
+    // platforms' optional builds of a dependency of @napi-rs/cli, which npm
+    // leaves out of the lockfile and `npm ci` then calls out of sync.
+    // `npm install` installs the locked versions and leaves the lock as is.
+    step("node: npm install", || {
+        npm(dir, &["install", "--no-audit", "--no-fund"])
+    })?;
+    step("node: build the addon", || {
+        npm(dir, &["run", "build:debug"])
+    })?;
+    step("node: generated .d.ts unchanged", || {
+        npm(dir, &["run", "check:dts"])
+    })?;
+    step("node: tsc --strict", || npm(dir, &["run", "typecheck"]))?;
+    step("node: node --test", || npm(dir, &["test"]))
 }
 
 pub fn bench(_args: &[String]) -> Result<(), String> {

@@ -141,6 +141,32 @@ pub fn run(args: &[String]) -> Result<(), String> {
         write(&path, &format!("{text}\n"))?;
     }
 
+    // The npm lockfile's own version fields, and the version the generated
+    // loader (native.js) expects of the platform packages.
+    let node = root().join("bindings/node");
+    let lock_path = node.join("package-lock.json");
+    if lock_path.exists() {
+        let mut lock: Value = serde_json::from_str(&read(&lock_path)?)
+            .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+        lock["version"] = Value::String(new.clone());
+        if let Some(own) = lock
+            .pointer_mut("/packages/")
+            .and_then(Value::as_object_mut)
+        {
+            own.insert("version".into(), Value::String(new.clone()));
+        }
+        let text = serde_json::to_string_pretty(&lock).map_err(|e| e.to_string())?;
+        write(&lock_path, &format!("{text}\n"))?;
+    }
+    let loader = node.join("native.js");
+    if loader.exists() {
+        let text = read(&loader)?;
+        write(
+            &loader,
+            &text.replace(&format!("'{old}'"), &format!("'{new}'")),
+        )?;
+    }
+
     // CHANGELOG.md: "Unreleased" becomes this release.
     let changelog = root().join("CHANGELOG.md");
     let text = read(&changelog)?;

@@ -84,7 +84,7 @@ struct Shared {
 ///             .invoice_id("inv-2024-0001"),
 ///     )
 ///     .await?;
-/// println!("{} is {}", payout.transaction_no.unwrap_or_default(), payout.status.unwrap_or_default());
+/// println!("{:?} is {:?}", payout.transaction_no, payout.status);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

@@ -240,7 +240,13 @@ impl fmt::Display for Error {
                 ret_code,
                 ret_msg,
             } => {
-                write!(f, "{} refused with ret_code {} ({})", operation.name(), ret_code, ret_code.description())?;
+                write!(
+                    f,
+                    "POST {} refused with ret_code {} ({})",
+                    operation.path(),
+                    ret_code,
+                    ret_code.description()
+                )?;
                 if !ret_msg.is_empty() {
                     write!(f, ": {ret_msg}")?;
                 }
@@ -250,9 +256,11 @@ impl fmt::Display for Error {
                 Delivery::NotSent => write!(f, "network error before the request was sent: {message}"),
                 Delivery::MaybeReceived => write!(f, "network error (the request may have been received): {message}"),
             },
-            Error::Timeout { operation, after_ms } => {
-                write!(f, "{} timed out after {after_ms} ms (the request may have been received)", operation.name())
-            }
+            Error::Timeout { operation, after_ms } => write!(
+                f,
+                "POST {} timed out after {after_ms} ms (the request may have been received)",
+                operation.path()
+            ),
             Error::Http { status, excerpt } => write!(f, "unexpected HTTP status {status}; body: {excerpt:?}"),
             Error::Decode {
                 status,
@@ -261,9 +269,9 @@ impl fmt::Display for Error {
             } => write!(f, "could not decode the answer (HTTP {status}): {message}; body: {excerpt:?}"),
             Error::PayoutOutcomeUnknown { invoice_id, cause } => write!(
                 f,
-                "the outcome of payout {invoice_id:?} is unknown: the request may have been received and the \
-                 inquiry could not establish whether a payout exists; do not pay again, reconcile later with \
-                 inquire_payout(invoice_id={invoice_id:?}); last failure: {cause}"
+                "the outcome of the payout with invoiceId {invoice_id:?} is unknown: the pay request may have \
+                 been received and the inquiry could not establish whether a payout exists; do not pay again \
+                 under a new invoiceId, look the payout up later by invoiceId {invoice_id:?}; last failure: {cause}"
             ),
         }
     }

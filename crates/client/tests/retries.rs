@@ -171,7 +171,11 @@ async fn a_pay_whose_outcome_cannot_be_established_fails_with_outcome_unknown() 
     assert_eq!(e.code(), ErrorCode::PayoutOutcomeUnknown);
     assert_eq!(e.code().as_str(), "PAYOUT_OUTCOME_UNKNOWN");
     assert_eq!(e.invoice_id(), Some("9aae4c685d824c5da746f97620c59eb5"));
-    assert!(e.to_string().contains("inquire_payout"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("look the payout up later by invoiceId"),
+        "{e}"
+    );
     assert_eq!(
         paths(&server),
         [

@@ -4848,37 +4848,6 @@ const _: () = {
     {}
 };
 impl Client {
-    /**Add a bank account as a payee's funding source (payout account)
-
-Attaches a US bank account to the payee and answers the
-`accountToken` that later payouts are sent to. Note the path:
-`/v3/payee/account/create/bank-account`.
-
-
-Sends a `POST` request to `/v3/payee/account/create/bank-account`
-
-```ignore
-let response = client.add_bank_account()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn add_bank_account(&self) -> builder::AddBankAccount<'_> {
-        builder::AddBankAccount::new(self)
-    }
-    /**List a payee's payout accounts (funding sources created above)
-
-Sends a `POST` request to `/v3/payee/payout-accounts`
-
-```ignore
-let response = client.list_payout_accounts()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn list_payout_accounts(&self) -> builder::ListPayoutAccounts<'_> {
-        builder::ListPayoutAccounts::new(self)
-    }
     /**Register a payee
 
 Creates a payee (a customer of the merchant who will be paid) and answers its `customerNo`.
@@ -4922,39 +4891,36 @@ let response = client.update_payee()
     pub fn update_payee(&self) -> builder::UpdatePayee<'_> {
         builder::UpdatePayee::new(self)
     }
-    /**Read the merchant's payout balance in one currency
+    /**Add a bank account as a payee's funding source (payout account)
 
-Not on the API page; called by the provider's own SDKs.
+Attaches a US bank account to the payee and answers the
+`accountToken` that later payouts are sent to. Note the path:
+`/v3/payee/account/create/bank-account`.
 
-Sends a `POST` request to `/v3/payouts/balance`
+
+Sends a `POST` request to `/v3/payee/account/create/bank-account`
 
 ```ignore
-let response = client.balance()
+let response = client.add_bank_account()
     .body(body)
     .send()
     .await;
 ```*/
-    pub fn balance(&self) -> builder::Balance<'_> {
-        builder::Balance::new(self)
+    pub fn add_bank_account(&self) -> builder::AddBankAccount<'_> {
+        builder::AddBankAccount::new(self)
     }
-    /**Look a payout up by the merchant's invoiceId
+    /**List a payee's payout accounts (funding sources created above)
 
-Not on the API page; called by the provider's own SDKs. Answers a
-`result` shaped like the answer of `/v3/payouts/pay`. When no payout
-has that invoiceId the answer is `ret_code` 000021 (no related
-information).
-
-
-Sends a `POST` request to `/v3/payouts/inquiry`
+Sends a `POST` request to `/v3/payee/payout-accounts`
 
 ```ignore
-let response = client.inquire_payout()
+let response = client.list_payout_accounts()
     .body(body)
     .send()
     .await;
 ```*/
-    pub fn inquire_payout(&self) -> builder::InquirePayout<'_> {
-        builder::InquirePayout::new(self)
+    pub fn list_payout_accounts(&self) -> builder::ListPayoutAccounts<'_> {
+        builder::ListPayoutAccounts::new(self)
     }
     /**Pay a payee (transfer)
 
@@ -4977,6 +4943,40 @@ let response = client.pay()
     pub fn pay(&self) -> builder::Pay<'_> {
         builder::Pay::new(self)
     }
+    /**Look a payout up by the merchant's invoiceId
+
+Not on the API page; called by the provider's own SDKs. Answers a
+`result` shaped like the answer of `/v3/payouts/pay`. When no payout
+has that invoiceId the answer is `ret_code` 000021 (no related
+information).
+
+
+Sends a `POST` request to `/v3/payouts/inquiry`
+
+```ignore
+let response = client.inquire_payout()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn inquire_payout(&self) -> builder::InquirePayout<'_> {
+        builder::InquirePayout::new(self)
+    }
+    /**Read the merchant's payout balance in one currency
+
+Not on the API page; called by the provider's own SDKs.
+
+Sends a `POST` request to `/v3/payouts/balance`
+
+```ignore
+let response = client.balance()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn balance(&self) -> builder::Balance<'_> {
+        builder::Balance::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -4987,177 +4987,6 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::add_bank_account`]
-
-[`Client::add_bank_account`]: super::Client::add_bank_account*/
-    #[derive(Debug, Clone)]
-    pub struct AddBankAccount<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::AddBankAccountParams, String>,
-    }
-    impl<'a> AddBankAccount<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::AddBankAccountParams>,
-            <V as std::convert::TryInto<
-                types::AddBankAccountParams,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `AddBankAccountParams` for body failed: {}", s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::AddBankAccountParams,
-            ) -> types::builder::AddBankAccountParams,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/v3/payee/account/create/bank-account`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::AddBankAccountResponse>, Error<()>> {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::AddBankAccountParams::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/payee/account/create/bank-account", client.baseurl,
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_bank_account",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::list_payout_accounts`]
-
-[`Client::list_payout_accounts`]: super::Client::list_payout_accounts*/
-    #[derive(Debug, Clone)]
-    pub struct ListPayoutAccounts<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::ListPayoutAccountsParams, String>,
-    }
-    impl<'a> ListPayoutAccounts<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ListPayoutAccountsParams>,
-            <V as std::convert::TryInto<
-                types::ListPayoutAccountsParams,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `ListPayoutAccountsParams` for body failed: {}", s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ListPayoutAccountsParams,
-            ) -> types::builder::ListPayoutAccountsParams,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/v3/payee/payout-accounts`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ListPayoutAccountsResponse>, Error<()>> {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ListPayoutAccountsParams::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v3/payee/payout-accounts", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_payout_accounts",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
     /**Builder for [`Client::register_payee`]
 
 [`Client::register_payee`]: super::Client::register_payee*/
@@ -5404,15 +5233,15 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::balance`]
+    /**Builder for [`Client::add_bank_account`]
 
-[`Client::balance`]: super::Client::balance*/
+[`Client::add_bank_account`]: super::Client::add_bank_account*/
     #[derive(Debug, Clone)]
-    pub struct Balance<'a> {
+    pub struct AddBankAccount<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::BalanceParams, String>,
+        body: Result<types::builder::AddBankAccountParams, String>,
     }
-    impl<'a> Balance<'a> {
+    impl<'a> AddBankAccount<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -5421,37 +5250,43 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BalanceParams>,
-            <V as std::convert::TryInto<types::BalanceParams>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<types::AddBankAccountParams>,
+            <V as std::convert::TryInto<
+                types::AddBankAccountParams,
+            >>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!("conversion to `BalanceParams` for body failed: {}", s)
+                    format!(
+                        "conversion to `AddBankAccountParams` for body failed: {}", s
+                    )
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::BalanceParams,
-            ) -> types::builder::BalanceParams,
+                types::builder::AddBankAccountParams,
+            ) -> types::builder::AddBankAccountParams,
         {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v3/payouts/balance`
+        ///Sends a `POST` request to `/v3/payee/account/create/bank-account`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BalanceResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::AddBankAccountResponse>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
-                    types::BalanceParams::try_from(v).map_err(|e| e.to_string())
+                    types::AddBankAccountParams::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v3/payouts/balance", client.baseurl,);
+            let url = format!(
+                "{}/v3/payee/account/create/bank-account", client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -5472,7 +5307,166 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "balance",
+                operation_id: "add_bank_account",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_payout_accounts`]
+
+[`Client::list_payout_accounts`]: super::Client::list_payout_accounts*/
+    #[derive(Debug, Clone)]
+    pub struct ListPayoutAccounts<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ListPayoutAccountsParams, String>,
+    }
+    impl<'a> ListPayoutAccounts<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListPayoutAccountsParams>,
+            <V as std::convert::TryInto<
+                types::ListPayoutAccountsParams,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ListPayoutAccountsParams` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ListPayoutAccountsParams,
+            ) -> types::builder::ListPayoutAccountsParams,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v3/payee/payout-accounts`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ListPayoutAccountsResponse>, Error<()>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ListPayoutAccountsParams::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v3/payee/payout-accounts", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_payout_accounts",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::pay`]
+
+[`Client::pay`]: super::Client::pay*/
+    #[derive(Debug, Clone)]
+    pub struct Pay<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::PayParams, String>,
+    }
+    impl<'a> Pay<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PayParams>,
+            <V as std::convert::TryInto<types::PayParams>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `PayParams` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::PayParams) -> types::builder::PayParams,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v3/payouts/pay`
+        pub async fn send(self) -> Result<ResponseValue<types::PayResponse>, Error<()>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::PayParams::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v3/payouts/pay", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "pay",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -5566,15 +5560,15 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::pay`]
+    /**Builder for [`Client::balance`]
 
-[`Client::pay`]: super::Client::pay*/
+[`Client::balance`]: super::Client::balance*/
     #[derive(Debug, Clone)]
-    pub struct Pay<'a> {
+    pub struct Balance<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::PayParams, String>,
+        body: Result<types::builder::BalanceParams, String>,
     }
-    impl<'a> Pay<'a> {
+    impl<'a> Balance<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -5583,31 +5577,37 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::PayParams>,
-            <V as std::convert::TryInto<types::PayParams>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<types::BalanceParams>,
+            <V as std::convert::TryInto<types::BalanceParams>>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!("conversion to `PayParams` for body failed: {}", s)
+                    format!("conversion to `BalanceParams` for body failed: {}", s)
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
-            F: std::ops::FnOnce(types::builder::PayParams) -> types::builder::PayParams,
+            F: std::ops::FnOnce(
+                types::builder::BalanceParams,
+            ) -> types::builder::BalanceParams,
         {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v3/payouts/pay`
-        pub async fn send(self) -> Result<ResponseValue<types::PayResponse>, Error<()>> {
+        ///Sends a `POST` request to `/v3/payouts/balance`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::BalanceResponse>, Error<()>> {
             let Self { client, body } = self;
             let body = body
-                .and_then(|v| types::PayParams::try_from(v).map_err(|e| e.to_string()))
+                .and_then(|v| {
+                    types::BalanceParams::try_from(v).map_err(|e| e.to_string())
+                })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v3/payouts/pay", client.baseurl,);
+            let url = format!("{}/v3/payouts/balance", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -5628,7 +5628,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "pay",
+                operation_id: "balance",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
