@@ -5,11 +5,14 @@
 //! - `test`: everything CI checks (fmt, clippy, codegen --check, tests).
 //! - `bench`: criterion benchmarks.
 //! - `version X.Y.Z`: one version for every manifest, and a CHANGELOG entry.
+//! - `publish [--execute]`: release artifacts into `target/dist`, proven
+//!   installable; published only with `--execute`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod codegen;
+mod publish;
 mod test;
 mod version;
 
@@ -24,6 +27,7 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "bench" => test::bench(rest),
         "version" => version::run(rest),
+        "publish" => publish::run(rest),
         "help" | "--help" | "-h" => {
             println!("{}", USAGE);
             Ok(())
@@ -43,7 +47,10 @@ const USAGE: &str = "usage: cargo xtask <command>
   codegen [--check]   regenerate crates/core/src/generated.rs (--check: fail if stale)
   test                fmt check, clippy -D warnings, codegen --check, every test
   bench               criterion benchmarks
-  version X.Y.Z       set the one version of every crate and package, and CHANGELOG.md";
+  version X.Y.Z       set the one version of every crate and package, and CHANGELOG.md
+  publish [--execute] build every release artifact into target/dist and prove it installs
+                      (a dry run unless --execute; publishing needs CARGO_REGISTRY_TOKEN,
+                      MATURIN_PYPI_TOKEN and NPM_TOKEN)";
 
 /// The workspace root (the parent of this crate's directory).
 pub fn root() -> PathBuf {
