@@ -1,8 +1,9 @@
 //! The client: validate, send through the generated core (which signs),
 //! map answers and failures, retry what is safe to retry.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pockyt_payouts_core::enums::RetCode;
@@ -60,6 +61,28 @@ struct Shared {
     config: Config,
     /// The token and its digest, scrubbed from anything an error quotes.
     secrets: [String; 2],
+    /// Pools for other connect timeouts ([`Client::with_connect_timeout`]),
+    /// built once each, so a per-call override costs a lookup.
+    by_connect_timeout: Mutex<HashMap<Duration, Arc<Shared>>>,
+}
+
+impl Shared {
+    fn new(config: Config) -> Result<Shared, Error> {
+        config.check()?;
+        let core = build_core(&config)?;
+        let secrets = [
+            config.api_token.expose_secret().to_owned(),
+            pockyt_payouts_sign::TokenDigest::from_token(config.api_token.expose_secret())
+                .expose_secret()
+                .to_owned(),
+        ];
+        Ok(Shared {
+            core,
+            config,
+            secrets,
+            by_connect_timeout: Mutex::new(HashMap::new()),
+        })
+    }
 }
 
 /// A client for the Payouts v3 API. Cheap to clone; safe to share across
@@ -174,21 +197,9 @@ impl Client {
     /// A client for `config`. Fails with `INVALID_CONFIG` when a setting is
     /// missing or malformed.
     pub fn new(config: Config) -> Result<Self, Error> {
-        config.check()?;
-        let core = build_core(&config)?;
-        let secrets = [
-            config.api_token.expose_secret().to_owned(),
-            pockyt_payouts_sign::TokenDigest::from_token(config.api_token.expose_secret())
-                .expose_secret()
-                .to_owned(),
-        ];
         let timeout = config.timeout;
         Ok(Client {
-            shared: Arc::new(Shared {
-                core,
-                config,
-                secrets,
-            }),
+            shared: Arc::new(Shared::new(config)?),
             timeout,
         })
     }
@@ -219,16 +230,38 @@ impl Client {
         }
     }
 
-    /// A client with another connect timeout. This needs its own connection
-    /// pool, so keep the returned client rather than deriving one per call.
+    /// The same client with another connect timeout, for one call or a
+    /// few: `client.with_connect_timeout(Duration::from_secs(2))?.pay(params)`.
+    /// A connect timeout belongs to a connection pool, so each distinct value
+    /// gets one pool, built the first time it is asked for and reused after.
+    /// Fails with `INVALID_CONFIG` for a zero timeout.
     pub fn with_connect_timeout(&self, connect_timeout: Duration) -> Result<Client, Error> {
-        let config = self
+        if connect_timeout == self.shared.config.connect_timeout {
+            return Ok(self.clone());
+        }
+        let mut pools = self
             .shared
-            .config
-            .clone()
-            .connect_timeout(connect_timeout)
-            .timeout(self.timeout);
-        Client::new(config)
+            .by_connect_timeout
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let shared = match pools.get(&connect_timeout) {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                let config = self.shared.config.clone().connect_timeout(connect_timeout);
+                let shared = Arc::new(Shared::new(config)?);
+                pools.insert(connect_timeout, Arc::clone(&shared));
+                shared
+            }
+        };
+        Ok(Client {
+            shared,
+            timeout: self.timeout,
+        })
+    }
+
+    /// The time allowed to establish a connection.
+    pub fn connect_timeout(&self) -> Duration {
+        self.shared.config.connect_timeout
     }
 
     /// The total time allowed for one attempt of a call.

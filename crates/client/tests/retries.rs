@@ -248,3 +248,35 @@ async fn requests_that_never_left_are_resent_for_every_operation() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn timeouts_are_overridable_per_call() {
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 0);
+    assert_eq!(client.timeout(), pockyt_payouts::DEFAULT_TIMEOUT);
+    assert_eq!(
+        client.connect_timeout(),
+        pockyt_payouts::DEFAULT_CONNECT_TIMEOUT
+    );
+    let quick = client
+        .with_timeout(Duration::from_millis(250))
+        .with_connect_timeout(Duration::from_millis(500))
+        .unwrap();
+    assert_eq!(quick.timeout(), Duration::from_millis(250));
+    assert_eq!(quick.connect_timeout(), Duration::from_millis(500));
+    // The original is untouched, and the derived client works.
+    assert_eq!(client.timeout(), pockyt_payouts::DEFAULT_TIMEOUT);
+    quick
+        .balance(BalanceParams::builder().currency("USD"))
+        .await
+        .unwrap();
+    server.script(Scripted::Delay(Duration::from_secs(2)));
+    let e = quick
+        .balance(BalanceParams::builder().currency("USD"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Timeout);
+    let e = client.with_connect_timeout(Duration::ZERO).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidConfig);
+    assert_eq!(e.field(), Some("connect_timeout"));
+}
