@@ -32,7 +32,7 @@ class InvalidRequestError extends PockytError {
   }
 }
 
-/** The client's configuration is incomplete or wrong. */
+/** The client's configuration (or a call's connectTimeoutMs) is incomplete or wrong. */
 class ConfigurationError extends PockytError {
   constructor(message, details = {}) {
     super(message, { ...details, code: 'INVALID_CONFIG' })

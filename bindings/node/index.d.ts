@@ -37,10 +37,21 @@ export interface ClientOptions {
   maxRetries?: number
 }
 
-/** The optional second argument of every call. */
+/**
+ * The optional second argument of every call: overrides of the client's
+ * timeouts for this call only. A value that is not a positive number is
+ * refused before anything is sent: `timeoutMs` with InvalidRequestError,
+ * `connectTimeoutMs` with ConfigurationError (`field` names it).
+ */
 export interface CallOptions {
   /** Total time for one attempt of this call, in milliseconds. */
   timeoutMs?: number
+  /**
+   * Time to establish a connection for this call, in milliseconds. Each
+   * distinct value gets its own connection pool, built on first use and
+   * reused after.
+   */
+  connectTimeoutMs?: number
 }
 
 /** Optional profile fields of registerPayee and updatePayee. */
@@ -297,7 +308,7 @@ export declare class InvalidRequestError extends PockytError {
   readonly field: string
 }
 
-/** INVALID_CONFIG: the client's configuration is incomplete or wrong. */
+/** INVALID_CONFIG: the client's configuration (or a call's connectTimeoutMs) is incomplete or wrong. */
 export declare class ConfigurationError extends PockytError {
   readonly code: 'INVALID_CONFIG'
   /** The option (or POCKYT_* environment variable) at fault. */

@@ -17,10 +17,6 @@ const { fromNative } = errors
 /** Marks the one constructor argument that carries a ready native client. */
 const NATIVE = Symbol('pockyt-payouts.native')
 
-function timeoutOf(options) {
-  return options === undefined || options === null ? undefined : options.timeoutMs
-}
-
 /**
  * A client of the Payouts v3 API. One connection pool; safe to share
  * across any number of concurrent calls. Never shows the API token.
@@ -75,8 +71,10 @@ class Client {
   }
 
   async #call(operation, params, options) {
+    // The per-call options go to Rust as given, which checks them.
+    const { timeoutMs, connectTimeoutMs } = options ?? {}
     try {
-      return await this.#native.call(operation, params, timeoutOf(options))
+      return await this.#native.call(operation, params, timeoutMs, connectTimeoutMs)
     } catch (error) {
       throw fromNative(error)
     }

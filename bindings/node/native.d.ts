@@ -33,9 +33,10 @@ export declare class NativeClient {
   /**
    * Calls `operation` (`"pay"`, `"registerPayee"`, ...) with its
    * camelCase string parameters and resolves to the answer as a plain
-   * object. `timeoutMs` overrides the client's timeout for this call.
+   * object. `timeoutMs` and `connectTimeoutMs` override the client's
+   * timeout and connect timeout for this call.
    */
-  call(operation: string, params?: Record<string, unknown> | null, timeoutMs?: number | null): Promise<Record<string, unknown>>
+  call(operation: string, params?: Record<string, unknown> | null, timeoutMs?: number | null, connectTimeoutMs?: number | null): Promise<Record<string, unknown>>
 }
 
 /** A sandbox served in this process. `stop()` shuts it down. */

@@ -146,6 +146,48 @@ fn millis(value: f64) -> Option<Duration> {
         .then(|| Duration::from_secs_f64(value / 1000.0))
 }
 
+/// A per-call duration option (`timeoutMs`, `connectTimeoutMs`) as
+/// JavaScript passed it: a number, NaN and the infinities included (which
+/// `serde_json::Value` cannot hold), or any other value. `undefined` and
+/// `null` arrive as `None` (through `Option`). Checked by [`millis`].
+pub enum CallMillis {
+    Number(f64),
+    Other,
+}
+
+impl CallMillis {
+    /// The duration, when this is a positive, finite number of
+    /// milliseconds.
+    fn duration(&self) -> Option<Duration> {
+        match self {
+            CallMillis::Number(ms) => millis(*ms),
+            CallMillis::Other => None,
+        }
+    }
+}
+
+impl TypeName for CallMillis {
+    fn type_name() -> &'static str {
+        "number"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Number
+    }
+}
+
+impl FromNapiValue for CallMillis {
+    unsafe fn from_napi_value(env: sys::napi_env, napi_val: sys::napi_value) -> Result<Self> {
+        let value = unsafe { Unknown::from_napi_value(env, napi_val)? };
+        Ok(match value.get_type()? {
+            ValueType::Number => {
+                CallMillis::Number(unsafe { f64::from_napi_value(env, napi_val)? })
+            }
+            _ => CallMillis::Other,
+        })
+    }
+}
+
 fn option_string(
     options: &Map<String, Value>,
     name: &str,
@@ -313,18 +355,23 @@ impl NativeClient {
 
     /// Calls `operation` (`"pay"`, `"registerPayee"`, ...) with its
     /// camelCase string parameters and resolves to the answer as a plain
-    /// object. `timeoutMs` overrides the client's timeout for this call.
+    /// object. `timeoutMs` and `connectTimeoutMs` override the client's
+    /// timeout and connect timeout for this call.
     #[napi(
-        ts_args_type = "operation: string, params?: Record<string, unknown> | null, timeoutMs?: number | null",
+        ts_args_type = "operation: string, params?: Record<string, unknown> | null, timeoutMs?: number | null, connectTimeoutMs?: number | null",
         ts_return_type = "Promise<Record<string, unknown>>"
     )]
     pub async fn call(
         &self,
         operation: String,
         params: Option<Value>,
-        timeout_ms: Option<Value>,
+        timeout_ms: Option<CallMillis>,
+        connect_timeout_ms: Option<CallMillis>,
     ) -> Outcome<Value> {
-        Outcome(self.call_inner(&operation, params, timeout_ms).await)
+        Outcome(
+            self.call_inner(&operation, params, timeout_ms, connect_timeout_ms)
+                .await,
+        )
     }
 }
 
@@ -333,24 +380,48 @@ impl NativeClient {
         &self,
         operation: &str,
         params: Option<Value>,
-        timeout_ms: Option<Value>,
+        timeout_ms: Option<CallMillis>,
+        connect_timeout_ms: Option<CallMillis>,
     ) -> std::result::Result<Value, SdkError> {
         let operation: Operation = operation.parse()?;
-        let client = match timeout_ms {
-            None | Some(Value::Null) => self.inner.clone(),
-            Some(ms) => {
-                let timeout = ms.as_f64().and_then(millis).ok_or_else(|| {
-                    SdkError::invalid_request(
-                        "timeoutMs",
-                        "must be a positive number of milliseconds",
-                    )
-                })?;
-                self.inner.with_timeout(timeout)
-            }
-        };
+        let client = self.client_for(timeout_ms, connect_timeout_ms)?;
         client
             .call_json(operation, params.unwrap_or(Value::Null))
             .await
+    }
+
+    /// The client to make one call with: this one, with the call's own
+    /// timeout and connect timeout when given. A connect timeout other than
+    /// the client's uses the connection pool the Rust client keeps for that
+    /// value (built the first time it is asked for).
+    fn client_for(
+        &self,
+        timeout_ms: Option<CallMillis>,
+        connect_timeout_ms: Option<CallMillis>,
+    ) -> std::result::Result<Client, SdkError> {
+        let timeout = match timeout_ms {
+            None => None,
+            Some(ms) => Some(ms.duration().ok_or_else(|| {
+                SdkError::invalid_request("timeoutMs", "must be a positive number of milliseconds")
+            })?),
+        };
+        let connect_timeout = match connect_timeout_ms {
+            None => None,
+            Some(ms) => Some(ms.duration().ok_or_else(|| {
+                config_error(
+                    "connectTimeoutMs",
+                    "must be a positive number of milliseconds",
+                )
+            })?),
+        };
+        let client = match connect_timeout {
+            Some(t) => self.inner.with_connect_timeout(t)?,
+            None => self.inner.clone(),
+        };
+        Ok(match timeout {
+            Some(t) => client.with_timeout(t),
+            None => client,
+        })
     }
 }
 

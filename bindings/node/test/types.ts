@@ -13,6 +13,7 @@ import {
   type Customer,
   type PayoutAccountList,
   type ErrorCode,
+  type CallOptions,
 } from 'pockyt-payouts'
 import { startSandbox, type Sandbox } from 'pockyt-payouts/testing'
 
@@ -29,12 +30,15 @@ export async function compiles(): Promise<void> {
     { customerNo: 'c', accountToken: 'a', amount: '1', currency: 'USD', invoiceId: 'i', processingChannel: 'SAME_DAY_ACH' },
     { timeoutMs: 1000 },
   )
+  const found: Payout = await client.inquirePayout({ invoiceId: 'i' }, { timeoutMs: 1000, connectTimeoutMs: 250 })
+  const options: CallOptions = { connectTimeoutMs: 250 }
+  const funds = await client.balance({ currency: 'USD' }, options)
   const signature: string = sign({ a: 'b' }, 't')
   const valid: boolean = verifyIpn(Buffer.from(''), 't') && verifyIpn('a=b', 't') && verifyIpn({ a: 'b' }, 't')
   const other = await startSandbox({ balances: { USD: '5.00' }, ipnRetryDelaysMs: [0] })
   const balance: string | null = other.balance('USD')
   const sandboxClient: Client = sandbox.client({ timeoutMs: 100 })
-  void [status, unknownField, tokens, payout, signature, valid, balance, sandboxClient]
+  void [status, unknownField, tokens, payout, found, funds, signature, valid, balance, sandboxClient]
 }
 
 export function narrows(error: unknown): string {
@@ -61,6 +65,10 @@ export async function refused(): Promise<void> {
   new Client({ merchantNo: 'm', storeNo: 's', apiToken: 't', environment: 'live' })
   // @ts-expect-error not an operation
   await client.refund({ invoiceId: 'i' })
+  // @ts-expect-error connectTimeoutMs is a number of milliseconds
+  await client.balance({ currency: 'USD' }, { connectTimeoutMs: '2s' })
+  // @ts-expect-error not a per-call option
+  await client.balance({ currency: 'USD' }, { maxRetries: 0 })
   // @ts-expect-error the sandbox client keeps its base URL
   sandbox.client({ baseUrl: 'http://elsewhere' })
 }

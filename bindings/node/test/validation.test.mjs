@@ -84,6 +84,8 @@ test('each rule names its field, and nothing is sent', async () => {
 test('a bad per-call timeout is refused before sending', async () => {
   await assert.rejects(client.balance({ currency: 'USD' }, { timeoutMs: 0 }), invalid('timeoutMs', /positive/))
   await assert.rejects(client.balance({ currency: 'USD' }, { timeoutMs: 'soon' }), invalid('timeoutMs', /positive/))
+  await assert.rejects(client.balance({ currency: 'USD' }, { timeoutMs: Number.NaN }), invalid('timeoutMs', /positive/))
+  await assert.rejects(client.balance({ currency: 'USD' }, { timeoutMs: Infinity }), invalid('timeoutMs', /positive/))
   assert.equal(server.requests.length, 0)
 })
 

@@ -101,8 +101,15 @@ impl NativeClient {
     }
 
     /// The client to make one call with: rebuilt after a fork, with the
-    /// call's own timeout when given.
-    fn client_for(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Client> {
+    /// call's own timeout and connect timeout when given. A connect timeout
+    /// other than the client's uses the connection pool the Rust client
+    /// keeps for that value (built the first time it is asked for).
+    fn client_for(
+        &self,
+        py: Python<'_>,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+    ) -> PyResult<Client> {
         let timeout = match timeout {
             None => None,
             Some(t) => Some(seconds(t).ok_or_else(|| {
@@ -112,16 +119,37 @@ impl NativeClient {
                 )
             })?),
         };
-        let mut inner = self.lock();
-        if inner.generation != runtime::generation() {
-            let old = inner.client();
-            let rebuilt = Client::new(old.config().clone()).map_err(|e| to_py_err(py, &e))?;
-            // The stale `Inner` is dropped here, which leaks its client.
-            *inner = Inner::new(rebuilt.with_timeout(old.timeout()));
-        }
+        let connect_timeout = match connect_timeout {
+            None => None,
+            Some(t) => Some(seconds(t).ok_or_else(|| {
+                to_py_err(
+                    py,
+                    &Error::invalid_config(
+                        "connect_timeout",
+                        "must be a positive number of seconds",
+                    ),
+                )
+            })?),
+        };
+        let client = {
+            let mut inner = self.lock();
+            if inner.generation != runtime::generation() {
+                let old = inner.client();
+                let rebuilt = Client::new(old.config().clone()).map_err(|e| to_py_err(py, &e))?;
+                // The stale `Inner` is dropped here, which leaks its client.
+                *inner = Inner::new(rebuilt.with_timeout(old.timeout()));
+            }
+            inner.client().clone()
+        };
+        let client = match connect_timeout {
+            Some(t) => client
+                .with_connect_timeout(t)
+                .map_err(|e| to_py_err(py, &e))?,
+            None => client,
+        };
         Ok(match timeout {
-            Some(t) => inner.client().with_timeout(t),
-            None => inner.client().clone(),
+            Some(t) => client.with_timeout(t),
+            None => client,
         })
     }
 
@@ -131,11 +159,12 @@ impl NativeClient {
         operation: &str,
         params: &Bound<'_, PyDict>,
         timeout: Option<f64>,
+        connect_timeout: Option<f64>,
     ) -> PyResult<(Client, Operation, Value)> {
         let op = Operation::from_str(operation)
             .map_err(|e| to_py_err(py, &pockyt_payouts::Error::from(e)))?;
         let json = params_to_json(params).map_err(|e| e.into_py_err(py))?;
-        let client = self.client_for(py, timeout)?;
+        let client = self.client_for(py, timeout, connect_timeout)?;
         Ok((client, op, json))
     }
 }
@@ -221,19 +250,27 @@ impl NativeClient {
         self.lock().client().timeout().as_secs_f64()
     }
 
+    /// The time allowed to establish a connection, in seconds.
+    #[getter]
+    fn connect_timeout(&self) -> f64 {
+        self.lock().client().connect_timeout().as_secs_f64()
+    }
+
     /// Calls `operation` (its snake_case name) with `params` (wire names to
     /// `str` or `None`) and waits for the answer with the GIL released.
-    /// Signals are checked while waiting: Ctrl-C raises `KeyboardInterrupt`
-    /// and abandons the call.
-    #[pyo3(signature = (operation, params, timeout=None))]
+    /// `timeout` and `connect_timeout` (seconds) override the client's for
+    /// this call. Signals are checked while waiting: Ctrl-C raises
+    /// `KeyboardInterrupt` and abandons the call.
+    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None))]
     fn call<'py>(
         &self,
         py: Python<'py>,
         operation: &str,
         params: &Bound<'py, PyDict>,
         timeout: Option<f64>,
+        connect_timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, op, json) = self.prepare(py, operation, params, timeout)?;
+        let (client, op, json) = self.prepare(py, operation, params, timeout, connect_timeout)?;
         let handle = runtime::handle(py)?;
         let (tx, rx) = mpsc::sync_channel(1);
         let task = handle.spawn(async move {
@@ -267,15 +304,16 @@ impl NativeClient {
     /// Like `call`, as an asyncio awaitable: the call runs on the tokio
     /// runtime and completes the future on the running event loop, which it
     /// never blocks. Must be called while an event loop is running.
-    #[pyo3(signature = (operation, params, timeout=None))]
+    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None))]
     fn call_async<'py>(
         &self,
         py: Python<'py>,
         operation: &str,
         params: &Bound<'py, PyDict>,
         timeout: Option<f64>,
+        connect_timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, op, json) = self.prepare(py, operation, params, timeout)?;
+        let (client, op, json) = self.prepare(py, operation, params, timeout, connect_timeout)?;
         let handle = runtime::handle(py)?;
         let _context = handle.enter();
         pyo3_async_runtimes::generic::future_into_py::<runtime::OwnedRuntime, _, _>(

@@ -63,9 +63,10 @@ class _BaseClient:
         :param base_url: An explicit base URL (a local sandbox, a proxy);
             overrides ``environment``.
         :param timeout: Total time allowed for one attempt of a call, in
-            seconds.
+            seconds; a method's ``timeout=`` overrides it for that call.
         :param connect_timeout: Time allowed to establish a connection, in
-            seconds.
+            seconds; a method's ``connect_timeout=`` overrides it for that
+            call.
         :param max_retries: Retries after the first attempt, for failures
             that are safe to retry (see "Retries and safety").
         :raises ConfigurationError: a setting is missing or malformed.
@@ -114,6 +115,11 @@ class _BaseClient:
         """The total time allowed for one attempt of a call, in seconds."""
         return self._native.timeout
 
+    @property
+    def connect_timeout(self) -> float:
+        """The time allowed to establish a connection, in seconds."""
+        return self._native.connect_timeout
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(base_url={self.base_url!r}, merchant_no={self.merchant_no!r}, "
@@ -128,16 +134,21 @@ class Client(_BaseClient):
     while it waits, and Ctrl-C interrupts it (raising ``KeyboardInterrupt``;
     an interrupted ``pay`` may still have been received: reconcile with
     ``inquire_payout``). Every method takes keyword arguments only, plus an
-    optional ``timeout`` (seconds) for that call, and raises a
+    optional ``timeout`` and ``connect_timeout`` (seconds) that override the
+    client's for that call, and raises a
     :class:`~pockyt_payouts.errors.PockytError` subclass on failure; bad
     input raises :class:`~pockyt_payouts.errors.InvalidRequestError` before
-    anything is sent.
+    anything is sent (a ``connect_timeout`` that is not a positive number
+    raises :class:`~pockyt_payouts.errors.ConfigurationError`, also before
+    anything is sent).
     """
 
     __slots__ = ()
 
-    def _call(self, operation: str, timeout: float | None, params: Mapping[str, object]) -> dict[str, Any]:
-        return self._native.call(operation, wire(params), timeout)
+    def _call(
+        self, operation: str, timeout: float | None, connect_timeout: float | None, params: Mapping[str, object]
+    ) -> dict[str, Any]:
+        return self._native.call(operation, wire(params), timeout, connect_timeout)
 
     def register_payee(
         self,
@@ -161,6 +172,7 @@ class Client(_BaseClient):
         lang: str | None = None,
         payor_no: str | None = None,
         timeout: float | None = None,
+        connect_timeout: float | None = None,
     ) -> Customer:
         """Registers a payee (``/v3/payee/register``) and answers it, with
         its ``customer_no``.
@@ -178,14 +190,17 @@ class Client(_BaseClient):
             country=country, country_code=country_code, customer_code=customer_code, government_id=government_id,
             government_id_type=government_id_type, lang=lang, payor_no=payor_no,
         )  # fmt: skip
-        return Customer._from_wire(self._call("register_payee", timeout, params))
+        return Customer._from_wire(self._call("register_payee", timeout, connect_timeout, params))
 
-    def retrieve_payee(self, *, customer_no: str, timeout: float | None = None) -> Customer:
+    def retrieve_payee(
+        self, *, customer_no: str, timeout: float | None = None, connect_timeout: float | None = None
+    ) -> Customer:
         """Retrieves a payee (``/v3/payee/retrieve``).
 
         :raises NoRelatedInformationError: no payee has this number.
         """
-        return Customer._from_wire(self._call("retrieve_payee", timeout, dict(customer_no=customer_no)))
+        answer = self._call("retrieve_payee", timeout, connect_timeout, dict(customer_no=customer_no))
+        return Customer._from_wire(answer)
 
     def update_payee(
         self,
@@ -209,6 +224,7 @@ class Client(_BaseClient):
         government_id_type: GovernmentIdType | str | None = None,
         lang: str | None = None,
         timeout: float | None = None,
+        connect_timeout: float | None = None,
     ) -> UpdateResult:
         """Updates a payee (``/v3/payee/update``); arguments left ``None``
         are not sent and stay as they are."""
@@ -218,7 +234,7 @@ class Client(_BaseClient):
             zip=zip, country=country, country_code=country_code, customer_code=customer_code,
             government_id=government_id, government_id_type=government_id_type, lang=lang,
         )  # fmt: skip
-        return UpdateResult._from_wire(self._call("update_payee", timeout, params))
+        return UpdateResult._from_wire(self._call("update_payee", timeout, connect_timeout, params))
 
     def add_bank_account(
         self,
@@ -235,6 +251,7 @@ class Client(_BaseClient):
         ipn_url: str | None = None,
         payor_no: str | None = None,
         timeout: float | None = None,
+        connect_timeout: float | None = None,
     ) -> BankAccount:
         """Adds a US bank account to a payee
         (``/v3/payee/account/create/bank-account``) and answers it, with the
@@ -255,11 +272,14 @@ class Client(_BaseClient):
             account_currency=account_currency, account_tag=account_tag, client_ip=client_ip, ipn_url=ipn_url,
             payor_no=payor_no,
         )  # fmt: skip
-        return BankAccount._from_wire(self._call("add_bank_account", timeout, params))
+        return BankAccount._from_wire(self._call("add_bank_account", timeout, connect_timeout, params))
 
-    def list_payout_accounts(self, *, customer_no: str, timeout: float | None = None) -> PayoutAccounts:
+    def list_payout_accounts(
+        self, *, customer_no: str, timeout: float | None = None, connect_timeout: float | None = None
+    ) -> PayoutAccounts:
         """Lists a payee's payout accounts (``/v3/payee/payout-accounts``)."""
-        return PayoutAccounts._from_wire(self._call("list_payout_accounts", timeout, dict(customer_no=customer_no)))
+        answer = self._call("list_payout_accounts", timeout, connect_timeout, dict(customer_no=customer_no))
+        return PayoutAccounts._from_wire(answer)
 
     def pay(
         self,
@@ -275,6 +295,7 @@ class Client(_BaseClient):
         ipn_url: str | None = None,
         processing_channel: ProcessingChannel | str | None = None,
         timeout: float | None = None,
+        connect_timeout: float | None = None,
     ) -> Payout:
         """Pays a payee (``/v3/payouts/pay``). The answer's status is
         normally ``pending``; the final status arrives by IPN at ``ipn_url``
@@ -298,19 +319,23 @@ class Client(_BaseClient):
             invoice_id=invoice_id, description=description, note=note, subject=subject, ipn_url=ipn_url,
             processing_channel=processing_channel,
         )  # fmt: skip
-        return Payout._from_wire(self._call("pay", timeout, params))
+        return Payout._from_wire(self._call("pay", timeout, connect_timeout, params))
 
-    def inquire_payout(self, *, invoice_id: str, timeout: float | None = None) -> Payout:
+    def inquire_payout(
+        self, *, invoice_id: str, timeout: float | None = None, connect_timeout: float | None = None
+    ) -> Payout:
         """Looks a payout up by your invoice id (``/v3/payouts/inquiry``).
 
         :raises NoRelatedInformationError: no payout has this invoice id.
         """
-        return Payout._from_wire(self._call("inquire_payout", timeout, dict(invoice_id=invoice_id)))
+        return Payout._from_wire(self._call("inquire_payout", timeout, connect_timeout, dict(invoice_id=invoice_id)))
 
-    def balance(self, *, currency: str, timeout: float | None = None) -> Balance:
+    def balance(
+        self, *, currency: str, timeout: float | None = None, connect_timeout: float | None = None
+    ) -> Balance:
         """Reads the merchant's payout balance in ``currency``
         (``/v3/payouts/balance``)."""
-        return Balance._from_wire(self._call("balance", timeout, dict(currency=currency)))
+        return Balance._from_wire(self._call("balance", timeout, connect_timeout, dict(currency=currency)))
 
 
 class AsyncClient(_BaseClient):
@@ -324,10 +349,12 @@ class AsyncClient(_BaseClient):
 
     __slots__ = ()
 
-    async def _call(self, operation: str, timeout: float | None, params: Mapping[str, object]) -> dict[str, Any]:
+    async def _call(
+        self, operation: str, timeout: float | None, connect_timeout: float | None, params: Mapping[str, object]
+    ) -> dict[str, Any]:
         # The awaitable must be created inside the running event loop: this
         # coroutine runs there.
-        return await self._native.call_async(operation, wire(params), timeout)
+        return await self._native.call_async(operation, wire(params), timeout, connect_timeout)
 
     async def register_payee(
         self,
@@ -351,6 +378,7 @@ class AsyncClient(_BaseClient):
         lang: str | None = None,
         payor_no: str | None = None,
         timeout: float | None = None,
+        connect_timeout: float | None = None,
     ) -> Customer:
         """Registers a payee; see :meth:`Client.register_payee`."""
         params = dict(
@@ -359,11 +387,14 @@ class AsyncClient(_BaseClient):
             country=country, country_code=country_code, customer_code=customer_code, government_id=government_id,
             government_id_type=government_id_type, lang=lang, payor_no=payor_no,
         )  # fmt: skip
-        return Customer._from_wire(await self._call("register_payee", timeout, params))
+        return Customer._from_wire(await self._call("register_payee", timeout, connect_timeout, params))
 
-    async def retrieve_payee(self, *, customer_no: str, timeout: float | None = None) -> Customer:
+    async def retrieve_payee(
+        self, *, customer_no: str, timeout: float | None = None, connect_timeout: float | None = None
+    ) -> Customer:
         """Retrieves a payee; see :meth:`Client.retrieve_payee`."""
-        return Customer._from_wire(await self._call("retrieve_payee", timeout, dict(customer_no=customer_no)))
+        answer = await self._call("retrieve_payee", timeout, connect_timeout, dict(customer_no=customer_no))
+        return Customer._from_wire(answer)
 
     async def update_payee(
         self,
@@ -387,6 +418,7 @@ class AsyncClient(_BaseClient):
         government_id_type: GovernmentIdType | str | None = None,
         lang: str | None = None,
         timeout: float | None = None,
+        connect_timeout: float | None = None,
     ) -> UpdateResult:
         """Updates a payee; see :meth:`Client.update_payee`."""
         params = dict(
@@ -395,7 +427,7 @@ class AsyncClient(_BaseClient):
             zip=zip, country=country, country_code=country_code, customer_code=customer_code,
             government_id=government_id, government_id_type=government_id_type, lang=lang,
         )  # fmt: skip
-        return UpdateResult._from_wire(await self._call("update_payee", timeout, params))
+        return UpdateResult._from_wire(await self._call("update_payee", timeout, connect_timeout, params))
 
     async def add_bank_account(
         self,
@@ -412,6 +444,7 @@ class AsyncClient(_BaseClient):
         ipn_url: str | None = None,
         payor_no: str | None = None,
         timeout: float | None = None,
+        connect_timeout: float | None = None,
     ) -> BankAccount:
         """Adds a bank account to a payee; see :meth:`Client.add_bank_account`."""
         params = dict(
@@ -420,11 +453,13 @@ class AsyncClient(_BaseClient):
             account_currency=account_currency, account_tag=account_tag, client_ip=client_ip, ipn_url=ipn_url,
             payor_no=payor_no,
         )  # fmt: skip
-        return BankAccount._from_wire(await self._call("add_bank_account", timeout, params))
+        return BankAccount._from_wire(await self._call("add_bank_account", timeout, connect_timeout, params))
 
-    async def list_payout_accounts(self, *, customer_no: str, timeout: float | None = None) -> PayoutAccounts:
+    async def list_payout_accounts(
+        self, *, customer_no: str, timeout: float | None = None, connect_timeout: float | None = None
+    ) -> PayoutAccounts:
         """Lists a payee's payout accounts; see :meth:`Client.list_payout_accounts`."""
-        answer = await self._call("list_payout_accounts", timeout, dict(customer_no=customer_no))
+        answer = await self._call("list_payout_accounts", timeout, connect_timeout, dict(customer_no=customer_no))
         return PayoutAccounts._from_wire(answer)
 
     async def pay(
@@ -441,6 +476,7 @@ class AsyncClient(_BaseClient):
         ipn_url: str | None = None,
         processing_channel: ProcessingChannel | str | None = None,
         timeout: float | None = None,
+        connect_timeout: float | None = None,
     ) -> Payout:
         """Pays a payee; see :meth:`Client.pay`."""
         params = dict(
@@ -448,12 +484,17 @@ class AsyncClient(_BaseClient):
             invoice_id=invoice_id, description=description, note=note, subject=subject, ipn_url=ipn_url,
             processing_channel=processing_channel,
         )  # fmt: skip
-        return Payout._from_wire(await self._call("pay", timeout, params))
+        return Payout._from_wire(await self._call("pay", timeout, connect_timeout, params))
 
-    async def inquire_payout(self, *, invoice_id: str, timeout: float | None = None) -> Payout:
+    async def inquire_payout(
+        self, *, invoice_id: str, timeout: float | None = None, connect_timeout: float | None = None
+    ) -> Payout:
         """Looks a payout up by your invoice id; see :meth:`Client.inquire_payout`."""
-        return Payout._from_wire(await self._call("inquire_payout", timeout, dict(invoice_id=invoice_id)))
+        answer = await self._call("inquire_payout", timeout, connect_timeout, dict(invoice_id=invoice_id))
+        return Payout._from_wire(answer)
 
-    async def balance(self, *, currency: str, timeout: float | None = None) -> Balance:
+    async def balance(
+        self, *, currency: str, timeout: float | None = None, connect_timeout: float | None = None
+    ) -> Balance:
         """Reads the merchant's payout balance; see :meth:`Client.balance`."""
-        return Balance._from_wire(await self._call("balance", timeout, dict(currency=currency)))
+        return Balance._from_wire(await self._call("balance", timeout, connect_timeout, dict(currency=currency)))

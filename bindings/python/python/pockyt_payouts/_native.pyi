@@ -37,9 +37,21 @@ class NativeClient:
     def store_no(self) -> str: ...
     @property
     def timeout(self) -> float: ...
-    def call(self, operation: str, params: dict[str, object], timeout: float | None = None) -> dict[str, Any]: ...
+    @property
+    def connect_timeout(self) -> float: ...
+    def call(
+        self,
+        operation: str,
+        params: dict[str, object],
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+    ) -> dict[str, Any]: ...
     def call_async(
-        self, operation: str, params: dict[str, object], timeout: float | None = None
+        self,
+        operation: str,
+        params: dict[str, object],
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
     ) -> Awaitable[dict[str, Any]]: ...
 
 @final

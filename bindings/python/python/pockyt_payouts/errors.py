@@ -172,8 +172,9 @@ class InvalidRequestError(PockytError):
 
 
 class ConfigurationError(PockytError):
-    """``INVALID_CONFIG``: the client's configuration is incomplete or wrong
-    (``field`` names the setting or environment variable)."""
+    """``INVALID_CONFIG``: the client's configuration, or a call's
+    ``connect_timeout``, is incomplete or wrong (``field`` names the setting,
+    argument or environment variable)."""
 
     field: str | None
 
