@@ -27,6 +27,9 @@ use pockyt_payouts_core::validate::Validate;
 
 type CoreError = pockyt_payouts_core::Error<()>;
 
+/// How many pools for other connect timeouts a client keeps.
+const MAX_CONNECT_TIMEOUT_POOLS: usize = 8;
+
 /// `User-Agent` of every request.
 const USER_AGENT: &str = concat!("pockyt-payouts-rust/", env!("CARGO_PKG_VERSION"));
 
@@ -180,17 +183,56 @@ fn is_transient(error: &Error) -> bool {
 }
 
 /// Whether a failure may hide a change on the server: the request may have
-/// been received and the answer says nothing definite (anything but a
-/// definite error `ret_code`).
+/// been received and the answer says nothing definite. Only documented
+/// refusals are definite; 000000, 000080 and codes this SDK does not know
+/// are not.
 fn is_ambiguous(error: &Error) -> bool {
     match error {
         Error::InvalidRequest { .. } | Error::InvalidConfig { .. } => false,
         Error::Api { ret_code, .. } => matches!(
             ret_code,
-            RetCode::SystemError | RetCode::SupplierSystemError
+            RetCode::SystemError | RetCode::SupplierSystemError | RetCode::Unknown(_)
         ),
         other => other.may_have_been_received(),
     }
+}
+
+/// What an inquiry found under a pay's invoiceId.
+enum Found {
+    Same(Box<Payout>),
+    Other,
+    None,
+}
+
+/// Whether the payout found under a pay's invoiceId is that pay's: every
+/// detail the answer shows must match what was sent (amounts compared in
+/// cents, so "500" and "500.00" agree).
+fn is_same_payout(found: &Payout, sent: &PayParams) -> bool {
+    let same = |found: &Option<String>, sent: &str| found.as_deref().is_none_or(|f| f == sent);
+    same(&found.customer_no, &sent.customer_no)
+        && same(&found.account_token, &sent.account_token)
+        && same(&found.currency, &sent.currency)
+        && found
+            .amount
+            .as_deref()
+            .is_none_or(|f| cents(f).is_some() && cents(f) == cents(&sent.amount))
+}
+
+/// A decimal amount in cents ("12.5" is 1250); `None` if it is not one.
+fn cents(amount: &str) -> Option<u128> {
+    let (whole, fraction) = amount.split_once('.').unwrap_or((amount, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty()
+        || whole.len() > 30
+        || fraction.len() > 2
+        || !digits(whole)
+        || !digits(fraction)
+    {
+        return None;
+    }
+    let whole: u128 = whole.parse().ok()?;
+    let fraction: u128 = format!("{fraction:0<2}").parse().ok()?;
+    Some(whole * 100 + fraction)
 }
 
 impl Client {
@@ -233,7 +275,8 @@ impl Client {
     /// The same client with another connect timeout, for one call or a
     /// few: `client.with_connect_timeout(Duration::from_secs(2))?.pay(params)`.
     /// A connect timeout belongs to a connection pool, so each distinct value
-    /// gets one pool, built the first time it is asked for and reused after.
+    /// gets one pool, built the first time it is asked for and reused after
+    /// (for up to eight distinct values; past that, each call builds its own).
     /// Fails with `INVALID_CONFIG` for a zero timeout.
     pub fn with_connect_timeout(&self, connect_timeout: Duration) -> Result<Client, Error> {
         if connect_timeout == self.shared.config.connect_timeout {
@@ -249,7 +292,12 @@ impl Client {
             None => {
                 let config = self.shared.config.clone().connect_timeout(connect_timeout);
                 let shared = Arc::new(Shared::new(config)?);
-                pools.insert(connect_timeout, Arc::clone(&shared));
+                // A bounded cache: a caller deriving a new value per call
+                // (say, from a deadline) gets fresh pools past the bound
+                // rather than an ever-growing set of idle ones.
+                if pools.len() < MAX_CONNECT_TIMEOUT_POOLS {
+                    pools.insert(connect_timeout, Arc::clone(&shared));
+                }
                 shared
             }
         };
@@ -376,19 +424,25 @@ impl Client {
         let send = || core.pay().body(params.clone()).send();
         let policy = &self.shared.config.retry;
         let mut retries = 0u32;
-        // Set once an attempt may have reached the server: from then on a
-        // definite refusal may be the server's answer to a duplicate of a
-        // payout that does exist, so it is reconciled too.
+        // Set once an attempt may have reached the server. From then on only
+        // a payout found by inquiry, or a fresh send after the API said no
+        // payout has this invoiceId, may end the call with a result; every
+        // other ending is PAYOUT_OUTCOME_UNKNOWN, because that attempt may
+        // still create the payout.
         let mut maybe_created = false;
         loop {
             let error = match self.attempt(op, retries, &send).await {
-                Ok(answer) => return payload(answer.result, op, "result"),
+                // "Created", but without the payout: look it up like a lost answer.
+                Ok(answer) => match payload(answer.result, op, "result") {
+                    Ok(payout) => return Ok(payout),
+                    Err(error) => error,
+                },
                 Err(error) => error,
             };
             let ambiguous = is_ambiguous(&error);
+            let not_sent =
+                !error.may_have_been_received() && !matches!(error, Error::InvalidRequest { .. });
             if !ambiguous && !maybe_created {
-                let not_sent = !error.may_have_been_received()
-                    && !matches!(error, Error::InvalidRequest { .. });
                 if not_sent && retries < policy.get_max_retries() {
                     // Nothing reached the server: sending again is safe.
                     self.backoff(op, &mut retries, &error).await;
@@ -396,18 +450,37 @@ impl Client {
                 }
                 return Err(error);
             }
-            maybe_created |= ambiguous;
+            maybe_created = true;
             tracing::info!(operation = op.name(), error_code = %error.code(), "payout outcome unclear; inquiring by invoiceId");
-            match self.find_payout(&params.invoice_id).await {
-                Ok(Some(payout)) => return Ok(payout),
-                // A definite refusal, and no payout has this invoiceId.
-                Ok(None) if !ambiguous => return Err(error),
-                // No payout has this invoiceId: send again, same invoiceId.
-                Ok(None) if retries < policy.get_max_retries() => {
+            match self.find_payout(&params).await {
+                Ok(Found::Same(payout)) => return Ok(*payout),
+                // Under this invoiceId the API holds a payout with other
+                // details. It is not this pay's, and the server should not
+                // create a second one under the same invoiceId; but a wrong
+                // "nothing was paid" would invite a second payment, so the
+                // caller is told to reconcile.
+                Ok(Found::Other) => {
+                    let mismatch = Error::Api {
+                        operation: op,
+                        ret_code: RetCode::ParametersDoNotMatch,
+                        ret_msg: format!(
+                            "the payout found under invoiceId {:?} has other details (customerNo, accountToken, \
+                             amount or currency) than this pay",
+                            params.invoice_id
+                        ),
+                    };
+                    return Err(self.outcome_unknown(&params.invoice_id, mismatch));
+                }
+                // No payout has this invoiceId: send again, same invoiceId,
+                // unless this attempt was refused outright (sending again
+                // would be refused too).
+                Ok(Found::None)
+                    if (ambiguous || not_sent) && retries < policy.get_max_retries() =>
+                {
                     self.backoff(op, &mut retries, &error).await
                 }
-                // Out of retries while a request may still be in flight.
-                Ok(None) => return Err(self.outcome_unknown(&params.invoice_id, error)),
+                // An earlier attempt may still be in flight.
+                Ok(Found::None) => return Err(self.outcome_unknown(&params.invoice_id, error)),
                 Err(inquiry_error) => {
                     let cause = if ambiguous { error } else { inquiry_error };
                     return Err(self.outcome_unknown(&params.invoice_id, cause));
@@ -496,18 +569,20 @@ impl Client {
         }
     }
 
-    /// The payout with this invoiceId, `None` when the API says there is
-    /// none (000021), or the error that kept it from saying.
-    async fn find_payout(&self, invoice_id: &str) -> Result<Option<Payout>, Error> {
+    /// What the API holds under a pay's invoiceId: the same payout, another
+    /// one (other customer, account, amount or currency), or none (000021);
+    /// or the error that kept it from saying.
+    async fn find_payout(&self, pay: &PayParams) -> Result<Found, Error> {
         let params = InquirePayoutParams {
-            invoice_id: invoice_id.to_owned(),
+            invoice_id: pay.invoice_id.clone(),
         };
         match self.inquire_payout(params).await {
-            Ok(payout) => Ok(Some(payout)),
+            Ok(payout) if is_same_payout(&payout, pay) => Ok(Found::Same(Box::new(payout))),
+            Ok(_) => Ok(Found::Other),
             Err(Error::Api {
                 ret_code: RetCode::NoRelatedInformation,
                 ..
-            }) => Ok(None),
+            }) => Ok(Found::None),
             Err(other) => Err(other),
         }
     }

@@ -20,9 +20,11 @@ fn paths(server: &TestServer) -> Vec<String> {
     server.received().into_iter().map(|(p, _)| p).collect()
 }
 
+/// A pay matching the API page's inquiry example (which the test server
+/// answers), so that a payout found by inquiry is this pay's.
 fn pay() -> PayParams {
     PayParams::builder()
-        .customer_no("2000305228292319592008")
+        .customer_no("2000305228303182610217")
         .account_token("2010305228303182765718")
         .amount("500")
         .currency("USD")
@@ -279,4 +281,75 @@ async fn timeouts_are_overridable_per_call() {
     let e = client.with_connect_timeout(Duration::ZERO).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidConfig);
     assert_eq!(e.field(), Some("connect_timeout"));
+}
+
+#[tokio::test]
+async fn after_a_lost_answer_a_later_refusal_is_not_final() {
+    // Pay #1 is held past the timeout; the inquiry finds nothing yet; the
+    // resend is refused (000040). Pay #1 may still land: outcome unknown.
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 2).with_timeout(Duration::from_millis(150));
+    server.script(Scripted::Delay(Duration::from_secs(2)));
+    server.script(Scripted::Json(r#"{"ret_code":"000021"}"#.into()));
+    server.script(Scripted::Json(
+        r#"{"ret_code":"000040","ret_msg":"balance not enough"}"#.into(),
+    ));
+    server.script(Scripted::Json(r#"{"ret_code":"000021"}"#.into()));
+    let e = client.pay(pay()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PayoutOutcomeUnknown, "{e}");
+    assert_eq!(
+        paths(&server),
+        [
+            "/v3/payouts/pay",
+            "/v3/payouts/inquiry",
+            "/v3/payouts/pay",
+            "/v3/payouts/inquiry"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_success_without_the_payout_is_looked_up() {
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 2);
+    server.script(Scripted::Json(
+        r#"{"ret_code":"000100","ret_msg":"ok"}"#.into(),
+    ));
+    let payout = client.pay(pay()).await.unwrap();
+    assert_eq!(payout.transaction_no.as_deref(), Some("305588797074336092"));
+    assert_eq!(paths(&server), ["/v3/payouts/pay", "/v3/payouts/inquiry"]);
+}
+
+#[tokio::test]
+async fn an_undocumented_ret_code_on_pay_is_reconciled() {
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 2);
+    server.script(Scripted::Json(
+        r#"{"ret_code":"000090","ret_msg":"processing, query later"}"#.into(),
+    ));
+    let payout = client.pay(pay()).await.unwrap();
+    assert_eq!(payout.status, Some(PayoutStatus::Success));
+    assert_eq!(paths(&server), ["/v3/payouts/pay", "/v3/payouts/inquiry"]);
+}
+
+#[tokio::test]
+async fn a_payout_with_other_details_under_the_invoice_is_not_taken_for_this_pay() {
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 2);
+    server.script(Scripted::Status(502, "gateway".into()));
+    let mut other = pay();
+    other.amount = "499.99".into();
+    let e = client.pay(other).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PayoutOutcomeUnknown, "{e}");
+    assert!(e.to_string().contains("other details"), "{e}");
+    assert_eq!(
+        paths(&server),
+        ["/v3/payouts/pay", "/v3/payouts/inquiry"],
+        "never a second pay"
+    );
+    // "500" and "500.00" are the same amount.
+    server.script(Scripted::Status(502, "gateway".into()));
+    let mut same = pay();
+    same.amount = "500.00".into();
+    assert!(client.pay(same).await.is_ok());
 }
