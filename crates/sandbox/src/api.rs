@@ -181,13 +181,27 @@ async fn handle(shared: Arc<Shared>, op: Operation, headers: HeaderMap, body: By
         Some(Fault::Http(status)) => fault_text(status, fault.as_ref()),
         Some(Fault::Ret(code)) => Answer::error(code, fault_message(code)).into_response(),
         _ => {
-            if let Some(Fault::Delay(wait)) = fault {
-                tokio::time::sleep(wait).await;
-            }
-            let answer = match parsed {
-                Ok(fields) => process(&shared, op, &fields),
-                Err(answer) => answer,
+            // A request runs to completion on its own task: like a real
+            // server, the sandbox does not undo or skip work because the
+            // client stopped waiting. So a `delay` fault whose client timed
+            // out still commits, late, as a slow server would.
+            let delay = match fault {
+                Some(Fault::Delay(wait)) => Some(wait),
+                _ => None,
             };
+            let worker = Arc::clone(&shared);
+            let task = tokio::spawn(async move {
+                if let Some(wait) = delay {
+                    tokio::time::sleep(wait).await;
+                }
+                match parsed {
+                    Ok(fields) => process(&worker, op, &fields),
+                    Err(answer) => answer,
+                }
+            });
+            let answer = task.await.unwrap_or_else(|_| {
+                Answer::error("000000", "the sandbox failed to process the request")
+            });
             match fault {
                 Some(Fault::DelayAfter(wait)) => {
                     tokio::time::sleep(wait).await;
@@ -267,16 +281,22 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Answer> {
         }
         return Ok(Fields(fields));
     }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| Answer::error("000023", format!("the request body is not valid JSON: {e}")))?;
-    let Value::Object(map) = value else {
-        return Err(Answer::error(
+    let JsonPairs(pairs) = serde_json::from_slice(body).map_err(|e| {
+        Answer::error(
             "000023",
-            "the request body must be a JSON object",
-        ));
-    };
-    let mut fields = Vec::with_capacity(map.len());
-    for (name, value) in map {
+            format!("the request body must be a JSON object of strings: {e}"),
+        )
+    })?;
+    let mut fields: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        // serde_json's maps keep the last of a repeated key; a request that
+        // names a field twice (a second verifySign, say) is refused instead.
+        if fields.iter().any(|(earlier, _)| *earlier == name) {
+            return Err(Answer::error(
+                "000023",
+                format!("{name} is sent more than once"),
+            ));
+        }
         match value {
             Value::String(text) => fields.push((name, text)),
             _ => {
@@ -288,6 +308,32 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Answer> {
         }
     }
     Ok(Fields(fields))
+}
+
+/// A JSON object's members in order, repeated names kept.
+struct JsonPairs(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for JsonPairs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = JsonPairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonPairs, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry::<String, Value>()? {
+                    pairs.push(pair);
+                }
+                Ok(JsonPairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
 }
 
 /// The checks every operation shares, in the API's order: envelope fields

@@ -471,3 +471,33 @@ async fn a_pay_beyond_the_balance_is_000040() {
     assert_eq!(answer["ret_code"], "000100", "{answer}");
     assert_eq!(sandbox.balance("USD").as_deref(), Some("0.00"));
 }
+
+#[tokio::test]
+async fn a_json_body_naming_a_field_twice_is_refused() {
+    let sandbox = start().await;
+    let api = Api::new(&sandbox);
+    let good = api.signed(&[("currency", "USD")]);
+    let sig = good["verifySign"].as_str().unwrap().to_owned();
+    // A bogus verifySign first, the right one last: serde_json alone would
+    // keep the last and accept it.
+    let mut text = good.to_string();
+    text.insert_str(1, "\"verifySign\":\"00000000000000000000000000000000\",");
+    assert!(text.contains(&sig));
+    let response = api
+        .http
+        .post(format!("{}/v3/payouts/balance", api.base))
+        .header("content-type", "application/json")
+        .body(text)
+        .send()
+        .await
+        .unwrap();
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(answer["ret_code"], "000023", "{answer}");
+    assert!(
+        answer["ret_msg"]
+            .as_str()
+            .unwrap()
+            .contains("more than once"),
+        "{answer}"
+    );
+}

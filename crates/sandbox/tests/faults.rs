@@ -61,6 +61,41 @@ async fn delay_waits_then_processes() {
 }
 
 #[tokio::test]
+async fn a_delayed_request_still_commits_after_its_client_gave_up() {
+    let sandbox = start().await;
+    let api = Api::new(&sandbox);
+    let (customer_no, token) = api.payee().await;
+    let invoice_id = invoice("pending-gave-up-");
+    let body = api.signed(&[
+        ("customerNo", &customer_no),
+        ("accountToken", &token),
+        ("amount", "10"),
+        ("currency", "USD"),
+        ("invoiceId", &invoice_id),
+    ]);
+    let impatient = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let error = impatient
+        .post(format!("{}/v3/payouts/pay", api.base))
+        .header("x-sandbox-fault", "delay=800")
+        .json(&body)
+        .send()
+        .await
+        .expect_err("the client gives up first");
+    assert!(error.is_timeout(), "{error}");
+    assert!(sandbox.payouts().is_empty(), "not committed yet");
+    // Like a slow server, the sandbox finishes the work anyway.
+    eventually("the late payout is committed", 10, || async {
+        !sandbox.payouts().is_empty()
+    })
+    .await;
+    assert_booked(&sandbox, &[&invoice_id]);
+}
+
+#[tokio::test]
 async fn delay_after_commits_before_it_answers() {
     let sandbox = start().await;
     let api = Api::new(&sandbox);
