@@ -4,7 +4,10 @@
  * The Error classes of pockyt-payouts. The native addon throws (or rejects
  * with) an Error named `PockytNativeError` whose properties carry the Rust
  * SDK's error; `fromNative` picks the class for its `code`. That mapping is
- * the only logic here: every rule lives in Rust.
+ * the only logic here (every rule lives in Rust), but for one guard: an API
+ * token that is not a string is refused before it reaches the addon
+ * (`requireStringToken`, `checkTokenOption`), because napi's conversion
+ * errors print the value they could not convert, which would be the token.
  */
 
 /** Base class of every error of this package; `code` is stable. */
@@ -164,6 +167,38 @@ function fromNative(error) {
   return converted
 }
 
+/**
+ * Throws InvalidRequestError (field `apiToken`) unless `apiToken`, an
+ * argument of sign / verifyIpn, is a string. The error never carries the
+ * value.
+ */
+function requireStringToken(apiToken) {
+  if (typeof apiToken !== 'string') {
+    const error = new InvalidRequestError('apiToken must be a string', { field: 'apiToken' })
+    Error.captureStackTrace(error, requireStringToken)
+    throw error
+  }
+}
+
+/**
+ * Throws ConfigurationError (field `apiToken`) when an options object (of
+ * `new Client` or `startSandbox`) holds an apiToken that is not a string;
+ * the error never carries the value. A missing one (undefined or null), or
+ * options that are not an object, are left to the addon, which knows
+ * whether the token is required and reports bad options itself.
+ */
+function checkTokenOption(options) {
+  if (options === null || typeof options !== 'object') {
+    return
+  }
+  const { apiToken } = options
+  if (apiToken !== undefined && apiToken !== null && typeof apiToken !== 'string') {
+    const error = new ConfigurationError('invalid configuration: apiToken must be a string', { field: 'apiToken' })
+    Error.captureStackTrace(error, checkTokenOption)
+    throw error
+  }
+}
+
 module.exports = {
   PockytError,
   InvalidRequestError,
@@ -184,4 +219,6 @@ module.exports = {
   PayoutOutcomeUnknownError,
   classFor,
   fromNative,
+  requireStringToken,
+  checkTokenOption,
 }

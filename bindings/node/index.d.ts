@@ -23,7 +23,11 @@ export interface ClientOptions {
   merchantNo: string
   /** The store number assigned by Pockyt. */
   storeNo: string
-  /** The API token. Never shown by inspect, JSON.stringify or an error message. */
+  /**
+   * The API token. Never shown by inspect, JSON.stringify or an error
+   * message; one that is not a string throws ConfigurationError (field
+   * `apiToken`) without showing it.
+   */
   apiToken: string
   /** The provider's environment (default 'sandbox'); ignored when baseUrl is set. */
   environment?: 'sandbox' | 'production'
@@ -269,13 +273,19 @@ export declare class Client {
   toJSON(): { baseUrl: string; merchantNo: string; storeNo: string; timeoutMs: number }
 }
 
-/** verifySign over `params` (a verifySign among them is left out) with the API token. */
+/**
+ * verifySign over `params` (a verifySign among them is left out) with the
+ * API token. An apiToken that is not a string throws InvalidRequestError
+ * (field `apiToken`), which never shows it.
+ */
 export declare function sign(params: Record<string, string>, apiToken: string): string
 
 /**
  * Whether a received IPN (webhook) carries a valid verifySign: pass the raw
  * URL-encoded body exactly as received (string or Buffer), a
- * URLSearchParams, or the decoded fields. Compares in constant time.
+ * URLSearchParams, or the decoded fields. Compares in constant time. An
+ * apiToken that is not a string throws InvalidRequestError (field
+ * `apiToken`), which never shows it.
  */
 export declare function verifyIpn(
   ipn: string | Uint8Array | URLSearchParams | Record<string, string | string[]>,

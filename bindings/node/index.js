@@ -12,7 +12,7 @@ const { inspect } = require('node:util')
 const native = require('./native.js')
 const errors = require('./errors.js')
 
-const { fromNative } = errors
+const { fromNative, requireStringToken, checkTokenOption } = errors
 
 /** Marks the one constructor argument that carries a ready native client. */
 const NATIVE = Symbol('pockyt-payouts.native')
@@ -32,6 +32,7 @@ class Client {
       this.#native = options[NATIVE]
       return
     }
+    checkTokenOption(options)
     try {
       this.#native = new native.NativeClient(options)
     } catch (error) {
@@ -138,12 +139,14 @@ class Client {
 
 /**
  * verifySign over `params` (an object of string values; a verifySign among
- * them is left out) with the API token.
+ * them is left out) with the API token. An apiToken that is not a string
+ * throws InvalidRequestError (field `apiToken`), which never shows it.
  * @param {Record<string, string>} params
  * @param {string} apiToken
  * @returns {string}
  */
 function sign(params, apiToken) {
+  requireStringToken(apiToken)
   try {
     return native.sign(params, apiToken)
   } catch (error) {
@@ -154,10 +157,13 @@ function sign(params, apiToken) {
 /**
  * Whether a received IPN carries a valid verifySign: the raw URL-encoded
  * body (string or Buffer/Uint8Array, exactly as received), a
- * URLSearchParams, or the decoded fields as an object.
+ * URLSearchParams, or the decoded fields as an object. An apiToken that
+ * is not a string throws InvalidRequestError (field `apiToken`), which
+ * never shows it.
  * @returns {boolean}
  */
 function verifyIpn(ipn, apiToken) {
+  requireStringToken(apiToken)
   try {
     if (typeof ipn === 'string' || ipn instanceof Uint8Array) {
       return native.verifyIpnBody(ipn, apiToken)

@@ -7,7 +7,7 @@ export interface SandboxOptions {
   merchantNo?: string
   /** Default '301854'. */
   storeNo?: string
-  /** Default 'sandbox-api-token'. */
+  /** Default 'sandbox-api-token'. One that is not a string rejects with ConfigurationError (field `apiToken`), never showing it. */
   apiToken?: string
   /** Address to listen on. Default '127.0.0.1'. */
   host?: string

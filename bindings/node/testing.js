@@ -7,7 +7,7 @@
 
 const native = require('./native.js')
 const { Client } = require('./index.js')
-const { fromNative } = require('./errors.js')
+const { fromNative, checkTokenOption } = require('./errors.js')
 
 function unwrap(read) {
   try {
@@ -24,6 +24,7 @@ function unwrap(read) {
  * @returns {Promise<import('./testing').Sandbox>}
  */
 async function startSandbox(options) {
+  checkTokenOption(options)
   let sandbox
   try {
     sandbox = await native.startSandbox(options)

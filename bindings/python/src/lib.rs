@@ -7,8 +7,9 @@
 //! [`Client::call_json`], its JSON answer becomes dicts and lists, and its
 //! errors become the exception classes of `pockyt_payouts.errors`, chosen
 //! by the error's stable code. The Python package (`python/pockyt_payouts`)
-//! converts names between snake_case and camelCase and wraps answers in
-//! typed objects; nothing else.
+//! converts names between snake_case and camelCase (with this module's
+//! `snake_case` and `camel_case`, the Rust crate's rule) and wraps answers
+//! in typed objects; nothing else.
 
 #![forbid(unsafe_code)]
 
@@ -188,9 +189,14 @@ impl<'py> IntoPyObject<'py> for Outcome {
 
 #[pymethods]
 impl NativeClient {
-    /// A client for the given merchant, store and token.
+    /// A client for the given merchant, store and token. `timeout`,
+    /// `connect_timeout` (seconds) and `max_retries` left `None` take the
+    /// Rust client's defaults.
     #[new]
-    #[pyo3(signature = (merchant_no, store_no, api_token, environment, base_url, timeout, connect_timeout, max_retries))]
+    #[pyo3(signature = (
+        merchant_no, store_no, api_token, environment, base_url,
+        timeout=None, connect_timeout=None, max_retries=None,
+    ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -199,9 +205,9 @@ impl NativeClient {
         api_token: String,
         environment: &str,
         base_url: Option<String>,
-        timeout: f64,
-        connect_timeout: f64,
-        max_retries: i64,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+        max_retries: Option<i64>,
     ) -> PyResult<Self> {
         let environment = Environment::from_str(environment).map_err(|e| to_py_err(py, &e))?;
         let mut config = Config::new(merchant_no, store_no, api_token).environment(environment);
@@ -212,14 +218,15 @@ impl NativeClient {
         NativeClient::from_config(py, config)
     }
 
-    /// A client configured from the `POCKYT_*` environment variables.
+    /// A client configured from the `POCKYT_*` environment variables;
+    /// settings left `None` take the Rust client's defaults.
     #[staticmethod]
-    #[pyo3(signature = (timeout, connect_timeout, max_retries))]
+    #[pyo3(signature = (timeout=None, connect_timeout=None, max_retries=None))]
     fn from_env(
         py: Python<'_>,
-        timeout: f64,
-        connect_timeout: f64,
-        max_retries: i64,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+        max_retries: Option<i64>,
     ) -> PyResult<Self> {
         let config = Config::from_env().map_err(|e| to_py_err(py, &e))?;
         let config = apply_settings(py, config, timeout, connect_timeout, max_retries)?;
@@ -334,35 +341,48 @@ impl NativeClient {
     }
 }
 
+/// The settings given to `Client(...)` / `Client.from_env(...)` applied to
+/// `config`. A setting left `None` keeps the Rust configuration's default
+/// (`pockyt_payouts::DEFAULT_TIMEOUT`, `DEFAULT_CONNECT_TIMEOUT`,
+/// `RetryPolicy::default()`): the defaults live there only.
 fn apply_settings(
     py: Python<'_>,
-    config: Config,
-    timeout: f64,
-    connect_timeout: f64,
-    max_retries: i64,
+    mut config: Config,
+    timeout: Option<f64>,
+    connect_timeout: Option<f64>,
+    max_retries: Option<i64>,
 ) -> PyResult<Config> {
-    let timeout = seconds(timeout).ok_or_else(|| {
-        to_py_err(
-            py,
-            &Error::invalid_config("timeout", "must be a positive number of seconds"),
-        )
-    })?;
-    let connect_timeout = seconds(connect_timeout).ok_or_else(|| {
-        to_py_err(
-            py,
-            &Error::invalid_config("connect_timeout", "must be a positive number of seconds"),
-        )
-    })?;
-    let max_retries = u32::try_from(max_retries).map_err(|_| {
-        to_py_err(
-            py,
-            &Error::invalid_config("max_retries", "must be a whole number from 0 to 4294967295"),
-        )
-    })?;
-    Ok(config
-        .timeout(timeout)
-        .connect_timeout(connect_timeout)
-        .retry_policy(RetryPolicy::default().max_retries(max_retries)))
+    if let Some(timeout) = timeout {
+        let timeout = seconds(timeout).ok_or_else(|| {
+            to_py_err(
+                py,
+                &Error::invalid_config("timeout", "must be a positive number of seconds"),
+            )
+        })?;
+        config = config.timeout(timeout);
+    }
+    if let Some(connect_timeout) = connect_timeout {
+        let connect_timeout = seconds(connect_timeout).ok_or_else(|| {
+            to_py_err(
+                py,
+                &Error::invalid_config("connect_timeout", "must be a positive number of seconds"),
+            )
+        })?;
+        config = config.connect_timeout(connect_timeout);
+    }
+    if let Some(max_retries) = max_retries {
+        let max_retries = u32::try_from(max_retries).map_err(|_| {
+            to_py_err(
+                py,
+                &Error::invalid_config(
+                    "max_retries",
+                    "must be a whole number from 0 to 4294967295",
+                ),
+            )
+        })?;
+        config = config.retry_policy(RetryPolicy::default().max_retries(max_retries));
+    }
+    Ok(config)
 }
 
 /// (name, value) pairs of a mapping whose names and values are all `str`.
@@ -422,6 +442,20 @@ fn verify_ipn(params: &Bound<'_, PyAny>, api_token: &str) -> PyResult<bool> {
     Ok(pockyt_payouts::verify_ipn(pairs, api_token))
 }
 
+/// `camelCase` to `snake_case`: the SDK's one rule
+/// (`pockyt_payouts::naming::snake_case`; ASCII letters only).
+#[pyfunction]
+fn snake_case(name: &str) -> String {
+    pockyt_payouts::naming::snake_case(name)
+}
+
+/// `snake_case` to `camelCase` (the wire spelling): the SDK's one rule
+/// (`pockyt_payouts::naming::camel_case`; ASCII letters only).
+#[pyfunction]
+fn camel_case(name: &str) -> String {
+    pockyt_payouts::naming::camel_case(name)
+}
+
 /// The native layer of the `pockyt_payouts` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -429,6 +463,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sandbox::NativeSandbox>()?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;
     m.add_function(wrap_pyfunction!(verify_ipn, m)?)?;
+    m.add_function(wrap_pyfunction!(snake_case, m)?)?;
+    m.add_function(wrap_pyfunction!(camel_case, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_shutdown_runtime, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_reset_after_fork, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_runtime_started, m)?)?;

@@ -8,14 +8,15 @@ ConfigurationError, before anything is sent."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import ScriptedServer
+from conftest import ScriptedServer, add_fault, admin
 
 from pockyt_payouts import (
     AsyncClient,
@@ -26,7 +27,9 @@ from pockyt_payouts import (
     PayoutStatus,
     PockytTimeoutError,
     ProfileType,
+    SupplierSystemError,
 )
+from pockyt_payouts._native import NativeClient
 from pockyt_payouts.testing import Sandbox
 
 PAY: dict[str, Any] = {
@@ -69,6 +72,43 @@ def test_connect_timeout_property() -> None:
         assert (client.timeout, client.connect_timeout) == (12.5, 3.25)
     with pytest.raises(AttributeError):
         Client(**settings).connect_timeout = 1.0  # type: ignore[misc]
+
+
+def test_settings_left_out_take_the_cores_defaults(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox) -> None:
+    # Python keeps no defaults of its own: a setting left out is None all
+    # the way to the native layer, and the Rust configuration's defaults
+    # (30 s, 10 s, 2 retries) apply. The properties read the Rust client.
+    settings: dict[str, Any] = {"merchant_no": "202333", "store_no": "301854", "api_token": "t"}
+    factories: list[Callable[..., Any]] = [
+        Client, AsyncClient, Client.from_env, AsyncClient.from_env, Sandbox.client, Sandbox.async_client
+    ]
+    for factory in factories:
+        for name in ("timeout", "connect_timeout", "max_retries"):
+            assert inspect.signature(factory).parameters[name].default is None, (factory, name)
+    for cls in (Client, AsyncClient):
+        assert (cls(**settings).timeout, cls(**settings).connect_timeout) == (30.0, 10.0)
+        assert (cls(**settings, timeout=5).timeout, cls(**settings, timeout=5).connect_timeout) == (5.0, 10.0)
+        explicit_none = cls(**settings, timeout=None, connect_timeout=None, max_retries=None)
+        assert (explicit_none.timeout, explicit_none.connect_timeout) == (30.0, 10.0)
+    native = NativeClient("202333", "301854", "t", "sandbox", None)
+    assert (native.timeout, native.connect_timeout) == (30.0, 10.0)
+    native = NativeClient("202333", "301854", "t", "sandbox", None, None, None, None)
+    assert (native.timeout, native.connect_timeout) == (30.0, 10.0)
+    monkeypatch.setenv("POCKYT_MERCHANT_NO", sandbox.merchant_no)
+    monkeypatch.setenv("POCKYT_STORE_NO", sandbox.store_no)
+    monkeypatch.setenv("POCKYT_API_TOKEN", sandbox.api_token)
+    monkeypatch.setenv("POCKYT_BASE_URL", sandbox.base_url)
+    for from_env in (Client.from_env, AsyncClient.from_env, NativeClient.from_env):
+        client = from_env()
+        assert (client.timeout, client.connect_timeout) == (30.0, 10.0)
+    # Two retries: a read-only call outlasts two transient failures, not three.
+    for client in (sandbox.client(), Client.from_env()):
+        add_fault(sandbox.base_url, "balance", "ret_000080", times=2)
+        assert client.balance(currency="USD").amount == "1000000.00"
+        add_fault(sandbox.base_url, "balance", "ret_000080", times=3)
+        with pytest.raises(SupplierSystemError):
+            client.balance(currency="USD")
+        assert admin(sandbox.base_url, "GET", "/_sandbox/faults")["faults"] == []
 
 
 def test_every_method_takes_a_connect_timeout(sandbox: Sandbox) -> None:

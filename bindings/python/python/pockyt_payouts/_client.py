@@ -26,14 +26,6 @@ __all__ = ["Client", "AsyncClient"]
 
 _C = TypeVar("_C", bound="_BaseClient")
 
-DEFAULT_TIMEOUT = 30.0
-"""Default total time for one attempt of a call, in seconds."""
-DEFAULT_CONNECT_TIMEOUT = 10.0
-"""Default time to establish a connection, in seconds."""
-DEFAULT_MAX_RETRIES = 2
-"""Default number of retries after the first attempt (when safe)."""
-
-
 class _BaseClient:
     """Construction and settings shared by ``Client`` and ``AsyncClient``."""
 
@@ -49,9 +41,9 @@ class _BaseClient:
         api_token: str,
         environment: Environment | str = Environment.SANDBOX,
         base_url: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> None:
         """A client for one merchant and store.
 
@@ -63,12 +55,14 @@ class _BaseClient:
         :param base_url: An explicit base URL (a local sandbox, a proxy);
             overrides ``environment``.
         :param timeout: Total time allowed for one attempt of a call, in
-            seconds; a method's ``timeout=`` overrides it for that call.
+            seconds (``None``: the core's default, 30 s); a method's
+            ``timeout=`` overrides it for that call.
         :param connect_timeout: Time allowed to establish a connection, in
-            seconds; a method's ``connect_timeout=`` overrides it for that
-            call.
+            seconds (``None``: the core's default, 10 s); a method's
+            ``connect_timeout=`` overrides it for that call.
         :param max_retries: Retries after the first attempt, for failures
-            that are safe to retry (see "Retries and safety").
+            that are safe to retry (``None``: the core's default, 2; see
+            "Retries and safety").
         :raises ConfigurationError: a setting is missing or malformed.
         """
         env = environment.value if isinstance(environment, Environment) else environment
@@ -80,16 +74,21 @@ class _BaseClient:
     def from_env(
         cls: type[_C],
         *,
-        timeout: float = DEFAULT_TIMEOUT,
-        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> _C:
         """A client configured from the environment: ``POCKYT_MERCHANT_NO``,
         ``POCKYT_STORE_NO``, ``POCKYT_API_TOKEN`` (required), ``POCKYT_ENV``
         (``sandbox`` or ``production``, default ``sandbox``) and
         ``POCKYT_BASE_URL`` (overrides the environment's URL).
 
-        :raises ConfigurationError: a variable is missing or malformed.
+        ``timeout``, ``connect_timeout`` and ``max_retries`` are as for the
+        constructor: ``None`` takes the core's defaults (30 s, 10 s and 2
+        retries).
+
+        :raises ConfigurationError: a variable or setting is missing or
+            malformed.
         """
         client = cls.__new__(cls)
         client._native = NativeClient.from_env(timeout, connect_timeout, max_retries)

@@ -1,22 +1,32 @@
 """snake_case <-> camelCase: the one conversion the Python layer makes on
 names. The wire (JSON and IPN) spells names in camelCase; Python callers in
-snake_case."""
+snake_case. The conversion is the Rust core's (``_native.snake_case`` and
+``_native.camel_case``)."""
 
 from __future__ import annotations
 
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Mapping
+
+from . import _native
+
+
+# The rule itself lives in Rust (``pockyt_payouts::naming``). Remembering the
+# few names an application uses makes each later conversion a dict lookup
+# rather than a call into the extension module.
+_camel_case = lru_cache(maxsize=1024)(_native.camel_case)
+_snake_case = lru_cache(maxsize=1024)(_native.snake_case)
 
 
 def camel(name: str) -> str:
     """``invoice_id`` -> ``invoiceId``."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+    return _camel_case(name)
 
 
 def snake(name: str) -> str:
     """``invoiceId`` -> ``invoice_id`` (``ret_code`` stays as it is)."""
-    return "".join("_" + c.lower() if "A" <= c <= "Z" else c for c in name)
+    return _snake_case(name)
 
 
 def snake_keys(value: Any) -> Any:

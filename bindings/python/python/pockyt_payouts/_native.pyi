@@ -7,6 +7,8 @@ __all__ = [
     "NativeSandbox",
     "sign",
     "verify_ipn",
+    "snake_case",
+    "camel_case",
     "_shutdown_runtime",
     "_reset_after_fork",
     "_runtime_started",
@@ -23,12 +25,14 @@ class NativeClient:
         api_token: str,
         environment: str,
         base_url: str | None,
-        timeout: float,
-        connect_timeout: float,
-        max_retries: int,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> NativeClient: ...
     @staticmethod
-    def from_env(timeout: float, connect_timeout: float, max_retries: int) -> NativeClient: ...
+    def from_env(
+        timeout: float | None = None, connect_timeout: float | None = None, max_retries: int | None = None
+    ) -> NativeClient: ...
     @property
     def base_url(self) -> str: ...
     @property
@@ -84,6 +88,14 @@ def verify_ipn(params: Mapping[str, str] | bytes | bytearray | str, api_token: s
     either the decoded fields or the raw URL-encoded body (``bytes`` or
     ``str``), verified exactly as received. ``False`` when the signature is
     missing, repeated or wrong."""
+
+def snake_case(name: str) -> str:
+    """``camelCase`` to ``snake_case``: the SDK's one rule
+    (``pockyt_payouts::naming::snake_case``; ASCII letters only)."""
+
+def camel_case(name: str) -> str:
+    """``snake_case`` to ``camelCase`` (the wire spelling): the SDK's one rule
+    (``pockyt_payouts::naming::camel_case``; ASCII letters only)."""
 
 def _shutdown_runtime() -> None: ...
 def _reset_after_fork() -> None: ...

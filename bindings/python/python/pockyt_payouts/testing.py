@@ -24,7 +24,7 @@ import asyncio
 from types import TracebackType
 from typing import Any, Mapping
 
-from ._client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncClient, Client
+from ._client import AsyncClient, Client
 from ._models import Payout
 from ._native import NativeSandbox
 
@@ -120,11 +120,13 @@ class Sandbox:
     def client(
         self,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
-        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> Client:
-        """A :class:`~pockyt_payouts.Client` configured for this sandbox."""
+        """A :class:`~pockyt_payouts.Client` configured for this sandbox.
+        Settings left ``None`` take the core's defaults (30 s, 10 s and 2
+        retries), as for :class:`~pockyt_payouts.Client`."""
         server = self._running()
         return Client(
             merchant_no=server.merchant_no,
@@ -139,11 +141,12 @@ class Sandbox:
     def async_client(
         self,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
-        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> AsyncClient:
-        """An :class:`~pockyt_payouts.AsyncClient` configured for this sandbox."""
+        """An :class:`~pockyt_payouts.AsyncClient` configured for this
+        sandbox; settings as for :meth:`client`."""
         server = self._running()
         return AsyncClient(
             merchant_no=server.merchant_no,
