@@ -158,14 +158,27 @@ where
 }
 
 fn payload<T>(value: Option<T>, operation: Operation, field: &str) -> Result<T, Error> {
-    value.ok_or_else(|| Error::Decode {
+    value.ok_or_else(|| missing(operation, field))
+}
+
+fn missing(operation: Operation, field: &str) -> Error {
+    Error::Decode {
         status: 200,
         message: format!(
-            "{} answered ret_code 000100 without `{field}`",
-            operation.name()
+            "POST {} answered ret_code 000100 without `{field}`",
+            operation.path()
         ),
         excerpt: String::new(),
-    })
+    }
+}
+
+/// A payee answered without its `customerNo` is useless to every later
+/// call; the bindings rely on this to type it as always present.
+fn with_customer_no(customer: Customer, operation: Operation) -> Result<Customer, Error> {
+    match customer.customer_no.as_deref() {
+        Some(no) if !no.is_empty() => Ok(customer),
+        _ => Err(missing(operation, "customer.customerNo")),
+    }
 }
 
 /// Whether a failure is one a read-only call is retried on: connection
@@ -331,7 +344,7 @@ impl Client {
         let answer = self
             .run(op, || core.register_payee().body(params.clone()).send())
             .await?;
-        payload(answer.customer, op, "customer")
+        with_customer_no(payload(answer.customer, op, "customer")?, op)
     }
 
     /// Retrieves a payee (`/v3/payee/retrieve`).
@@ -347,7 +360,7 @@ impl Client {
         let answer = self
             .run(op, || core.retrieve_payee().body(params.clone()).send())
             .await?;
-        payload(answer.customer, op, "customer")
+        with_customer_no(payload(answer.customer, op, "customer")?, op)
     }
 
     /// Updates a payee (`/v3/payee/update`); fields not given are unchanged.
@@ -380,7 +393,13 @@ impl Client {
         let answer = self
             .run(op, || core.add_bank_account().body(params.clone()).send())
             .await?;
-        payload(answer.result, op, "result")
+        let account = payload(answer.result, op, "result")?;
+        // The token is what every payout to this account needs; the
+        // bindings rely on this to type it as always present.
+        match account.account_token.as_deref() {
+            Some(token) if !token.is_empty() => Ok(account),
+            _ => Err(missing(op, "result.accountToken")),
+        }
     }
 
     /// Lists a payee's payout accounts (`/v3/payee/payout-accounts`).

@@ -436,3 +436,30 @@ async fn timeouts_and_refused_connections_are_typed() {
     assert_eq!(e.code(), ErrorCode::Network);
     assert!(!e.may_have_been_received(), "{e:?}");
 }
+
+#[tokio::test]
+async fn a_success_without_the_id_the_next_step_needs_is_a_decode_error() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    server.script(Scripted::Json(
+        json!({"ret_code": "000100", "customer": {"firstName": "John"}}).to_string(),
+    ));
+    let e = client.register_payee(register()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Decode);
+    assert!(e.to_string().contains("customer.customerNo"), "{e}");
+    server.script(Scripted::Json(
+        json!({"ret_code": "000100", "result": {"accountStatus": "ACTIVATED"}}).to_string(),
+    ));
+    let e = client
+        .add_bank_account(
+            AddBankAccountParams::builder()
+                .customer_no("1")
+                .bank_account_id("7861053298")
+                .branch_id("101089292")
+                .bank_account_purpose(BankAccountPurpose::Checking),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Decode);
+    assert!(e.to_string().contains("result.accountToken"), "{e}");
+}
