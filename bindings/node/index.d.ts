@@ -155,7 +155,8 @@ export interface Extensible {
 
 /** A payee, as registerPayee and retrievePayee answer it. */
 export interface Customer extends Extensible {
-  customerNo?: string
+  /** The payee's number; always present (the core refuses an answer without it). */
+  customerNo: string
   customerCode?: string
   profileType?: Open<ProfileType>
   payeeStatus?: Open<PayeeStatus>
@@ -184,8 +185,8 @@ export interface UpdatePayeeResult extends Extensible {
 
 /** A payout account, as addBankAccount answers it. */
 export interface BankAccount extends Extensible {
-  /** The token to pay this account with. */
-  accountToken?: string
+  /** The token to pay this account with; always present (the core refuses an answer without it). */
+  accountToken: string
   accountTag?: string
   accountStatus?: Open<AccountStatus>
   accountType?: Open<AccountType>

@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     lastName: 'Lovelace',
     email: 'ada@example.com',
   })
-  const customerNo = payee.customerNo!
+  const customerNo = payee.customerNo
 
   const account = await client.addBankAccount({
     customerNo,
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
 
   const payout: Payout = await client.pay({
     customerNo,
-    accountToken: account.accountToken!,
+    accountToken: account.accountToken,
     amount: '25.00',
     currency: 'USD',
     invoiceId: `inv-${Date.now()}`,

@@ -10,12 +10,12 @@ test('a payout settles in the sandbox', async () => {
     const client = sandbox.client({ maxRetries: 0 })
     const payee = await client.registerPayee({ profileType: 'INDIVIDUAL', dateOfBirth: '1990-05-17' })
     const account = await client.addBankAccount({
-      customerNo: payee.customerNo!,
+      customerNo: payee.customerNo,
       bankAccountId: '7861053298',
       branchId: '101089292',
       bankAccountPurpose: 'CHECKING',
     })
-    const params = { customerNo: payee.customerNo!, accountToken: account.accountToken!, currency: 'USD' }
+    const params = { customerNo: payee.customerNo, accountToken: account.accountToken, currency: 'USD' }
     await client.pay({ ...params, amount: '40.00', invoiceId: 'inv-1' })
     await assert.rejects(client.pay({ ...params, amount: '80.00', invoiceId: 'inv-2' }), InsufficientBalanceError)
     assert.equal(sandbox.balance('USD'), '60.00')
