@@ -1,12 +1,15 @@
 """Every example runs: the README's Python blocks (in order, in one
 namespace, against a sandbox configured through the POCKYT_* variables)
-and examples/quickstart.py."""
+and examples/quickstart.py. The README's blocks also pass ``mypy --strict``,
+read as one module."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -18,12 +21,17 @@ HERE = Path(__file__).resolve().parent.parent
 
 
 def readme_blocks() -> list[str]:
+    """The README's ```python blocks in order, dedented: those indented in
+    a list item included (their closing fence has the same indent)."""
     text = (HERE / "README.md").read_text(encoding="utf-8")
-    return [block for block in re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)]
+    found = re.findall(r"^([ \t]*)```python\n(.*?)^\1```", text, flags=re.S | re.M)
+    return [textwrap.dedent(block) for _indent, block in found]
 
 
 def test_readme_has_examples() -> None:
-    assert len(readme_blocks()) >= 6
+    blocks = readme_blocks()
+    assert len(blocks) >= 9
+    assert any("def pay_once" in block for block in blocks)  # the one indented in a list item
 
 
 def test_readme_examples_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,3 +59,23 @@ def test_quickstart_runs() -> None:
     assert "ended success" in finished.stdout
     assert "refused before sending: amount" in finished.stdout
     assert "10 concurrent payouts" in finished.stdout
+
+
+def test_readme_examples_type_check(tmp_path: Path) -> None:
+    """The README's blocks, concatenated in order into one module, pass
+    ``mypy --strict`` against the installed package."""
+    if importlib.util.find_spec("mypy") is None:
+        pytest.skip("mypy is not installed in this environment (pip install mypy): README examples not type-checked")
+    module = tmp_path / "readme_examples.py"
+    module.write_text(
+        "".join(f"# README.md python block {number}\n{block}\n" for number, block in enumerate(readme_blocks(), 1)),
+        encoding="utf-8",
+    )
+    finished = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", f"--cache-dir={tmp_path / 'mypy-cache'}", module.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE * 5,
+    )
+    assert finished.returncode == 0, f"mypy --strict on the README's examples:\n{finished.stdout}{finished.stderr}"

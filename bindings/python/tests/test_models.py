@@ -10,8 +10,10 @@ from conftest import ScriptedServer
 from pockyt_payouts import (
     AccountStatus,
     Balance,
+    BankAccount,
     BankAccountPurpose,
     Customer,
+    DecodeError,
     Environment,
     PayoutAccounts,
     PayoutStatus,
@@ -73,6 +75,46 @@ def test_results_are_frozen_dataclasses() -> None:
     assert Customer._from_wire({"customerNo": "1", "payeeStatus": "Activated"}) == Customer(
         customer_no="1", payee_status="Activated"
     )
+
+
+@pytest.mark.parametrize(
+    ("operation", "answer", "missing"),
+    [
+        ("register_payee", {"customer": {"firstName": "Ada"}}, "customer.customerNo"),
+        ("register_payee", {"customer": {"customerNo": ""}}, "customer.customerNo"),
+        ("retrieve_payee", {"customer": {"customerNo": None}}, "customer.customerNo"),
+        ("add_bank_account", {"result": {"customerNo": "1"}}, "result.accountToken"),
+        ("add_bank_account", {"result": {"accountToken": ""}}, "result.accountToken"),
+    ],
+)
+def test_ids_typed_str_are_guaranteed_by_the_core(
+    scripted: ScriptedServer, operation: str, answer: dict[str, object], missing: str
+) -> None:
+    """``Customer.customer_no`` and ``BankAccount.account_token`` are typed
+    ``str``: a success without them is a DecodeError from the Rust core,
+    never a result holding ``None``."""
+    scripted.answer = {"ret_code": "000100", "ret_msg": "succeeded", **answer}
+    client = scripted.client()
+    with pytest.raises(DecodeError, match=missing.replace(".", r"\.")):
+        if operation == "register_payee":
+            client.register_payee(profile_type=ProfileType.BUSINESS, date_of_birth="1999-01-01")
+        elif operation == "retrieve_payee":
+            client.retrieve_payee(customer_no="1")
+        else:
+            client.add_bank_account(
+                customer_no="1", bank_account_id="123456789", branch_id="021000021",
+                bank_account_purpose=BankAccountPurpose.SAVINGS,
+            )  # fmt: skip
+
+
+def test_required_ids_have_no_default() -> None:
+    required = {
+        cls.__name__: [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
+                       and f.default_factory is dataclasses.MISSING]
+        for cls in (Customer, BankAccount)
+    }  # fmt: skip
+    assert required == {"Customer": ["customer_no"], "BankAccount": ["account_token"]}
+    assert BankAccount(account_token="t").to_dict() == {"account_token": "t"}
 
 
 def test_enums_are_their_wire_strings() -> None:

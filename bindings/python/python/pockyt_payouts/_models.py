@@ -3,7 +3,10 @@
 Each result is a frozen dataclass with one snake_case attribute per field
 the API documents (``None`` when the answer left it out), plus ``extra``:
 the fields this SDK does not know, kept with snake_case names, so nothing
-the API answers is lost. ``to_dict()`` gives the whole answer as a plain
+the API answers is lost. The ids a next call needs are never ``None``:
+``Customer.customer_no`` and ``BankAccount.account_token`` are typed ``str``
+because the Rust core fails the call (``DecodeError``) rather than answer a
+success without them. ``to_dict()`` gives the whole answer as a plain
 dict (snake_case names; fields absent from the answer left out).
 
 Enumerated values (``status``, ``payee_status``, ...) are plain ``str``:
@@ -83,8 +86,13 @@ class _Result:
 class Customer(_Result):
     """A payee, as answered by ``register_payee`` and ``retrieve_payee``."""
 
-    customer_no: str | None = None
-    """The payee's number, assigned by Pockyt: the key of later calls."""
+    customer_no: str
+    """The payee's number, assigned by Pockyt: the key of later calls.
+
+    Always a non-empty ``str``: the SDK's Rust core refuses a
+    ``register_payee`` / ``retrieve_payee`` success without it (a
+    :class:`~pockyt_payouts.DecodeError`), so this field has no default and is
+    never ``None``."""
     customer_code: str | None = None
     """The merchant's own reference for this payee."""
     profile_type: str | None = None
@@ -127,8 +135,13 @@ class UpdateResult(_Result):
 class BankAccount(_Result):
     """A payout account as answered by ``add_bank_account``."""
 
-    account_token: str | None = None
-    """The token to pay this account with (``pay(account_token=...)``)."""
+    account_token: str
+    """The token to pay this account with (``pay(account_token=...)``).
+
+    Always a non-empty ``str``: the SDK's Rust core refuses an
+    ``add_bank_account`` success without it (a
+    :class:`~pockyt_payouts.DecodeError`), so this field has no default and is
+    never ``None``."""
     account_tag: str | None = None
     account_status: str | None = None
     """See :class:`AccountStatus`."""
