@@ -195,6 +195,13 @@ fn is_transient(error: &Error) -> bool {
     }
 }
 
+/// Whether a failure happened before the request was written, so sending
+/// again is safe for every operation (input refused before sending is not
+/// such a failure: sending it again would be refused again).
+fn never_reached_server(error: &Error) -> bool {
+    !error.may_have_been_received() && !matches!(error, Error::InvalidRequest { .. })
+}
+
 /// Whether a failure may hide a change on the server: the request may have
 /// been received and the answer says nothing definite. Only documented
 /// refusals are definite; 000000, 000080 and codes this SDK does not know
@@ -459,8 +466,7 @@ impl Client {
                 Err(error) => error,
             };
             let ambiguous = is_ambiguous(&error);
-            let not_sent =
-                !error.may_have_been_received() && !matches!(error, Error::InvalidRequest { .. });
+            let not_sent = never_reached_server(&error);
             if !ambiguous && !maybe_created {
                 if not_sent && retries < policy.get_max_retries() {
                     // Nothing reached the server: sending again is safe.
@@ -622,9 +628,8 @@ impl Client {
             match self.attempt(op, retries, &send).await {
                 Ok(answer) => return Ok(answer),
                 Err(error) => {
-                    let retry = !error.may_have_been_received()
-                        && !matches!(error, Error::InvalidRequest { .. })
-                        || op.is_read_only() && is_transient(&error);
+                    let retry =
+                        never_reached_server(&error) || op.is_read_only() && is_transient(&error);
                     if !retry || retries >= policy.get_max_retries() {
                         return Err(error);
                     }
@@ -663,12 +668,7 @@ impl Client {
             }
         })
         .await
-        .unwrap_or_else(|_| {
-            Err(Error::Timeout {
-                operation: op,
-                after_ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
-            })
-        });
+        .unwrap_or_else(|_| Err(self.timed_out(op)));
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match result {
             Ok(answer) if answer.ret_code().is_success() => {
@@ -738,12 +738,16 @@ impl Client {
         }
     }
 
+    fn timed_out(&self, op: Operation) -> Error {
+        Error::Timeout {
+            operation: op,
+            after_ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
     fn map_reqwest_error(&self, op: Operation, error: &reqwest::Error) -> Error {
         if error.is_timeout() && !error.is_connect() {
-            return Error::Timeout {
-                operation: op,
-                after_ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
-            };
+            return self.timed_out(op);
         }
         let mut message = error.to_string();
         let mut source = std::error::Error::source(error);

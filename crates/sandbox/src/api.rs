@@ -441,25 +441,8 @@ const PROFILE_FIELDS: [&str; 18] = [
     "payorNo",
 ];
 
-/// Profile fields retrieve answers (not the government id or payor number).
-const ANSWERED_PROFILE_FIELDS: [&str; 16] = [
-    "profileType",
-    "dateOfBirth",
-    "firstName",
-    "lastName",
-    "email",
-    "phone",
-    "street",
-    "street2",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "countryCode",
-    "customerCode",
-    "governmentIdType",
-    "lang",
-];
+/// Profile fields a payee keeps but retrieve does not answer.
+const UNANSWERED_PROFILE_FIELDS: [&str; 2] = ["governmentId", "payorNo"];
 
 /// The given (non-empty) profile fields, enumerations in their documented
 /// spelling.
@@ -512,6 +495,14 @@ pub(crate) fn customer_json(payee: &Payee, names: &[&str]) -> Value {
 }
 
 /// Every profile field, for the admin state.
+/// Profile fields retrieve answers: all but [`UNANSWERED_PROFILE_FIELDS`].
+fn answered_profile_fields() -> Vec<&'static str> {
+    PROFILE_FIELDS
+        .into_iter()
+        .filter(|f| !UNANSWERED_PROFILE_FIELDS.contains(f))
+        .collect()
+}
+
 pub(crate) fn all_profile_fields() -> &'static [&'static str] {
     &PROFILE_FIELDS
 }
@@ -524,7 +515,7 @@ fn retrieve(shared: &Shared, fields: &Fields) -> Outcome {
         .ok_or_else(|| unknown_payee(&params.customer_no))?;
     Ok(Answer::success(
         "query success",
-        [("customer", customer_json(payee, &ANSWERED_PROFILE_FIELDS))],
+        [("customer", customer_json(payee, &answered_profile_fields()))],
     ))
 }
 
