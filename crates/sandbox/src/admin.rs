@@ -24,6 +24,11 @@ use crate::shared::Shared;
 use crate::state::State;
 use crate::IpnDelivery;
 
+/// The most fault rules waiting at once (`POST /_sandbox/faults` answers
+/// 409 beyond it), so that the admin endpoint cannot grow memory without
+/// bound.
+const MAX_FAULT_RULES: usize = 1_000;
+
 /// The admin routes.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -254,6 +259,12 @@ async fn add_fault(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> Re
         return error(StatusCode::BAD_REQUEST, "times must be at least 1");
     }
     let mut state = shared.lock();
+    if state.fault_rules.len() >= MAX_FAULT_RULES {
+        return error(
+            StatusCode::CONFLICT,
+            format!("at most {MAX_FAULT_RULES} fault rules may wait at once; delete some first"),
+        );
+    }
     state.fault_rules.push(FaultRule {
         operation,
         matches: body.matches,

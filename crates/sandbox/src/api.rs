@@ -1,5 +1,6 @@
 //! The eight API operations.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -9,7 +10,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use pockyt_payouts_core::enums::{AccountType, GovernmentIdType, PayoutStatus, ProfileType};
+use pockyt_payouts_core::enums::{
+    AccountType, GovernmentIdType, PayoutStatus, ProfileType, RetCode,
+};
 use pockyt_payouts_core::types::{
     AddBankAccountParams, BalanceParams, InquirePayoutParams, ListPayoutAccountsParams, PayParams,
     RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
@@ -85,11 +88,15 @@ impl Fields {
             .filter(|(k, v)| !v.is_empty() && !ENVELOPE_FIELDS.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
-        let mut params: T = serde_json::from_value(Value::Object(map))
-            .map_err(|e| Answer::error("000023", format!("parameters cannot be read: {e}")))?;
-        params
-            .prepare()
-            .map_err(|violation| Answer::error("000023", violation.to_string()))?;
+        let mut params: T = serde_json::from_value(Value::Object(map)).map_err(|e| {
+            Answer::error(
+                RetCode::ParameterValueError,
+                format!("parameters cannot be read: {e}"),
+            )
+        })?;
+        params.prepare().map_err(|violation| {
+            Answer::error(RetCode::ParameterValueError, violation.to_string())
+        })?;
         Ok(params)
     }
 }
@@ -97,29 +104,32 @@ impl Fields {
 /// An API answer: HTTP 200 with a JSON body carrying `ret_code`.
 #[derive(Clone, Debug)]
 pub(crate) struct Answer {
-    pub ret_code: &'static str,
+    pub ret_code: RetCode,
     pub body: Value,
 }
 
 impl Answer {
     /// An error: `ret_code` and `ret_msg`, no payload.
-    pub fn error(ret_code: &'static str, ret_msg: impl Into<String>) -> Answer {
+    pub fn error(ret_code: RetCode, ret_msg: impl Into<String>) -> Answer {
         Answer {
+            body: json!({ "ret_code": ret_code.as_str(), "ret_msg": ret_msg.into() }),
             ret_code,
-            body: json!({ "ret_code": ret_code, "ret_msg": ret_msg.into() }),
         }
     }
 
     /// A success (000100) with its payloads.
     fn success(ret_msg: &str, payload: impl IntoIterator<Item = (&'static str, Value)>) -> Answer {
         let mut body = Map::new();
-        body.insert("ret_code".into(), Value::String("000100".into()));
+        body.insert(
+            "ret_code".into(),
+            Value::String(RetCode::Success.as_str().into()),
+        );
         body.insert("ret_msg".into(), Value::String(ret_msg.into()));
         for (key, value) in payload {
             body.insert(key.into(), value);
         }
         Answer {
-            ret_code: "000100",
+            ret_code: RetCode::Success,
             body: Value::Object(body),
         }
     }
@@ -127,7 +137,7 @@ impl Answer {
 
 /// The `ret_code` of an answer, kept on the response for the request log.
 #[derive(Clone, Debug)]
-pub(crate) struct RetCodeNote(pub &'static str);
+pub(crate) struct RetCodeNote(pub RetCode);
 
 /// On a response: close the connection instead of sending it.
 #[derive(Clone, Copy, Debug)]
@@ -163,12 +173,24 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
     router
 }
 
-/// One API request: choose its fault, process it, answer.
+/// One API request: read it, check its envelope and signature, choose its
+/// fault, process it, answer.
+///
+/// Nothing that costs more than reading the body once happens before the
+/// signature verified: no fault (so no delay) is ever chosen for a request
+/// that is not signed with the API token.
 async fn handle(shared: Arc<Shared>, op: Operation, headers: HeaderMap, body: Bytes) -> Response {
-    let parsed = parse_body(&headers, &body);
+    let fields = match parse_body(&headers, &body, shared.config.max_fields) {
+        Ok(fields) => fields,
+        Err(answer) => return answer.into_response(),
+    };
+    drop(body);
+    if let Err(answer) = check_signed(&shared, &fields) {
+        return answer.into_response();
+    }
     let chosen = {
         let mut state = shared.lock();
-        fault::choose(&mut state, op, &headers, parsed.as_ref().ok())
+        fault::choose(&mut state, op, &headers, &fields)
     };
     let fault = match chosen {
         Ok(fault) => fault,
@@ -177,9 +199,9 @@ async fn handle(shared: Arc<Shared>, op: Operation, headers: HeaderMap, body: By
         }
         Err(Refusal::Answer(answer)) => return answer.into_response(),
     };
-    let mut response = match fault {
-        Some(Fault::Http(status)) => fault_text(status, fault.as_ref()),
-        Some(Fault::Ret(code)) => Answer::error(code, fault_message(code)).into_response(),
+    let mut response = match &fault {
+        Some(Fault::Http(status)) => fault_text(*status, fault.as_ref()),
+        Some(Fault::Ret(code)) => Answer::error(code.clone(), fault_message(code)).into_response(),
         _ => {
             // A request runs to completion on its own task: like a real
             // server, the sandbox does not undo or skip work because the
@@ -194,17 +216,17 @@ async fn handle(shared: Arc<Shared>, op: Operation, headers: HeaderMap, body: By
                 if let Some(wait) = delay {
                     tokio::time::sleep(wait).await;
                 }
-                match parsed {
-                    Ok(fields) => process(&worker, op, &fields),
-                    Err(answer) => answer,
-                }
+                process(&worker, op, &fields)
             });
             let answer = task.await.unwrap_or_else(|_| {
-                Answer::error("000000", "the sandbox failed to process the request")
+                Answer::error(
+                    RetCode::SystemError,
+                    "the sandbox failed to process the request",
+                )
             });
-            match fault {
+            match &fault {
                 Some(Fault::DelayAfter(wait)) => {
-                    tokio::time::sleep(wait).await;
+                    tokio::time::sleep(*wait).await;
                     answer.into_response()
                 }
                 Some(Fault::Drop) => {
@@ -249,18 +271,18 @@ fn fault_text(status: u16, fault: Option<&Fault>) -> Response {
     (status, format!("sandbox fault: {name}\n")).into_response()
 }
 
-fn fault_message(code: &str) -> String {
-    let meaning = match code {
-        "000080" => "supplier system's error",
-        _ => "system error",
-    };
-    format!("{meaning} (sandbox fault ret_{code})")
+fn fault_message(code: &RetCode) -> String {
+    format!("{} (sandbox fault ret_{code})", code.description())
 }
 
 /// Reads a JSON object of strings or an `application/x-www-form-urlencoded`
 /// body. The Content-Type decides; without one, a body starting with `{`
 /// is JSON.
-fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Answer> {
+///
+/// Linear in the body's length: at most `max_fields` fields are read
+/// (more answer 000023 before any of them is kept), and repeated names are
+/// found with a hash set.
+fn parse_body(headers: &HeaderMap, body: &[u8], max_fields: usize) -> Result<Fields, Answer> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -269,39 +291,58 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Answer> {
     let form = content_type.starts_with("application/x-www-form-urlencoded");
     let json = content_type.contains("json");
     let looks_like_json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if form || (!json && !looks_like_json) {
-        let fields = pockyt_payouts_sign::parse_urlencoded(body);
-        for (i, (name, _)) in fields.iter().enumerate() {
-            if fields[..i].iter().any(|(earlier, _)| earlier == name) {
-                return Err(Answer::error(
-                    "000023",
-                    format!("{name} is sent more than once"),
-                ));
-            }
-        }
-        return Ok(Fields(fields));
-    }
-    let JsonPairs(pairs) = serde_json::from_slice(body).map_err(|e| {
+    let too_many = || {
         Answer::error(
-            "000023",
-            format!("the request body must be a JSON object of strings: {e}"),
+            RetCode::ParameterValueError,
+            format!("the request has more than {max_fields} fields"),
         )
-    })?;
-    let mut fields: Vec<(String, String)> = Vec::with_capacity(pairs.len());
-    for (name, value) in pairs {
-        // serde_json's maps keep the last of a repeated key; a request that
-        // names a field twice (a second verifySign, say) is refused instead.
-        if fields.iter().any(|(earlier, _)| *earlier == name) {
+    };
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut names: HashSet<String> = HashSet::new();
+    // serde_json's maps keep the last of a repeated key, and a form can
+    // repeat a name; a request that names a field twice (a second
+    // verifySign, say) is refused instead.
+    let mut keep = |name: String, value: String| -> Result<(), Answer> {
+        if fields.len() >= max_fields {
+            return Err(too_many());
+        }
+        if !names.insert(name.clone()) {
             return Err(Answer::error(
-                "000023",
+                RetCode::ParameterValueError,
                 format!("{name} is sent more than once"),
             ));
         }
+        fields.push((name, value));
+        Ok(())
+    };
+    if form || (!json && !looks_like_json) {
+        // `form_urlencoded::parse` decodes lazily: a body of a million
+        // fields costs no more than `max_fields + 1` of them.
+        for (name, value) in form_urlencoded::parse(body) {
+            keep(name.into_owned(), value.into_owned())?;
+        }
+        return Ok(Fields(fields));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let pairs =
+        serde::de::DeserializeSeed::deserialize(JsonPairs { max_fields }, &mut deserializer)
+            .and_then(|pairs| deserializer.end().map(|()| pairs))
+            .map_err(|e| {
+                if e.to_string().starts_with(TOO_MANY_MEMBERS) {
+                    too_many()
+                } else {
+                    Answer::error(
+                        RetCode::ParameterValueError,
+                        format!("the request body must be a JSON object of strings: {e}"),
+                    )
+                }
+            })?;
+    for (name, value) in pairs {
         match value {
-            Value::String(text) => fields.push((name, text)),
+            Value::String(text) => keep(name, text)?,
             _ => {
                 return Err(Answer::error(
-                    "000023",
+                    RetCode::ParameterValueError,
                     format!("{name} must be a string (every value on this API is a string)"),
                 ))
             }
@@ -310,62 +351,86 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Answer> {
     Ok(Fields(fields))
 }
 
-/// A JSON object's members in order, repeated names kept.
-struct JsonPairs(Vec<(String, Value)>);
+/// The start of the error [`JsonPairs`] gives past its `max_fields`.
+const TOO_MANY_MEMBERS: &str = "too many members";
 
-impl<'de> serde::Deserialize<'de> for JsonPairs {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Members;
+/// Reads a JSON object's members in order, repeated names kept, and fails
+/// past `max_fields` of them (before reading the rest).
+struct JsonPairs {
+    max_fields: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonPairs {
+    type Value = Vec<(String, Value)>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        struct Members {
+            max_fields: usize,
+        }
         impl<'de> serde::de::Visitor<'de> for Members {
-            type Value = JsonPairs;
+            type Value = Vec<(String, Value)>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<JsonPairs, A::Error> {
+            ) -> Result<Self::Value, A::Error> {
                 let mut pairs = Vec::new();
                 while let Some(pair) = map.next_entry::<String, Value>()? {
+                    if pairs.len() >= self.max_fields {
+                        return Err(serde::de::Error::custom(TOO_MANY_MEMBERS));
+                    }
                     pairs.push(pair);
                 }
-                Ok(JsonPairs(pairs))
+                Ok(pairs)
             }
         }
-        deserializer.deserialize_map(Members)
+        deserializer.deserialize_map(Members {
+            max_fields: self.max_fields,
+        })
     }
 }
 
-/// The checks every operation shares, in the API's order: envelope fields
-/// present (000020), merchant, store and signature (000030), timestamp
-/// (000023), the operation's mandatory fields (000020).
-fn check_common(shared: &Shared, op: Operation, fields: &Fields) -> Result<(), Answer> {
+/// The checks that come before anything else (and before any fault):
+/// envelope fields present (000020), merchant, store and signature
+/// (000030).
+fn check_signed(shared: &Shared, fields: &Fields) -> Result<(), Answer> {
     for name in [MERCHANT_NO_FIELD, STORE_NO_FIELD, SIGNATURE_FIELD] {
         validate::required(name, fields.get(name).unwrap_or_default())
-            .map_err(|v| Answer::error("000020", v.to_string()))?;
+            .map_err(|v| Answer::error(RetCode::ParameterNull, v.to_string()))?;
     }
     if fields.get(MERCHANT_NO_FIELD) != Some(shared.config.merchant_no.as_str()) {
         return Err(Answer::error(
-            "000030",
+            RetCode::AccessDenied,
             "merchantNo is not this sandbox's merchant",
         ));
     }
     if fields.get(STORE_NO_FIELD) != Some(shared.config.store_no.as_str()) {
         return Err(Answer::error(
-            "000030",
+            RetCode::AccessDenied,
             "storeNo is not a store of this merchant",
         ));
     }
     if !verify_with_digest(fields.0.iter().map(|(k, v)| (k, v)), &shared.digest) {
         return Err(Answer::error(
-            "000030",
+            RetCode::AccessDenied,
             "verifySign does not match the request's fields (check the API token and that every sent field is signed)",
         ));
     }
+    Ok(())
+}
+
+/// The checks every signed request goes through next, in the API's order:
+/// timestamp (000023), the operation's mandatory fields (000020).
+fn check_common(shared: &Shared, op: Operation, fields: &Fields) -> Result<(), Answer> {
     if let Some(text) = fields.get(TIMESTAMP_FIELD) {
         let at = parse_timestamp(text).ok_or_else(|| {
             Answer::error(
-                "000023",
+                RetCode::ParameterValueError,
                 "timestamp must be the UTC time as YYYY-MM-DDTHH:MM:SSZ",
             )
         })?;
@@ -376,7 +441,7 @@ fn check_common(shared: &Shared, op: Operation, fields: &Fields) -> Result<(), A
             .unwrap_or(Duration::ZERO);
         if skew > shared.config.timestamp_tolerance {
             return Err(Answer::error(
-                "000023",
+                RetCode::ParameterValueError,
                 format!(
                     "timestamp is more than {} seconds away from the server's clock",
                     shared.config.timestamp_tolerance.as_secs()
@@ -386,7 +451,7 @@ fn check_common(shared: &Shared, op: Operation, fields: &Fields) -> Result<(), A
     }
     for name in mandatory(op) {
         validate::required(name, fields.get(name).unwrap_or_default())
-            .map_err(|v| Answer::error("000020", v.to_string()))?;
+            .map_err(|v| Answer::error(RetCode::ParameterNull, v.to_string()))?;
     }
     Ok(())
 }
@@ -414,7 +479,7 @@ fn now() -> String {
 
 fn unknown_payee(customer_no: &str) -> Answer {
     Answer::error(
-        "000021",
+        RetCode::NoRelatedInformation,
         format!("customerNo {customer_no} is not a registered payee"),
     )
 }
@@ -619,7 +684,7 @@ fn pay(shared: &Arc<Shared>, fields: &Fields) -> Outcome {
     let params: PayParams = fields.params()?;
     let amount = parse_cents(&params.amount).ok_or_else(|| {
         Answer::error(
-            "000023",
+            RetCode::ParameterValueError,
             "amount must be a positive decimal with at most two fraction digits",
         )
     })?;
@@ -638,7 +703,7 @@ fn pay(shared: &Arc<Shared>, fields: &Fields) -> Outcome {
             ));
         }
         return Err(Answer::error(
-            "000022",
+            RetCode::ParametersDoNotMatch,
             format!(
                 "invoiceId {} is already used by another payout (different customerNo, accountToken, amount or currency)",
                 params.invoice_id
@@ -650,7 +715,7 @@ fn pay(shared: &Arc<Shared>, fields: &Fields) -> Outcome {
     }
     let account = state.account(&params.account_token).ok_or_else(|| {
         Answer::error(
-            "000021",
+            RetCode::NoRelatedInformation,
             format!(
                 "accountToken {} is not a payout account",
                 params.account_token
@@ -659,7 +724,7 @@ fn pay(shared: &Arc<Shared>, fields: &Fields) -> Outcome {
     })?;
     if account.customer_no != params.customer_no {
         return Err(Answer::error(
-            "000022",
+            RetCode::ParametersDoNotMatch,
             format!(
                 "accountToken {} is not a payout account of customerNo {}",
                 params.account_token, params.customer_no
@@ -670,7 +735,7 @@ fn pay(shared: &Arc<Shared>, fields: &Fields) -> Outcome {
     match balance {
         None => {
             return Err(Answer::error(
-                "000040",
+                RetCode::InsufficientBalance,
                 format!(
                     "account balance is not sufficient: the merchant has no {} balance",
                     params.currency
@@ -679,7 +744,7 @@ fn pay(shared: &Arc<Shared>, fields: &Fields) -> Outcome {
         }
         Some(available) if available < amount => {
             return Err(Answer::error(
-                "000040",
+                RetCode::InsufficientBalance,
                 format!(
                     "account balance is not sufficient: {} {} available, {} needed",
                     format_cents(available),
@@ -719,7 +784,7 @@ fn inquire(shared: &Shared, fields: &Fields) -> Outcome {
     let state = shared.lock();
     let payout = state.payout(&params.invoice_id).ok_or_else(|| {
         Answer::error(
-            "000021",
+            RetCode::NoRelatedInformation,
             format!(
                 "invoiceId {} is not the invoiceId of any payout",
                 params.invoice_id
@@ -734,7 +799,7 @@ fn balance(shared: &Shared, fields: &Fields) -> Outcome {
     let state = shared.lock();
     let amount = state.balances.get(&params.currency).ok_or_else(|| {
         Answer::error(
-            "000021",
+            RetCode::NoRelatedInformation,
             format!("the merchant has no {} balance", params.currency),
         )
     })?;

@@ -23,6 +23,27 @@ pub const DEFAULT_TIMESTAMP_TOLERANCE: Duration = Duration::from_secs(600);
 /// The most IPN tries per notification, as the real API does (8).
 pub const MAX_IPN_TRIES: usize = 8;
 
+/// Default cap on connections served at once: 512. Beyond it the sandbox
+/// stops accepting (new connections wait in the listen queue) until one
+/// closes.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Default time a client has to send a request's headers (and, on a kept
+/// alive connection, to start its next request): 10 s.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a client has to send a whole request body, counted once the
+/// headers are in: 10 s.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default largest request body: 256 KiB (the API's largest request is a
+/// few KiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+/// Default most fields in one request body: 256 (the API's largest
+/// request has about 40).
+pub const DEFAULT_MAX_FIELDS: usize = 256;
+/// The longest `delay` or `delay_after` fault: 60 s. A longer one is
+/// refused (HTTP 400 for the header, 000023 for an invoiceId test value,
+/// HTTP 400 from the admin endpoint).
+pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(60);
+
 /// Default IPN schedule, in milliseconds: the wait before each of the 8
 /// tries (the real API spreads its 8 tries over about two hours; the
 /// sandbox compresses them to about 32 seconds).
@@ -75,13 +96,36 @@ pub struct SandboxConfig {
     /// How far a request's `timestamp` may be from the sandbox's clock, in
     /// either direction. Default 10 minutes.
     pub timestamp_tolerance: Duration,
+    /// The most connections served at once (at least 1). Beyond it the
+    /// sandbox accepts no more until one closes; they wait in the OS's
+    /// listen queue. Default [`DEFAULT_MAX_CONNECTIONS`] (512), below the
+    /// common limit of 1,024 open files.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, and how
+    /// long a kept-alive connection may stay idle before its next request;
+    /// then the connection is closed without an answer. Default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT`] (10 s).
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a whole request body, from the
+    /// end of its headers; then the sandbox answers HTTP 408 and closes
+    /// the connection. Default [`DEFAULT_BODY_READ_TIMEOUT`] (10 s).
+    pub body_read_timeout: Duration,
+    /// The largest request body, in bytes; a larger one is answered HTTP
+    /// 413 and the connection closed. Default [`DEFAULT_MAX_BODY_BYTES`]
+    /// (256 KiB).
+    pub max_body_bytes: usize,
+    /// The most fields (JSON members or form fields) in one request body;
+    /// more answer `000023`. Default [`DEFAULT_MAX_FIELDS`] (256).
+    pub max_fields: usize,
 }
 
 impl Default for SandboxConfig {
     /// merchant `202333`, store `301854`, token `sandbox-api-token`,
     /// `127.0.0.1:0`, USD balance `1000000.00`, settle delay 2 s, IPN tries
     /// after 0, 250 ms, 500 ms, 1 s, 2 s, 4 s, 8 s and 16 s, timestamp
-    /// tolerance 10 minutes.
+    /// tolerance 10 minutes, at most 512 connections, 10 s to send the
+    /// headers and 10 s to send the body, bodies up to 256 KiB with up to
+    /// 256 fields.
     fn default() -> Self {
         SandboxConfig {
             merchant_no: DEFAULT_MERCHANT_NO.to_owned(),
@@ -99,6 +143,11 @@ impl Default for SandboxConfig {
                 .map(|ms| Duration::from_millis(*ms))
                 .collect(),
             timestamp_tolerance: DEFAULT_TIMESTAMP_TOLERANCE,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_fields: DEFAULT_MAX_FIELDS,
         }
     }
 }
@@ -115,6 +164,11 @@ impl fmt::Debug for SandboxConfig {
             .field("settle_delay", &self.settle_delay)
             .field("ipn_retry_delays", &self.ipn_retry_delays)
             .field("timestamp_tolerance", &self.timestamp_tolerance)
+            .field("max_connections", &self.max_connections)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_fields", &self.max_fields)
             .finish()
     }
 }

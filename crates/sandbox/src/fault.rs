@@ -6,8 +6,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use axum::http::HeaderMap;
+use pockyt_payouts_core::enums::RetCode;
 
 use crate::api::{Answer, Fields, Operation};
+use crate::config::MAX_FAULT_DELAY;
 use crate::state::State;
 
 /// The request header that asks for a fault.
@@ -21,11 +23,12 @@ const KNOWN: &str = "delay=<ms>, delay_after=<ms>, drop, http_500, http_502, htt
                      http_500_after_commit, malformed, ret_000080, ret_000000";
 
 /// One fault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Fault {
-    /// Wait, then process normally.
+    /// Wait (at most [`MAX_FAULT_DELAY`]), then process normally.
     Delay(Duration),
-    /// Process and commit, then wait, then answer.
+    /// Process and commit, then wait (at most [`MAX_FAULT_DELAY`]), then
+    /// answer.
     DelayAfter(Duration),
     /// Process and commit, then close the connection without answering.
     Drop,
@@ -36,7 +39,7 @@ pub(crate) enum Fault {
     /// Process and commit, then answer HTTP 200 with invalid JSON.
     Malformed,
     /// Answer this `ret_code` without processing.
-    Ret(&'static str),
+    Ret(RetCode),
 }
 
 impl FromStr for Fault {
@@ -45,9 +48,16 @@ impl FromStr for Fault {
     fn from_str(text: &str) -> Result<Self, String> {
         let lower = text.trim().to_ascii_lowercase();
         let millis = |ms: &str| {
-            ms.parse::<u64>().map(Duration::from_millis).map_err(|_| {
+            let wait = ms.parse::<u64>().map(Duration::from_millis).map_err(|_| {
                 format!("sandbox fault {text:?}: the delay must be a whole number of milliseconds")
-            })
+            })?;
+            if wait > MAX_FAULT_DELAY {
+                return Err(format!(
+                    "sandbox fault {text:?}: the delay must be at most {} ms",
+                    MAX_FAULT_DELAY.as_millis()
+                ));
+            }
+            Ok(wait)
         };
         if let Some(ms) = lower.strip_prefix("delay_after=") {
             return millis(ms).map(Fault::DelayAfter);
@@ -62,8 +72,8 @@ impl FromStr for Fault {
             "http_503" => Fault::Http(503),
             "http_500_after_commit" => Fault::Http500AfterCommit,
             "malformed" => Fault::Malformed,
-            "ret_000080" => Fault::Ret("000080"),
-            "ret_000000" => Fault::Ret("000000"),
+            "ret_000080" => Fault::Ret(RetCode::SupplierSystemError),
+            "ret_000000" => Fault::Ret(RetCode::SystemError),
             _ => {
                 return Err(format!(
                     "unknown sandbox fault {text:?}; the faults are: {KNOWN}"
@@ -100,13 +110,13 @@ pub(crate) struct FaultRule {
 }
 
 impl FaultRule {
-    fn applies(&self, op: Operation, fields: Option<&Fields>) -> bool {
+    fn applies(&self, op: Operation, fields: &Fields) -> bool {
         if self.operation.is_some_and(|o| o != op) {
             return false;
         }
         self.matches
             .iter()
-            .all(|(name, value)| fields.and_then(|f| f.get(name)) == Some(value.as_str()))
+            .all(|(name, value)| fields.get(name) == Some(value.as_str()))
     }
 
     pub fn to_json(&self) -> serde_json::Value {
@@ -131,11 +141,14 @@ pub(crate) enum Refusal {
 /// first, then the first matching rule (consumed), then the `fault-<fault>-`
 /// invoiceId test value of a pay (only on the first pay with that
 /// invoiceId).
+///
+/// Called only for a request whose signature verified: an unsigned client
+/// can neither delay nor otherwise fault the sandbox.
 pub(crate) fn choose(
     state: &mut State,
     op: Operation,
     headers: &HeaderMap,
-    fields: Option<&Fields>,
+    fields: &Fields,
 ) -> Result<Option<Fault>, Refusal> {
     if let Some(value) = headers.get(FAULT_HEADER) {
         let text = value
@@ -147,7 +160,7 @@ pub(crate) fn choose(
     }
     if let Some(pos) = state.fault_rules.iter().position(|r| r.applies(op, fields)) {
         let rule = &mut state.fault_rules[pos];
-        let fault = rule.fault;
+        let fault = rule.fault.clone();
         rule.remaining = rule.remaining.saturating_sub(1);
         if rule.remaining == 0 {
             state.fault_rules.remove(pos);
@@ -155,12 +168,12 @@ pub(crate) fn choose(
         return Ok(Some(fault));
     }
     if op == Operation::Pay {
-        if let Some(invoice_id) = fields.and_then(|f| f.get("invoiceId")) {
+        if let Some(invoice_id) = fields.get("invoiceId") {
             if let Some(rest) = strip_prefix_ignore_case(invoice_id, FAULT_INVOICE_PREFIX) {
                 let name = rest.split('-').next().unwrap_or_default();
                 let fault: Fault = name.parse().map_err(|e: String| {
                     Refusal::Answer(Answer::error(
-                        "000023",
+                        RetCode::ParameterValueError,
                         format!("invoiceId starts with \"fault-\" but {e}"),
                     ))
                 })?;
@@ -209,11 +222,17 @@ mod tests {
             "delay=5".parse::<Fault>().unwrap(),
             Fault::Delay(Duration::from_millis(5))
         );
+        assert_eq!(
+            "delay=60000".parse::<Fault>().unwrap(),
+            Fault::Delay(MAX_FAULT_DELAY)
+        );
         for bad in [
             "",
             "delay",
             "delay=",
             "delay=-1",
+            "delay=60001",
+            "delay_after=18446744073709551615",
             "http_404",
             "ret_000100",
             "explode",

@@ -24,8 +24,10 @@ use tokio::task::JoinHandle;
 
 pub use config::{
     SandboxConfig, DEFAULT_API_TOKEN, DEFAULT_BALANCE, DEFAULT_BALANCE_CURRENCY,
-    DEFAULT_IPN_RETRY_DELAYS_MS, DEFAULT_MERCHANT_NO, DEFAULT_SETTLE_DELAY, DEFAULT_STORE_NO,
-    DEFAULT_TIMESTAMP_TOLERANCE, MAX_IPN_TRIES,
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IPN_RETRY_DELAYS_MS,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FIELDS, DEFAULT_MERCHANT_NO,
+    DEFAULT_SETTLE_DELAY, DEFAULT_STORE_NO, DEFAULT_TIMESTAMP_TOLERANCE, MAX_FAULT_DELAY,
+    MAX_IPN_TRIES,
 };
 
 use crate::money::{format_cents, parse_cents};
@@ -153,7 +155,8 @@ impl Sandbox {
     ///
     /// Fails when the address cannot be bound, when called outside a tokio
     /// runtime, or (`InvalidInput`) when a configured balance is not a
-    /// three-letter currency code with a non-negative decimal amount.
+    /// three-letter currency code with a non-negative decimal amount or
+    /// `max_connections` is 0.
     pub async fn start(config: SandboxConfig) -> io::Result<Sandbox> {
         Self::start_inner(config, false).await
     }
@@ -168,12 +171,19 @@ impl Sandbox {
     async fn start_inner(config: SandboxConfig, log_requests: bool) -> io::Result<Sandbox> {
         let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
         let balances = parse_balances(&config.balances)?;
+        if config.max_connections == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "max_connections must be at least 1",
+            ));
+        }
+        let limits = server::Limits::of(&config);
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config, balances, runtime, log_requests)?);
         let router = server::router(Arc::clone(&shared));
         let (shutdown, watch) = watch::channel(false);
-        let server = tokio::spawn(server::serve(listener, router, log_requests, watch));
+        let server = tokio::spawn(server::serve(listener, router, log_requests, limits, watch));
         Ok(Sandbox {
             view: View {
                 shared,

@@ -27,6 +27,14 @@ OPTIONS:
     --ipn-retry-delays-ms <MS,MS..>  wait before each IPN try, at most 8
                                      [default: 0,250,500,1000,2000,4000,8000,16000]
     --timestamp-tolerance-secs <S>   accepted clock distance of `timestamp` [default: 600]
+    --max-connections <N>            connections served at once; more wait to be
+                                     accepted [default: 512]
+    --header-read-timeout-ms <MS>    time to send a request's headers (and idle time
+                                     of a kept-alive connection) [default: 10000]
+    --body-read-timeout-ms <MS>      time to send a whole request body; then HTTP 408
+                                     [default: 10000]
+    --max-body-bytes <BYTES>         largest request body; larger: HTTP 413 [default: 262144]
+    --max-fields <N>                 most fields in one request body [default: 256]
     -h, --help                       print this help
     -V, --version                    print the version
 
@@ -107,6 +115,27 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
                 })?;
                 config.timestamp_tolerance = Duration::from_secs(secs);
             }
+            "--max-connections" => {
+                config.max_connections =
+                    positive(&value("--max-connections")?, "--max-connections")?;
+            }
+            "--header-read-timeout-ms" => {
+                let ms = positive(
+                    &value("--header-read-timeout-ms")?,
+                    "--header-read-timeout-ms",
+                )?;
+                config.header_read_timeout = Duration::from_millis(ms as u64);
+            }
+            "--body-read-timeout-ms" => {
+                let ms = positive(&value("--body-read-timeout-ms")?, "--body-read-timeout-ms")?;
+                config.body_read_timeout = Duration::from_millis(ms as u64);
+            }
+            "--max-body-bytes" => {
+                config.max_body_bytes = positive(&value("--max-body-bytes")?, "--max-body-bytes")?;
+            }
+            "--max-fields" => {
+                config.max_fields = positive(&value("--max-fields")?, "--max-fields")?;
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -114,6 +143,16 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         config.balances = balances;
     }
     Ok(Command::Run(config))
+}
+
+/// A whole number of at least 1.
+fn positive(text: &str, flag: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "{flag} must be a whole number of at least 1, not {text:?}"
+        )),
+    }
 }
 
 fn main() -> ExitCode {
