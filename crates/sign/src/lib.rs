@@ -12,24 +12,37 @@
 //! 5. `verifySign` is the lowercase hex MD5 of that string (UTF-8).
 //!
 //! This crate has no HTTP of its own: [`Signer`] turns a JSON body into a
-//! signed JSON body, [`verify`] and [`verify_urlencoded`] check a received
-//! callback in constant time.
+//! signed JSON body; [`verify_ipn_body`] and [`verify_ipn`] check a received
+//! IPN callback and say why one is refused ([`IpnError`], with a stable
+//! code); [`verify_urlencoded`] and [`verify`] answer the same as a `bool`.
+//!
+//! Because the rule escapes nothing, IPN verification refuses what it cannot
+//! read unambiguously (see [`verify_ipn_body`] and [`MalformedIpn`]):
+//! an empty or whitespace-only token, names with `=` or `&`, values with
+//! `&`, invalid UTF-8, bad percent-encoding, and a missing or repeated
+//! `verifySign`. The signature itself is compared in constant time.
 //!
 //! ```
-//! use pockyt_payouts_sign::{sign, verify};
+//! use pockyt_payouts_sign::{sign, verify_ipn, IpnError};
 //!
 //! let sig = sign([("customerNo", "2000305228303182610217"), ("amount", "5.00")], "my-token");
-//! assert!(verify(
-//!     [("amount", "5.00"), ("customerNo", "2000305228303182610217"), ("verifySign", sig.as_str())],
-//!     "my-token",
-//! ));
+//! let received = [("amount", "5.00"), ("customerNo", "2000305228303182610217"), ("verifySign", sig.as_str())];
+//! assert_eq!(verify_ipn(received, "my-token"), Ok(()));
+//! assert_eq!(verify_ipn(received, ""), Err(IpnError::EmptyToken));
 //! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ipn;
+
 use std::fmt;
 use std::time::SystemTime;
+
+pub use ipn::{
+    parse_ipn_body, verify_ipn, verify_ipn_body, verify_ipn_body_with_digest,
+    verify_ipn_with_digest, IpnError, MalformedIpn,
+};
 
 use md5::{Digest, Md5};
 use serde_json::{Map, Value};
@@ -67,18 +80,34 @@ fn md5_hex(data: &[u8]) -> String {
 /// The lowercase hex MD5 of an API token: what the signature actually mixes
 /// in. It is enough to forge a signature, so it is kept as secret as the
 /// token itself: `Debug` never shows it and it has no `Display`.
+///
+/// It remembers whether the token was empty or only whitespace, so that
+/// IPN verification with it can refuse ([`IpnError::EmptyToken`]): anyone
+/// can sign with `md5("")`.
 #[derive(Clone, PartialEq, Eq)]
-pub struct TokenDigest(String);
+pub struct TokenDigest {
+    hex: String,
+    blank: bool,
+}
 
 impl TokenDigest {
     /// Digest an API token, used exactly as given (no trimming).
     pub fn from_token(api_token: &str) -> Self {
-        TokenDigest(md5_hex(api_token.as_bytes()))
+        TokenDigest {
+            hex: md5_hex(api_token.as_bytes()),
+            blank: api_token.trim().is_empty(),
+        }
     }
 
     /// The lowercase hex digest. Handle with the care due to the token.
     pub fn expose_secret(&self) -> &str {
-        &self.0
+        &self.hex
+    }
+
+    /// Whether the token was empty or only whitespace (which IPN
+    /// verification refuses).
+    pub fn is_blank(&self) -> bool {
+        self.blank
     }
 }
 
@@ -136,11 +165,18 @@ where
     sign_with_digest(params, &TokenDigest::from_token(api_token))
 }
 
-/// Checks the `verifySign` found among `params` against the others, in
-/// constant time, with an already digested token.
+/// Checks a **request's** `verifySign` (found among `params`, the fields of
+/// a JSON request body) against the other fields, in constant time, with an
+/// already digested token: what the API (and the sandbox) does with the
+/// requests it receives.
 ///
 /// Returns `false` when there is no `verifySign`, or more than one.
 /// The received signature is compared without regard to hex case.
+///
+/// **Not for IPNs.** It does not refuse an empty token or ambiguous fields
+/// (a request's values may contain `&`: a JSON body delimits its fields
+/// itself). Verify an IPN with [`verify_ipn_body`] / [`verify_ipn`] (or
+/// [`verify_ipn_with_digest`]).
 pub fn verify_with_digest<I, K, V>(params: I, digest: &TokenDigest) -> bool
 where
     I: IntoIterator<Item = (K, V)>,
@@ -166,8 +202,10 @@ where
     expected.as_bytes().ct_eq(received.as_bytes()).into()
 }
 
-/// Checks the `verifySign` found among `params` (an IPN callback's fields,
-/// exactly as received) against the API token, in constant time.
+/// Whether an IPN callback's fields (exactly as received, `verifySign` among
+/// them) are genuine: [`verify_ipn`] as a `bool`. `false` for everything
+/// [`verify_ipn`] refuses, including an empty or whitespace-only token;
+/// use [`verify_ipn`] to know why.
 ///
 /// ```
 /// use pockyt_payouts_sign::{sign, verify};
@@ -176,6 +214,7 @@ where
 /// let mut received = fields.to_vec();
 /// received.push(("verifySign", sig.as_str()));
 /// assert!(verify(received.clone(), "token"));
+/// assert!(!verify(received.clone(), ""));
 /// received[0].1 = "failed";
 /// assert!(!verify(received, "token"));
 /// ```
@@ -185,25 +224,30 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    verify_with_digest(params, &TokenDigest::from_token(api_token))
+    verify_ipn(params, api_token).is_ok()
 }
 
 /// Splits an `application/x-www-form-urlencoded` body into its fields,
-/// decoded exactly once, in order, empty values kept.
+/// decoded exactly once, in order, empty values kept: leniently (invalid
+/// UTF-8 becomes U+FFFD, a stray `%` is kept). For request bodies; an IPN
+/// is read with [`parse_ipn_body`], which refuses what this accepts.
 pub fn parse_urlencoded(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
-/// Checks a raw `application/x-www-form-urlencoded` IPN body, exactly as
-/// received, against the API token, in constant time.
+/// Whether a raw `application/x-www-form-urlencoded` IPN body, exactly as
+/// received, is genuine: [`verify_ipn_body`] as a `bool`. `false` for
+/// everything [`verify_ipn_body`] refuses, including an empty or
+/// whitespace-only token; use [`verify_ipn_body`] to know why.
 ///
 /// ```
 /// let sig = pockyt_payouts_sign::sign([("a", "x y")], "token");
 /// let body = format!("a=x+y&verifySign={sig}");
 /// assert!(pockyt_payouts_sign::verify_urlencoded(body.as_bytes(), "token"));
+/// assert!(!pockyt_payouts_sign::verify_urlencoded(body.as_bytes(), " "));
 /// ```
 pub fn verify_urlencoded(body: &[u8], api_token: &str) -> bool {
-    verify(parse_urlencoded(body), api_token)
+    verify_ipn_body(body, api_token).is_ok()
 }
 
 /// Formats a point in time as the envelope timestamp: UTC,
