@@ -82,10 +82,22 @@
 //! ## Webhooks (IPN)
 //!
 //! The API POSTs payout status changes to your `ipnUrl` as a URL-encoded,
-//! signed form. Verify the raw body with [`verify_ipn_body`] (or the decoded
-//! fields with [`verify_ipn`]), answer the plain text `success`, and
+//! signed form. Verify the raw body with [`verify_ipn_body_checked`] (or
+//! [`verify_ipn_body`] for a `bool`; [`verify_ipn_checked`] /
+//! [`verify_ipn`] for decoded fields), answer the plain text `success`, and
 //! deduplicate by `transactionNo` + `status` (IPNs are resent until
-//! answered).
+//! answered). Read the fields with [`parse_ipn_body_checked`].
+//!
+//! The signing rule escapes nothing, so verification refuses what it cannot
+//! read unambiguously, each refusal an [`IpnError`] with a stable code:
+//! `IPN_EMPTY_TOKEN` (an empty or whitespace-only token: a configuration
+//! error, never a forged IPN accepted with `md5("")`),
+//! `IPN_MISSING_SIGNATURE`, `IPN_REPEATED_SIGNATURE`,
+//! `IPN_SIGNATURE_MISMATCH` and `IPN_MALFORMED_BODY` (see [`MalformedIpn`]:
+//! names with `=` or `&`, values with `&`, invalid UTF-8, bad
+//! percent-encoding, a repeated field). Genuine IPNs are never refused:
+//! the request fields echoed into them (`invoiceId`, `customerNo`) are
+//! refused with `&` before a payout is sent.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -103,6 +115,7 @@ pub use config::{
 };
 pub use error::{Delivery, Error, ErrorCode, EXCERPT_LIMIT};
 pub use pockyt_payouts_core::operation::Operation;
+pub use pockyt_payouts_sign::{IpnError, MalformedIpn};
 pub use retry::RetryPolicy;
 
 /// The input rules every call is checked against before it is sent.
@@ -147,9 +160,10 @@ where
     pockyt_payouts_sign::sign(params, api_token)
 }
 
-/// Checks a received IPN's `verifySign` (found among `params`, the fields
-/// exactly as received) in constant time. `false` when it is missing,
-/// repeated or wrong.
+/// Whether a received IPN, given as its decoded fields (exactly as
+/// received, `verifySign` among them), is genuine: [`verify_ipn_checked`]
+/// as a `bool`. `false` for every refusal, an empty or whitespace-only
+/// token included; use [`verify_ipn_checked`] to know why.
 ///
 /// ```
 /// let fields = [("status", "success"), ("reference", "inv-0001")];
@@ -164,25 +178,93 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    pockyt_payouts_sign::verify(params, api_token)
+    verify_ipn_checked(params, api_token).is_ok()
 }
 
-/// Checks a raw `application/x-www-form-urlencoded` IPN body, exactly as
-/// received, in constant time.
+/// Verifies a received IPN given as its decoded fields (exactly as
+/// received, `verifySign` among them): refuses an empty or whitespace-only
+/// token ([`IpnError::EmptyToken`], a configuration error), ambiguous
+/// fields ([`IpnError::MalformedBody`]), a missing or repeated
+/// `verifySign`, then compares the signature in constant time. Prefer
+/// [`verify_ipn_body_checked`] on the raw body.
+///
+/// ```
+/// use pockyt_payouts::IpnError;
+/// let fields = [("status", "success"), ("reference", "inv-0001")];
+/// let sig = pockyt_payouts::sign(fields, "token");
+/// let mut received = fields.to_vec();
+/// received.push(("verifySign", &sig));
+/// assert_eq!(pockyt_payouts::verify_ipn_checked(received.clone(), "token"), Ok(()));
+/// let err = pockyt_payouts::verify_ipn_checked(received, "").unwrap_err();
+/// assert_eq!(err.code(), "IPN_EMPTY_TOKEN");
+/// assert!(err.is_configuration_error());
+/// ```
+pub fn verify_ipn_checked<I, K, V>(params: I, api_token: &str) -> Result<(), IpnError>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    pockyt_payouts_sign::verify_ipn(params, api_token)
+}
+
+/// Whether a raw `application/x-www-form-urlencoded` IPN body, exactly as
+/// received, is genuine: [`verify_ipn_body_checked`] as a `bool`. `false`
+/// for every refusal, an empty or whitespace-only token included.
 ///
 /// ```
 /// let sig = pockyt_payouts::sign([("status", "success")], "token");
 /// let body = format!("status=success&verifySign={sig}");
 /// assert!(pockyt_payouts::verify_ipn_body(body.as_bytes(), "token"));
 /// assert!(!pockyt_payouts::verify_ipn_body(b"status=failed&verifySign=00", "token"));
+/// assert!(!pockyt_payouts::verify_ipn_body(body.as_bytes(), ""));
 /// ```
 pub fn verify_ipn_body(body: &[u8], api_token: &str) -> bool {
-    pockyt_payouts_sign::verify_urlencoded(body, api_token)
+    verify_ipn_body_checked(body, api_token).is_ok()
 }
 
-/// Splits a URL-encoded IPN body into its fields (decoded once, in order).
+/// Verifies a raw `application/x-www-form-urlencoded` IPN body, exactly as
+/// received: decodes it strictly ([`parse_ipn_body_checked`]), then checks
+/// it as [`verify_ipn_checked`] does. An empty or whitespace-only token is
+/// [`IpnError::EmptyToken`] whatever the body.
+///
+/// ```
+/// use pockyt_payouts::{IpnError, MalformedIpn};
+/// let sig = pockyt_payouts::sign([("settleCurrency", "USD"), ("status", "pending")], "token");
+/// let body = format!("settleCurrency=USD&status=pending&verifySign={sig}");
+/// assert_eq!(pockyt_payouts::verify_ipn_body_checked(body.as_bytes(), "token"), Ok(()));
+/// // The same signature, with the status smuggled into another value.
+/// let forged = format!("settleCurrency=USD%26status%3Dpending&verifySign={sig}");
+/// let err = pockyt_payouts::verify_ipn_body_checked(forged.as_bytes(), "token").unwrap_err();
+/// assert_eq!(err.code(), "IPN_MALFORMED_BODY");
+/// assert!(matches!(err, IpnError::MalformedBody(MalformedIpn::ValueWithAmpersand { .. })));
+/// ```
+pub fn verify_ipn_body_checked(body: &[u8], api_token: &str) -> Result<(), IpnError> {
+    pockyt_payouts_sign::verify_ipn_body(body, api_token)
+}
+
+/// Splits a URL-encoded IPN body into its fields (decoded once, in order),
+/// leniently: invalid UTF-8 becomes U+FFFD and nothing is refused. Only
+/// for a body [`verify_ipn_body`] accepted (for which it gives the same
+/// fields as [`parse_ipn_body_checked`]); otherwise use
+/// [`parse_ipn_body_checked`].
 pub fn parse_ipn_body(body: &[u8]) -> Vec<(String, String)> {
     pockyt_payouts_sign::parse_urlencoded(body)
+}
+
+/// Splits a URL-encoded IPN body into its fields (decoded once, in order,
+/// empty values kept), strictly: [`IpnError::MalformedBody`] for bad
+/// percent-encoding, invalid UTF-8, an empty name, a name with `=` or `&`,
+/// a value with `&`, or a field other than `verifySign` repeated. Does not
+/// check the signature.
+///
+/// ```
+/// let fields = pockyt_payouts::parse_ipn_body_checked(b"status=success&reference=inv+1").unwrap();
+/// assert_eq!(fields[1], ("reference".to_string(), "inv 1".to_string()));
+/// assert!(pockyt_payouts::parse_ipn_body_checked(b"reference=%FF").is_err());
+/// ```
+pub fn parse_ipn_body_checked(body: &[u8]) -> Result<Vec<(String, String)>, IpnError> {
+    pockyt_payouts_sign::parse_ipn_body(body)
 }
 
 /// The project README's Rust examples, run as doctests.
