@@ -301,23 +301,13 @@ impl From<std::convert::Infallible> for Error {
     }
 }
 
-/// A builder's conversion error ("no value supplied for date_of_birth")
-/// becomes `INVALID_REQUEST` naming the field.
+/// A builder's conversion error becomes `INVALID_REQUEST` quoting it.
+/// The typed methods name a missing required field themselves (see
+/// [`IntoParams`](crate::IntoParams)); this conversion reads nothing out of
+/// the text.
 impl From<pockyt_payouts_core::types::error::ConversionError> for Error {
     fn from(e: pockyt_payouts_core::types::error::ConversionError) -> Self {
-        let text = e.to_string();
-        if let Some(field) = text.strip_prefix("no value supplied for ") {
-            return Error::invalid_request(field, "is required");
-        }
-        if let Some(rest) = text.strip_prefix("error converting supplied value for ") {
-            if let Some((field, why)) = rest.split_once(": ") {
-                return Error::invalid_request(
-                    field,
-                    format!("has a value of the wrong type: {why}"),
-                );
-            }
-        }
-        Error::invalid_request("params", text)
+        Error::invalid_request("params", e.to_string())
     }
 }
 

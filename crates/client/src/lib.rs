@@ -105,8 +105,13 @@
 mod client;
 mod config;
 mod error;
+mod json;
 pub mod naming;
+mod operations;
+mod params;
+mod reconcile;
 mod retry;
+mod transport;
 
 pub use client::Client;
 pub use config::{
@@ -114,6 +119,7 @@ pub use config::{
     SANDBOX_BASE_URL,
 };
 pub use error::{Delivery, Error, ErrorCode, EXCERPT_LIMIT};
+pub use params::{IntoParams, RequiredFields};
 pub use pockyt_payouts_core::operation::Operation;
 pub use pockyt_payouts_sign::{IpnError, MalformedIpn};
 pub use retry::RetryPolicy;

@@ -1,6 +1,17 @@
-//! When and how failed calls are sent again.
+//! When and how failed calls are sent again: the policy, and the loop that
+//! applies it to every operation but `pay` (whose loop, which never sends a
+//! possibly received payout again, lives in `reconcile`).
 
+use std::future::Future;
 use std::time::Duration;
+
+use pockyt_payouts_core::enums::RetCode;
+use pockyt_payouts_core::operation::Operation;
+use pockyt_payouts_core::ResponseValue;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::transport::{Answer, CoreError};
 
 /// How failed calls are retried: at most `max_retries` more attempts, with
 /// exponential backoff and full jitter (a random wait between zero and
@@ -91,5 +102,68 @@ impl RetryPolicy {
             return Duration::ZERO;
         }
         Duration::from_nanos(rand::random_range(0..=nanos))
+    }
+}
+
+/// Whether a failure is one a read-only call is retried on: connection
+/// errors, timeouts, HTTP 5xx, ret_code 000000 or 000080.
+pub(crate) fn is_transient(error: &Error) -> bool {
+    match error {
+        Error::Network { .. } | Error::Timeout { .. } => true,
+        Error::Http { status, .. } => *status >= 500,
+        Error::Api { ret_code, .. } => matches!(
+            ret_code,
+            RetCode::SystemError | RetCode::SupplierSystemError
+        ),
+        _ => false,
+    }
+}
+
+/// Whether a failure happened before the request was written, so sending
+/// again is safe for every operation (input refused before sending is not
+/// such a failure: sending it again would be refused again).
+pub(crate) fn never_reached_server(error: &Error) -> bool {
+    !error.may_have_been_received() && !matches!(error, Error::InvalidRequest { .. })
+}
+
+impl Client {
+    /// Sends with the retry rule of every operation but `pay`: a request
+    /// that never reached the server is always sent again; a read-only call
+    /// also on transient failures. Register, update and add-bank-account
+    /// are never sent again once they may have been received.
+    pub(crate) async fn run<R, F, Fut>(&self, op: Operation, send: F) -> Result<R, Error>
+    where
+        R: Answer,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<ResponseValue<R>, CoreError>>,
+    {
+        let policy = &self.shared.config.retry;
+        let mut retries = 0u32;
+        loop {
+            match self.attempt(op, retries, &send).await {
+                Ok(answer) => return Ok(answer),
+                Err(error) => {
+                    let retry =
+                        never_reached_server(&error) || op.is_read_only() && is_transient(&error);
+                    if !retry || retries >= policy.get_max_retries() {
+                        return Err(error);
+                    }
+                    self.backoff(op, &mut retries, &error).await;
+                }
+            }
+        }
+    }
+
+    pub(crate) async fn backoff(&self, op: Operation, retries: &mut u32, error: &Error) {
+        let delay = self.shared.config.retry.delay_for(*retries);
+        *retries += 1;
+        tracing::info!(
+            operation = op.name(),
+            retry = *retries,
+            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            error_code = %error.code(),
+            "retrying"
+        );
+        tokio::time::sleep(delay).await;
     }
 }

@@ -22,6 +22,8 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 const PAYS: usize = 1_000;
+/// Pays whose fault rules wait in the sandbox at once.
+const BATCH: usize = 200;
 const SEED: u64 = 0x5eed_0ff4_u64;
 const TIMEOUT: Duration = Duration::from_millis(150);
 const PAY_FAULTS: [&str; 10] = [
@@ -97,52 +99,65 @@ async fn a_thousand_faulty_pays_never_pay_twice() {
         let inquiry_faults: Vec<&str> = (0..rng.random_range(0..=3))
             .map(|_| INQUIRY_FAULTS[rng.random_range(0..INQUIRY_FAULTS.len())])
             .collect();
+        let mut rules = Vec::new();
         for (operation, faults) in [("pay", &pay_faults), ("inquire_payout", &inquiry_faults)] {
             for fault in faults.iter() {
-                let rule = json!({"operation": operation, "match": {"invoiceId": invoice_id}, "fault": fault, "times": 1});
-                let answer = admin
-                    .post(format!("{}/_sandbox/faults", sandbox.base_url()))
-                    .json(&rule)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(
-                    answer.status().is_success(),
-                    "{rule}: {}",
-                    answer.text().await.unwrap()
-                );
-                injected += 1;
+                rules.push(json!({"operation": operation, "match": {"invoiceId": invoice_id}, "fault": fault, "times": 1}));
             }
         }
-        plan.push((invoice_id, amount));
+        injected += rules.len();
+        plan.push((invoice_id, amount, rules));
     }
 
-    // Run them, 32 at a time.
-    let limit = Arc::new(tokio::sync::Semaphore::new(32));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (invoice_id, amount) in plan.clone() {
-        let client = client.clone();
-        let (customer_no, account_token, limit) =
-            (customer_no.clone(), account_token.clone(), limit.clone());
-        tasks.spawn(async move {
-            let _permit = limit.acquire().await.unwrap();
-            let result = client
-                .pay(
-                    PayParams::builder()
-                        .customer_no(customer_no)
-                        .account_token(account_token)
-                        .amount(amount)
-                        .currency("USD")
-                        .invoice_id(invoice_id.clone()),
-                )
-                .await;
-            (invoice_id, result)
-        });
-    }
+    // Run them in batches (the sandbox holds at most 1,000 waiting rules):
+    // clear what an earlier batch left unused, inject this batch's rules,
+    // run its pays 32 at a time.
     let mut outcomes = BTreeMap::new();
-    while let Some(done) = tasks.join_next().await {
-        let (invoice_id, result) = done.unwrap();
-        outcomes.insert(invoice_id, result);
+    for batch in plan.chunks(BATCH) {
+        let cleared = admin
+            .delete(format!("{}/_sandbox/faults", sandbox.base_url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(cleared.status().is_success());
+        for rule in batch.iter().flat_map(|(_, _, rules)| rules) {
+            let answer = admin
+                .post(format!("{}/_sandbox/faults", sandbox.base_url()))
+                .json(rule)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                answer.status().is_success(),
+                "{rule}: {}",
+                answer.text().await.unwrap()
+            );
+        }
+        let limit = Arc::new(tokio::sync::Semaphore::new(32));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (invoice_id, amount, _) in batch.iter().cloned() {
+            let client = client.clone();
+            let (customer_no, account_token, limit) =
+                (customer_no.clone(), account_token.clone(), limit.clone());
+            tasks.spawn(async move {
+                let _permit = limit.acquire().await.unwrap();
+                let result = client
+                    .pay(
+                        PayParams::builder()
+                            .customer_no(customer_no)
+                            .account_token(account_token)
+                            .amount(amount)
+                            .currency("USD")
+                            .invoice_id(invoice_id.clone()),
+                    )
+                    .await;
+                (invoice_id, result)
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            let (invoice_id, result) = done.unwrap();
+            outcomes.insert(invoice_id, result);
+        }
     }
     assert_eq!(outcomes.len(), PAYS);
 
@@ -156,7 +171,7 @@ async fn a_thousand_faulty_pays_never_pay_twice() {
             .push(record);
     }
     let (mut paid, mut unknown) = (0, 0);
-    for (invoice_id, amount) in &plan {
+    for (invoice_id, amount, _) in &plan {
         let found = payouts
             .get(invoice_id)
             .map(Vec::as_slice)

@@ -1,0 +1,137 @@
+//! What each operation's parameters require, stated as data rather than
+//! read back from another library's error text.
+//!
+//! [`RequiredFields`] names, per params type, the fields that must be
+//! present (wire spelling). The JSON door checks them against the object it
+//! is given before deserializing; a typed builder that does not convert is
+//! probed with the same list (every required field filled with a
+//! placeholder but one, in turn) to name the field that is missing.
+//!
+//! The tables below are written by hand, in one place; a later codegen step
+//! will render them from `spec/payouts.yaml`.
+
+use std::fmt::Display;
+
+use pockyt_payouts_core::enums::{BankAccountPurpose, ProfileType};
+use pockyt_payouts_core::types::{
+    builder, AddBankAccountParams, BalanceParams, InquirePayoutParams, ListPayoutAccountsParams,
+    PayParams, RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
+};
+
+use crate::error::Error;
+
+/// The fields a params type cannot do without, in wire (camelCase)
+/// spelling and in the type's field order.
+///
+/// ```
+/// use pockyt_payouts::{RequiredFields, types::BalanceParams};
+/// assert_eq!(BalanceParams::REQUIRED, ["currency"]);
+/// ```
+pub trait RequiredFields {
+    /// The required fields' wire names.
+    const REQUIRED: &'static [&'static str];
+}
+
+/// What a typed method accepts for its parameters: the params type itself
+/// or its builder (`PayParams::builder()...`). A builder missing a required
+/// field is refused with `INVALID_REQUEST` naming that field.
+pub trait IntoParams<T> {
+    /// The parameters, or the refusal naming the field at fault.
+    fn into_params(self) -> Result<T, Error>;
+}
+
+impl<T: RequiredFields> IntoParams<T> for T {
+    fn into_params(self) -> Result<T, Error> {
+        Ok(self)
+    }
+}
+
+/// A builder that can have one required field filled with a placeholder,
+/// so that the field a failed conversion lacked can be found by probing.
+trait Probe: Clone + TryInto<Self::Params> {
+    type Params: RequiredFields;
+    /// This builder with the required field `name` (wire spelling) set to
+    /// some valid placeholder.
+    fn with_placeholder(self, name: &str) -> Self;
+}
+
+/// Converts a builder, naming a missing required field by probing: the
+/// first field that, left as the caller left it while every other required
+/// field is filled, still keeps the builder from converting.
+fn from_builder<B>(builder: B) -> Result<B::Params, Error>
+where
+    B: Probe,
+    B::Error: Display,
+{
+    let error = match builder.clone().try_into() {
+        Ok(params) => return Ok(params),
+        Err(error) => error,
+    };
+    let filled_except = |skip: Option<&str>| {
+        B::Params::REQUIRED
+            .iter()
+            .filter(|name| Some(**name) != skip)
+            .fold(builder.clone(), |b, name| b.with_placeholder(name))
+    };
+    // With every required field filled, a failure is about some other
+    // field's value: pass the builder's own words along.
+    if filled_except(None).try_into().is_ok() {
+        for name in B::Params::REQUIRED {
+            if filled_except(Some(name)).try_into().is_err() {
+                return Err(Error::invalid_request(name, "is required"));
+            }
+        }
+    }
+    Err(Error::invalid_request("params", error.to_string()))
+}
+
+/// One table per params type: the required fields (wire name, the builder
+/// setter, a placeholder the setter accepts).
+macro_rules! required_fields {
+    ($($ty:ident { $($wire:literal => $setter:ident($placeholder:expr)),+ $(,)? })+) => {$(
+        impl RequiredFields for $ty {
+            const REQUIRED: &'static [&'static str] = &[$($wire),+];
+        }
+
+        impl Probe for builder::$ty {
+            type Params = $ty;
+            fn with_placeholder(self, name: &str) -> Self {
+                match name {
+                    $($wire => self.$setter($placeholder),)+
+                    _ => self,
+                }
+            }
+        }
+
+        impl IntoParams<$ty> for builder::$ty {
+            fn into_params(self) -> Result<$ty, Error> {
+                from_builder(self)
+            }
+        }
+    )+};
+}
+
+required_fields! {
+    RegisterPayeeParams {
+        "dateOfBirth" => date_of_birth("1970-01-01"),
+        "profileType" => profile_type(ProfileType::Individual),
+    }
+    RetrievePayeeParams { "customerNo" => customer_no("0") }
+    UpdatePayeeParams { "customerNo" => customer_no("0") }
+    AddBankAccountParams {
+        "bankAccountId" => bank_account_id("0"),
+        "bankAccountPurpose" => bank_account_purpose(BankAccountPurpose::Checking),
+        "branchId" => branch_id("0"),
+        "customerNo" => customer_no("0"),
+    }
+    ListPayoutAccountsParams { "customerNo" => customer_no("0") }
+    PayParams {
+        "accountToken" => account_token("0"),
+        "amount" => amount("1"),
+        "currency" => currency("USD"),
+        "customerNo" => customer_no("0"),
+        "invoiceId" => invoice_id("0"),
+    }
+    InquirePayoutParams { "invoiceId" => invoice_id("0") }
+    BalanceParams { "currency" => currency("USD") }
+}

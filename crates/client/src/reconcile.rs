@@ -1,0 +1,168 @@
+//! `pay`'s reconciliation: a pay request that may have reached the server
+//! is never sent again blindly. The payout is looked up by its invoiceId
+//! (`/v3/payouts/inquiry`) and cross-checked against what was sent; only
+//! when the API says no payout has that invoiceId is the request sent
+//! again. Every other ending after a possibly received attempt is the
+//! payout found or `PAYOUT_OUTCOME_UNKNOWN`.
+
+use pockyt_payouts_core::enums::RetCode;
+use pockyt_payouts_core::operation::Operation;
+use pockyt_payouts_core::types::{InquirePayoutParams, PayParams, Payout};
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::operations::payload;
+use crate::retry::never_reached_server;
+
+/// Whether a failure may hide a change on the server: the request may have
+/// been received and the answer says nothing definite. Only documented
+/// refusals are definite; 000000, 000080 and codes this SDK does not know
+/// are not.
+fn is_ambiguous(error: &Error) -> bool {
+    match error {
+        Error::InvalidRequest { .. } | Error::InvalidConfig { .. } => false,
+        Error::Api { ret_code, .. } => matches!(
+            ret_code,
+            RetCode::SystemError | RetCode::SupplierSystemError | RetCode::Unknown(_)
+        ),
+        other => other.may_have_been_received(),
+    }
+}
+
+/// What an inquiry found under a pay's invoiceId.
+enum Found {
+    Same(Box<Payout>),
+    Other,
+    None,
+}
+
+/// Whether the payout found under a pay's invoiceId is that pay's: every
+/// detail the answer shows must match what was sent (amounts compared in
+/// cents, so "500" and "500.00" agree).
+fn is_same_payout(found: &Payout, sent: &PayParams) -> bool {
+    let same = |found: &Option<String>, sent: &str| found.as_deref().is_none_or(|f| f == sent);
+    same(&found.customer_no, &sent.customer_no)
+        && same(&found.account_token, &sent.account_token)
+        && same(&found.currency, &sent.currency)
+        && found
+            .amount
+            .as_deref()
+            .is_none_or(|f| cents(f).is_some() && cents(f) == cents(&sent.amount))
+}
+
+/// A decimal amount in cents ("12.5" is 1250); `None` if it is not one.
+fn cents(amount: &str) -> Option<u128> {
+    let (whole, fraction) = amount.split_once('.').unwrap_or((amount, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty()
+        || whole.len() > 30
+        || fraction.len() > 2
+        || !digits(whole)
+        || !digits(fraction)
+    {
+        return None;
+    }
+    let whole: u128 = whole.parse().ok()?;
+    let fraction: u128 = format!("{fraction:0<2}").parse().ok()?;
+    Some(whole * 100 + fraction)
+}
+
+impl Client {
+    /// Sends a prepared pay, reconciling by inquiry whenever an attempt may
+    /// have been received (see [`Client::pay`]).
+    pub(crate) async fn pay_reconciled(&self, params: PayParams) -> Result<Payout, Error> {
+        let op = Operation::Pay;
+        let core = &self.shared.core;
+        let send = || core.pay().body(params.clone()).send();
+        let policy = &self.shared.config.retry;
+        let mut retries = 0u32;
+        // Set once an attempt may have reached the server. From then on only
+        // a payout found by inquiry, or a fresh send after the API said no
+        // payout has this invoiceId, may end the call with a result; every
+        // other ending is PAYOUT_OUTCOME_UNKNOWN, because that attempt may
+        // still create the payout.
+        let mut maybe_created = false;
+        loop {
+            let error = match self.attempt(op, retries, &send).await {
+                // "Created", but without the payout: look it up like a lost answer.
+                Ok(answer) => match payload(answer.result, op, "result") {
+                    Ok(payout) => return Ok(payout),
+                    Err(error) => error,
+                },
+                Err(error) => error,
+            };
+            let ambiguous = is_ambiguous(&error);
+            let not_sent = never_reached_server(&error);
+            if !ambiguous && !maybe_created {
+                if not_sent && retries < policy.get_max_retries() {
+                    // Nothing reached the server: sending again is safe.
+                    self.backoff(op, &mut retries, &error).await;
+                    continue;
+                }
+                return Err(error);
+            }
+            maybe_created = true;
+            tracing::info!(operation = op.name(), error_code = %error.code(), "payout outcome unclear; inquiring by invoiceId");
+            match self.find_payout(&params).await {
+                Ok(Found::Same(payout)) => return Ok(*payout),
+                // Under this invoiceId the API holds a payout with other
+                // details. It is not this pay's, and the server should not
+                // create a second one under the same invoiceId; but a wrong
+                // "nothing was paid" would invite a second payment, so the
+                // caller is told to reconcile.
+                Ok(Found::Other) => {
+                    let mismatch = Error::Api {
+                        operation: op,
+                        ret_code: RetCode::ParametersDoNotMatch,
+                        ret_msg: format!(
+                            "the payout found under invoiceId {:?} has other details (customerNo, accountToken, \
+                             amount or currency) than this pay",
+                            params.invoice_id
+                        ),
+                    };
+                    return Err(self.outcome_unknown(&params.invoice_id, mismatch));
+                }
+                // No payout has this invoiceId: send again, same invoiceId,
+                // unless this attempt was refused outright (sending again
+                // would be refused too).
+                Ok(Found::None)
+                    if (ambiguous || not_sent) && retries < policy.get_max_retries() =>
+                {
+                    self.backoff(op, &mut retries, &error).await
+                }
+                // An earlier attempt may still be in flight.
+                Ok(Found::None) => return Err(self.outcome_unknown(&params.invoice_id, error)),
+                Err(inquiry_error) => {
+                    let cause = if ambiguous { error } else { inquiry_error };
+                    return Err(self.outcome_unknown(&params.invoice_id, cause));
+                }
+            }
+        }
+    }
+
+    fn outcome_unknown(&self, invoice_id: &str, cause: Error) -> Error {
+        tracing::warn!(operation = "pay", error_code = %cause.code(), "payout outcome unknown");
+        Error::PayoutOutcomeUnknown {
+            invoice_id: invoice_id.to_owned(),
+            cause: Box::new(cause),
+        }
+    }
+
+    /// What the API holds under a pay's invoiceId: the same payout, another
+    /// one (other customer, account, amount or currency), or none (000021);
+    /// or the error that kept it from saying.
+    async fn find_payout(&self, pay: &PayParams) -> Result<Found, Error> {
+        let params = InquirePayoutParams {
+            invoice_id: pay.invoice_id.clone(),
+        };
+        match self.inquire_payout(params).await {
+            Ok(payout) if is_same_payout(&payout, pay) => Ok(Found::Same(Box::new(payout))),
+            Ok(_) => Ok(Found::Other),
+            Err(Error::Api {
+                ret_code: RetCode::NoRelatedInformation,
+                ..
+            }) => Ok(Found::None),
+            Err(other) => Err(other),
+        }
+    }
+}
