@@ -137,6 +137,34 @@ async fn the_matrix() {
         "control",
     )
     .await;
+    // Fields echoed into the signed IPN: no '&' (IPN verification refuses
+    // it, so a payout with one would never get a verifiable IPN).
+    for bad in ["inv&1", "&", "inv-1&status=pending"] {
+        refused(
+            &client,
+            Pay,
+            pay_params(json!({ "invoiceId": bad })),
+            "invoiceId",
+            "must not contain '&'",
+        )
+        .await;
+        refused(
+            &client,
+            InquirePayout,
+            json!({ "invoiceId": bad }),
+            "invoiceId",
+            "must not contain '&'",
+        )
+        .await;
+    }
+    refused(
+        &client,
+        Pay,
+        pay_params(json!({"customerNo": "2000305228292319592008&status=pending"})),
+        "customerNo",
+        "must not contain '&'",
+    )
+    .await;
     // Required fields.
     refused(
         &client,

@@ -236,7 +236,44 @@ pub fn bank_account_number(field: &str, value: &str) -> Check {
     }
 }
 
-/// The merchant's invoiceId: 1 to 64 characters, no control characters.
+/// A request value the API echoes back in the signed IPN (webhook) of the
+/// payout: it must not contain `&`.
+///
+/// The IPN signing rule joins `name=value` pairs with `&` and escapes
+/// nothing, so IPN verification refuses a value containing `&` (it cannot
+/// be told from a field separator; see `pockyt_payouts_sign::IpnError`).
+/// Refusing it here, before the payout is sent, means no genuine IPN is
+/// ever refused. The pay fields echoed into IPNs are `invoiceId` (as
+/// `reference`), `customerNo`, `amount` and `currency`; the last two
+/// cannot contain `&` by their own rules.
+///
+/// ```
+/// use pockyt_payouts_core::validate::echoed_in_ipn;
+/// assert!(echoed_in_ipn("invoiceId", "inv-0001 / a=b").is_ok());
+/// let refused = echoed_in_ipn("invoiceId", "inv&status=pending").unwrap_err();
+/// assert_eq!(refused.field, "invoiceId");
+/// assert!(refused.rule.contains("must not contain '&'"));
+/// ```
+pub fn echoed_in_ipn(field: &str, value: &str) -> Check {
+    if value.contains('&') {
+        return Err(Violation::new(
+            field,
+            "must not contain '&': it is echoed in the signed IPN, whose signing rule cannot tell it from a field separator",
+        ));
+    }
+    Ok(())
+}
+
+/// The merchant's invoiceId: 1 to 64 characters, no control characters,
+/// no `&` (it comes back as the IPN's `reference`: see [`echoed_in_ipn`]).
+///
+/// ```
+/// use pockyt_payouts_core::validate::invoice_id;
+/// assert!(invoice_id("invoiceId", "inv-0001").is_ok());
+/// for bad in ["", "a\nb", "inv&1", "&"] {
+///     assert!(invoice_id("invoiceId", bad).is_err(), "{bad:?}");
+/// }
+/// ```
 pub fn invoice_id(field: &str, value: &str) -> Check {
     let count = value.chars().count();
     if count == 0 || count > 64 {
@@ -245,7 +282,7 @@ pub fn invoice_id(field: &str, value: &str) -> Check {
     if value.chars().any(char::is_control) {
         return Err(Violation::new(field, "must not contain control characters"));
     }
-    Ok(())
+    echoed_in_ipn(field, value)
 }
 
 /// An absolute `http://` or `https://` URL.
@@ -370,6 +407,7 @@ impl Validate for AddBankAccountParams {
 impl Validate for PayParams {
     fn prepare(&mut self) -> Check {
         required("customerNo", &self.customer_no)?;
+        echoed_in_ipn("customerNo", &self.customer_no)?;
         required("accountToken", &self.account_token)?;
         amount("amount", &self.amount)?;
         currency("currency", &self.currency)?;
