@@ -44,7 +44,7 @@ to stdout; requests are logged to stderr. SIGINT or SIGTERM stops it.
 
 /// What the command line asks for.
 enum Command {
-    Run(SandboxConfig),
+    Run(Box<SandboxConfig>),
     Help,
     Version,
 }
@@ -142,7 +142,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
     if let Some(balances) = balances {
         config.balances = balances;
     }
-    Ok(Command::Run(config))
+    Ok(Command::Run(Box::new(config)))
 }
 
 /// A whole number of at least 1.
@@ -157,7 +157,7 @@ fn positive(text: &str, flag: &str) -> Result<usize, String> {
 
 fn main() -> ExitCode {
     let config = match parse_args(std::env::args().skip(1)) {
-        Ok(Command::Run(config)) => config,
+        Ok(Command::Run(config)) => *config,
         Ok(Command::Help) => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

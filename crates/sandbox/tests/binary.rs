@@ -140,6 +140,15 @@ fn the_binary_prints_its_url_serves_and_stops_on_sigterm() {
         "--balance=EUR=10",
         "--settle-delay-ms",
         "100",
+        "--max-connections",
+        "8",
+        "--header-read-timeout-ms=5000",
+        "--body-read-timeout-ms",
+        "5000",
+        "--max-body-bytes",
+        "65536",
+        "--max-fields",
+        "64",
     ]);
     let base = running.base.clone();
     // It serves, with the configured token and balances.
@@ -202,6 +211,11 @@ fn help_prints_usage_and_bad_flags_fail() {
         "--api-token",
         "--balance",
         "--settle-delay-ms",
+        "--max-connections",
+        "--header-read-timeout-ms",
+        "--body-read-timeout-ms",
+        "--max-body-bytes",
+        "--max-fields",
     ] {
         assert!(text.contains(flag), "{flag} in {text}");
     }
@@ -217,6 +231,15 @@ fn help_prints_usage_and_bad_flags_fail() {
     assert!(!output.status.success());
     let output = Command::new(BIN).args(["--port"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
+    for bad in [
+        ["--max-connections", "0"],
+        ["--max-fields", "many"],
+        ["--body-read-timeout-ms", "-1"],
+    ] {
+        let output = Command::new(BIN).args(bad).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+        assert!(String::from_utf8(output.stderr).unwrap().contains(bad[0]));
+    }
 }
 
 #[test]
