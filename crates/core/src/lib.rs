@@ -27,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 pub mod enums;
+pub mod money;
 pub mod operation;
 pub mod validate;
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use crate::enums::{
     AccountType, BankAccountPurpose, GovernmentIdType, ProcessingChannel, ProfileType,
 };
+use crate::money::Amount;
 use crate::types::{
     AddBankAccountParams, BalanceParams, InquirePayoutParams, ListPayoutAccountsParams, PayParams,
     RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
@@ -61,7 +62,9 @@ pub fn required(field: &str, value: &str) -> Check {
 
 /// An amount: a positive decimal with at most two fraction digits, digits
 /// and one optional dot only (no sign, thousands separator, currency symbol,
-/// exponent or spaces).
+/// exponent or spaces), at most 15 integer digits. The rule is
+/// [`Amount::parse`](crate::money::Amount::parse): the one reading of
+/// amounts shared by the client and the sandbox.
 ///
 /// ```
 /// use pockyt_payouts_core::validate::amount;
@@ -72,28 +75,9 @@ pub fn required(field: &str, value: &str) -> Check {
 /// }
 /// ```
 pub fn amount(field: &str, value: &str) -> Check {
-    const RULE: &str =
-        "must be a positive decimal with at most two fraction digits, like \"500\" or \"12.50\" (no sign, separators, currency symbol or exponent)";
-    let (whole, fraction) = match value.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (value, None),
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let shape_ok = digits(whole) && fraction.is_none_or(|f| digits(f) && f.len() <= 2);
-    if !shape_ok {
-        return Err(Violation::new(field, RULE));
-    }
-    let nonzero = value.bytes().any(|b| (b'1'..=b'9').contains(&b));
-    if !nonzero {
-        return Err(Violation::new(field, "must be greater than zero"));
-    }
-    if whole.trim_start_matches('0').len() > 15 {
-        return Err(Violation::new(
-            field,
-            "is too large (at most 15 integer digits)",
-        ));
-    }
-    Ok(())
+    Amount::parse(value)
+        .map(|_| ())
+        .map_err(|e| Violation::new(field, e.rule()))
 }
 
 /// An ISO 4217 currency code: three uppercase ASCII letters.
