@@ -1,36 +1,17 @@
 //! Amounts as integer cents.
 
+use pockyt_payouts_core::money::Amount;
+
 /// Parses a non-negative decimal with at most two fraction digits ("500",
-/// "12.5", "0.00") into cents. Amounts of payouts are checked first with
-/// `pockyt_payouts_core::validate::amount`; this also reads balances, which
-/// may be zero.
+/// "12.5", "0.00") into cents, by the SDK's one rule
+/// ([`pockyt_payouts_core::money::Amount`]; "5." and ".5" are refused, 15
+/// integer digits at most). Amounts of payouts are checked first with
+/// `pockyt_payouts_core::validate::amount` (the same rule, zero refused);
+/// this also reads balances, which may be zero.
 pub(crate) fn parse_cents(text: &str) -> Option<i128> {
-    let (whole, fraction) = match text.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (text, ""),
-    };
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(fraction) || fraction.len() > 2 {
-        return None;
-    }
-    if text.contains('.') && fraction.is_empty() {
-        return None;
-    }
-    let whole = whole.trim_start_matches('0');
-    if whole.len() > 30 {
-        return None;
-    }
-    let units: i128 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let cents: i128 = match fraction.len() {
-        0 => 0,
-        1 => i128::from(fraction.as_bytes()[0] - b'0') * 10,
-        _ => fraction.parse().ok()?,
-    };
-    units.checked_mul(100)?.checked_add(cents)
+    Amount::parse_non_negative(text)
+        .ok()
+        .map(|amount| i128::from(amount.minor_units()))
 }
 
 /// Formats cents with two fraction digits: `50000` → `"500.00"`.
@@ -51,7 +32,22 @@ mod tests {
         assert_eq!(parse_cents("0.07"), Some(7));
         assert_eq!(parse_cents("0"), Some(0));
         assert_eq!(parse_cents("007.10"), Some(710));
-        for bad in ["", ".5", "5.", "5.123", "-1", "1,000", "1e3", " 1", "abc"] {
+        assert_eq!(
+            parse_cents("999999999999999.99"),
+            Some(99_999_999_999_999_999)
+        );
+        for bad in [
+            "",
+            ".5",
+            "5.",
+            "5.123",
+            "-1",
+            "1,000",
+            "1e3",
+            " 1",
+            "abc",
+            "1000000000000000",
+        ] {
             assert_eq!(parse_cents(bad), None, "{bad}");
         }
         assert_eq!(format_cents(50_000), "500.00");
