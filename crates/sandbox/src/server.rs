@@ -14,7 +14,7 @@ use axum::http::{header, HeaderValue, Request, Response, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use axum::Router;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -179,6 +179,12 @@ enum BodyRefusal {
     Broken,
 }
 
+/// How much of a too-large body is read and thrown away before the 413 is
+/// sent, so that a client that sends a moderately oversized body sees the
+/// answer rather than a connection reset (closing a socket with unread
+/// data resets it). Never kept in memory; still within the body timeout.
+const MAX_DISCARDED: usize = 4 * 1024 * 1024;
+
 /// Reads the whole body, at most `limits.max_body_bytes` of it, within
 /// `limits.body_read_timeout`, before the request reaches the router: no
 /// handler ever waits on a client.
@@ -186,29 +192,51 @@ async fn read_body(
     request: Request<Incoming>,
     limits: Limits,
 ) -> Result<Request<Body>, BodyRefusal> {
-    let (parts, incoming) = request.into_parts();
+    let (parts, mut incoming) = request.into_parts();
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+    let mut too_large = declared.is_some_and(|n| n > limits.max_body_bytes as u64);
+    if declared.is_some_and(|n| n > (limits.max_body_bytes + MAX_DISCARDED) as u64) {
         return Err(BodyRefusal::TooLarge);
     }
-    let limited = Limited::new(incoming, limits.max_body_bytes);
-    let collected = tokio::time::timeout(limits.body_read_timeout, limited.collect())
-        .await
-        .map_err(|_elapsed| BodyRefusal::TooSlow)?;
-    let bytes = match collected {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<LengthLimitError>() => return Err(BodyRefusal::TooLarge),
-        Err(_) => return Err(BodyRefusal::Broken),
+    let read = async {
+        let mut kept: Vec<u8> = Vec::new();
+        let mut discarded = 0usize;
+        while let Some(frame) = incoming.frame().await {
+            let Ok(data) = frame.map_err(|_| BodyRefusal::Broken)?.into_data() else {
+                continue; // trailers
+            };
+            if !too_large && kept.len() + data.len() > limits.max_body_bytes {
+                too_large = true;
+                discarded = kept.len();
+                kept = Vec::new();
+            }
+            if too_large {
+                discarded += data.len();
+                if discarded > MAX_DISCARDED {
+                    break;
+                }
+            } else {
+                kept.extend_from_slice(&data);
+            }
+        }
+        if too_large {
+            Err(BodyRefusal::TooLarge)
+        } else {
+            Ok(kept)
+        }
     };
-    Ok(Request::from_parts(parts, Body::from(bytes)))
+    let kept = tokio::time::timeout(limits.body_read_timeout, read)
+        .await
+        .map_err(|_elapsed| BodyRefusal::TooSlow)??;
+    Ok(Request::from_parts(parts, Body::from(kept)))
 }
 
 /// The answer to a body that could not be read; it closes the connection
-/// (what is left of the body is never read).
+/// (what is left of the body is not read).
 fn refuse_body(refusal: &BodyRefusal, limits: Limits) -> Response<Body> {
     let (status, message) = match refusal {
         BodyRefusal::TooLarge => (
