@@ -6,12 +6,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pockyt_payouts_sign::Signer;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::redact::Redactor;
 
 /// How many pools for other connect timeouts a client keeps.
 const MAX_CONNECT_TIMEOUT_POOLS: usize = 8;
@@ -22,8 +23,9 @@ const USER_AGENT: &str = concat!("pockyt-payouts-rust/", env!("CARGO_PKG_VERSION
 pub(crate) struct Shared {
     pub(crate) core: pockyt_payouts_core::Client,
     pub(crate) config: Config,
-    /// The token and its digest, scrubbed from anything an error quotes.
-    pub(crate) secrets: [String; 2],
+    /// Scrubs the token, its digest and URL credentials from every text
+    /// that leaves the SDK.
+    pub(crate) redactor: Redactor,
     /// Pools for other connect timeouts ([`Client::with_connect_timeout`]),
     /// built once each, so a per-call override costs a lookup.
     by_connect_timeout: Mutex<HashMap<Duration, Arc<Shared>>>,
@@ -33,16 +35,11 @@ impl Shared {
     fn new(config: Config) -> Result<Shared, Error> {
         config.check()?;
         let core = build_core(&config)?;
-        let secrets = [
-            config.api_token.expose_secret().to_owned(),
-            pockyt_payouts_sign::TokenDigest::from_token(config.api_token.expose_secret())
-                .expose_secret()
-                .to_owned(),
-        ];
+        let redactor = Redactor::new(config.api_token.expose_secret(), config.base_url());
         Ok(Shared {
             core,
             config,
-            secrets,
+            redactor,
             by_connect_timeout: Mutex::new(HashMap::new()),
         })
     }
@@ -77,15 +74,17 @@ impl Shared {
 pub struct Client {
     pub(crate) shared: Arc<Shared>,
     pub(crate) timeout: Duration,
+    pub(crate) deadline: Duration,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.shared.config.base_url())
+            .field("base_url", &self.shared.config.redacted_base_url())
             .field("merchant_no", &self.shared.config.merchant_no)
             .field("store_no", &self.shared.config.store_no)
             .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
             .finish_non_exhaustive()
     }
 }
@@ -94,8 +93,16 @@ fn build_core(config: &Config) -> Result<pockyt_payouts_core::Client, Error> {
     let http = reqwest::Client::builder()
         .connect_timeout(config.connect_timeout)
         .user_agent(USER_AGENT)
+        // Never follow a redirect: a 307/308 would re-send the signed body
+        // to whatever host `Location` names, a 301/302 would take another
+        // origin's answer. A 3xx is an HTTP_ERROR.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| Error::invalid_config("http_client", &e.to_string()))?;
+        .map_err(|e| {
+            let message = Redactor::new(config.api_token.expose_secret(), config.base_url())
+                .text(&e.to_string());
+            Error::invalid_config("http_client", &message)
+        })?;
     let signer = Signer::new(
         config.merchant_no.clone(),
         config.store_no.clone(),
@@ -112,10 +119,11 @@ impl Client {
     /// A client for `config`. Fails with `INVALID_CONFIG` when a setting is
     /// missing or malformed.
     pub fn new(config: Config) -> Result<Self, Error> {
-        let timeout = config.timeout;
+        let (timeout, deadline) = (config.timeout, config.deadline);
         Ok(Client {
             shared: Arc::new(Shared::new(config)?),
             timeout,
+            deadline,
         })
     }
 
@@ -138,10 +146,23 @@ impl Client {
     /// The same client (same connections) with another total timeout per
     /// attempt, for one call or a few:
     /// `client.with_timeout(Duration::from_secs(5)).pay(params).await`.
+    /// A value outside [`Config::DURATION_RANGE`] makes
+    /// each call fail with `INVALID_CONFIG` naming `timeout`, before
+    /// anything is sent (the same check as [`Config`]'s).
     pub fn with_timeout(&self, timeout: Duration) -> Client {
         Client {
-            shared: Arc::clone(&self.shared),
-            timeout: timeout.max(Duration::from_millis(1)),
+            timeout,
+            ..self.clone()
+        }
+    }
+
+    /// The same client (same connections) with another overall deadline
+    /// per call: `client.with_deadline(Duration::from_secs(10)).pay(params)`.
+    /// Checked like [`Client::with_timeout`] (field `deadline`).
+    pub fn with_deadline(&self, deadline: Duration) -> Client {
+        Client {
+            deadline,
+            ..self.clone()
         }
     }
 
@@ -177,6 +198,7 @@ impl Client {
         Ok(Client {
             shared,
             timeout: self.timeout,
+            deadline: self.deadline,
         })
     }
 
@@ -188,5 +210,56 @@ impl Client {
     /// The total time allowed for one attempt of a call.
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// The overall time allowed for one call, retries and reconciliation
+    /// included.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// The most bytes of an answer's body this client reads.
+    pub fn max_response_bytes(&self) -> usize {
+        self.shared.config.max_response_bytes
+    }
+
+    /// The base URL with any credentials replaced by `<redacted>`.
+    pub fn redacted_base_url(&self) -> String {
+        self.shared.config.redacted_base_url()
+    }
+
+    /// Starts a call: checks the per-call settings (with the same rule as
+    /// [`Config`]) and sets the call's deadline.
+    pub(crate) fn start_call(&self) -> Result<Deadline, Error> {
+        Config::check_duration_of("timeout", self.timeout)?;
+        Config::check_duration_of("deadline", self.deadline)?;
+        Ok(Deadline::after(self.deadline))
+    }
+}
+
+/// The end of one call's time: attempts, waits between them and pay's
+/// reconciliation all fit before it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deadline {
+    ends: Instant,
+    total: Duration,
+}
+
+impl Deadline {
+    fn after(total: Duration) -> Deadline {
+        Deadline {
+            ends: Instant::now() + total,
+            total,
+        }
+    }
+
+    /// The time left (zero once it has passed).
+    pub(crate) fn remaining(&self) -> Duration {
+        self.ends.saturating_duration_since(Instant::now())
+    }
+
+    /// The whole time the call was given.
+    pub(crate) fn total(&self) -> Duration {
+        self.total
     }
 }

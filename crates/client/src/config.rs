@@ -16,6 +16,14 @@ pub const SANDBOX_BASE_URL: &str = "https://mapi.yuansfer.yunkeguan.com";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time to establish a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default overall deadline of one call: every attempt, every wait between
+/// attempts and `pay`'s reconciliation together.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+/// Default limit on the size of an answer's body: 1 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = pockyt_payouts_core::DEFAULT_MAX_RESPONSE_BYTES;
+/// The shortest API token accepted, in characters (see
+/// [`Config::MIN_API_TOKEN_LEN`]).
+pub const MIN_API_TOKEN_LEN: usize = 8;
 
 /// Which of the provider's servers to talk to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -124,6 +132,8 @@ pub struct Config {
     pub(crate) base_url: Option<String>,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
+    pub(crate) deadline: Duration,
+    pub(crate) max_response_bytes: usize,
     pub(crate) retry: RetryPolicy,
 }
 
@@ -133,15 +143,78 @@ impl fmt::Debug for Config {
             .field("merchant_no", &self.merchant_no)
             .field("store_no", &self.store_no)
             .field("api_token", &self.api_token)
-            .field("base_url", &self.base_url())
+            .field("base_url", &self.redacted_base_url())
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("deadline", &self.deadline)
+            .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
             .finish()
     }
 }
 
+/// The one statement of every setting's allowed range, for every
+/// language: [`Config::check`] (at [`Client::new`](crate::Client::new)),
+/// the per-call overrides ([`Client::with_timeout`](crate::Client::with_timeout),
+/// [`Client::with_deadline`](crate::Client::with_deadline),
+/// [`Client::with_connect_timeout`](crate::Client::with_connect_timeout))
+/// and the bindings all check against these, failing with
+/// `INVALID_CONFIG` and the setting's name as the error's `field`.
 impl Config {
+    /// The allowed range (inclusive) of `timeout`, `connect_timeout` and
+    /// `deadline`: 1 ms to 10 minutes.
+    pub const DURATION_RANGE: (Duration, Duration) =
+        (Duration::from_millis(1), Duration::from_secs(600));
+    /// The allowed range (inclusive) of `max_retries`.
+    pub const MAX_RETRIES_RANGE: (u64, u64) = (0, 10);
+    /// The allowed range (inclusive) of `max_response_bytes`: 1 KiB to
+    /// 64 MiB.
+    pub const MAX_RESPONSE_BYTES_RANGE: (u64, u64) = (1024, 64 * 1024 * 1024);
+    /// The shortest API token accepted, in characters. Shorter ones are
+    /// refused: every text the SDK shows is scrubbed of the token, and a
+    /// short one would mangle ordinary words.
+    pub const MIN_API_TOKEN_LEN: usize = MIN_API_TOKEN_LEN;
+
+    /// Checks a duration setting against [`Config::DURATION_RANGE`];
+    /// the error is the rule broken, in words.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pockyt_payouts::Config;
+    /// assert!(Config::check_duration(Duration::from_secs(5)).is_ok());
+    /// assert!(Config::check_duration(Duration::ZERO).is_err());
+    /// assert!(Config::check_duration(Duration::from_secs(601)).is_err());
+    /// ```
+    pub fn check_duration(value: Duration) -> Result<(), String> {
+        let (low, high) = Config::DURATION_RANGE;
+        if (low..=high).contains(&value) {
+            return Ok(());
+        }
+        Err(format!(
+            "must be between {} ms and {} s",
+            low.as_millis(),
+            high.as_secs()
+        ))
+    }
+
+    /// [`Config::check_duration`] for the setting `field`, as an
+    /// `INVALID_CONFIG` error naming it.
+    pub(crate) fn check_duration_of(field: &str, value: Duration) -> Result<(), Error> {
+        Config::check_duration(value).map_err(|rule| Error::invalid_config(field, &rule))
+    }
+
+    /// Checks a count setting against its inclusive `range` (one of the
+    /// constants above), as an `INVALID_CONFIG` error naming `field`.
+    fn check_count(field: &str, value: u64, (low, high): (u64, u64)) -> Result<(), Error> {
+        if (low..=high).contains(&value) {
+            return Ok(());
+        }
+        Err(Error::invalid_config(
+            field,
+            &format!("must be between {low} and {high}"),
+        ))
+    }
+
     /// A configuration for the sandbox environment with default timeouts
     /// and retries.
     pub fn new(
@@ -157,6 +230,8 @@ impl Config {
             base_url: None,
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            deadline: DEFAULT_DEADLINE,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
         }
     }
@@ -217,9 +292,32 @@ impl Config {
             .trim_end_matches('/')
     }
 
+    /// The base URL with any `user:password@` replaced by `<redacted>`:
+    /// what `Debug`, logs and bindings' `repr` show.
+    pub fn redacted_base_url(&self) -> String {
+        crate::redact::url_for_display(self.base_url())
+    }
+
     /// Sets an explicit base URL, such as a local `pockyt-sandbox`.
     pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Overall time allowed for one call, retries, waits between them and
+    /// `pay`'s reconciliation included (default 60 s, range
+    /// [`Config::DURATION_RANGE`]). Each attempt gets the smaller of the timeout
+    /// and the time left.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The most bytes of an answer's body read (default 1 MiB, range
+    /// [`Config::MAX_RESPONSE_BYTES_RANGE`]); a longer answer fails with
+    /// `DECODE_ERROR` as soon as the limit is passed.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
         self
     }
 
@@ -261,7 +359,9 @@ impl Config {
         &self.api_token
     }
 
-    /// Checks the configuration before a client is built from it.
+    /// Checks the configuration before a client is built from it: required
+    /// settings present, the token long enough, the base URL absolute,
+    /// every range of this `impl` respected.
     pub(crate) fn check(&self) -> Result<(), Error> {
         if self.merchant_no.trim().is_empty() {
             return Err(Error::invalid_config("merchant_no", "is required"));
@@ -271,6 +371,15 @@ impl Config {
         }
         if self.api_token.expose_secret().is_empty() {
             return Err(Error::invalid_config("api_token", "is required"));
+        }
+        if self.api_token.expose_secret().chars().count() < Config::MIN_API_TOKEN_LEN {
+            return Err(Error::invalid_config(
+                "api_token",
+                &format!(
+                    "must be at least {} characters long",
+                    Config::MIN_API_TOKEN_LEN
+                ),
+            ));
         }
         let url = self.base_url();
         let rest = url
@@ -285,18 +394,19 @@ impl Config {
                 "must be an absolute URL with a host",
             ));
         }
-        if self.timeout.is_zero() {
-            return Err(Error::invalid_config(
-                "timeout",
-                "must be greater than zero",
-            ));
-        }
-        if self.connect_timeout.is_zero() {
-            return Err(Error::invalid_config(
-                "connect_timeout",
-                "must be greater than zero",
-            ));
-        }
+        Config::check_duration_of("timeout", self.timeout)?;
+        Config::check_duration_of("connect_timeout", self.connect_timeout)?;
+        Config::check_duration_of("deadline", self.deadline)?;
+        Config::check_count(
+            "max_retries",
+            u64::from(self.retry.get_max_retries()),
+            Config::MAX_RETRIES_RANGE,
+        )?;
+        Config::check_count(
+            "max_response_bytes",
+            u64::try_from(self.max_response_bytes).unwrap_or(u64::MAX),
+            Config::MAX_RESPONSE_BYTES_RANGE,
+        )?;
         Ok(())
     }
 }

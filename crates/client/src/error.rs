@@ -108,28 +108,34 @@ pub enum Error {
     },
     /// The connection failed.
     Network {
+        /// The operation whose request failed.
+        operation: Operation,
         /// What failed.
         message: String,
         /// Whether the request may have reached the server.
         delivery: Delivery,
     },
-    /// No complete answer within the timeout; the request may have been
-    /// received.
+    /// No complete answer within the timeout (or before the call's
+    /// deadline); the request may have been received.
     Timeout {
         /// The operation that timed out.
         operation: Operation,
-        /// The timeout that expired, in milliseconds.
+        /// The timeout (or deadline) that expired, in milliseconds.
         after_ms: u64,
     },
-    /// The server answered a non-2xx status.
+    /// The server answered a status other than 200, a redirect included
+    /// (redirects are never followed).
     Http {
         /// The HTTP status.
         status: u16,
         /// The start of the body (at most [`EXCERPT_LIMIT`] bytes).
         excerpt: String,
     },
-    /// The answer was not the JSON this API sends.
+    /// The answer was not the JSON this API sends, or was longer than the
+    /// configured `max_response_bytes`.
     Decode {
+        /// The operation whose answer could not be decoded.
+        operation: Operation,
         /// The HTTP status.
         status: u16,
         /// What could not be decoded.
@@ -163,6 +169,11 @@ impl Error {
             field: field.to_owned(),
             rule: rule.to_owned(),
         }
+    }
+
+    /// An `INVALID_CONFIG` error for the setting `field`, from owned text.
+    pub fn invalid_config_owned(field: String, rule: String) -> Self {
+        Error::InvalidConfig { field, rule }
     }
 
     /// The stable code of this error.
@@ -199,6 +210,36 @@ impl Error {
     pub fn http_status(&self) -> Option<u16> {
         match self {
             Error::Http { status, .. } | Error::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The operation the error is about, where known: every error but
+    /// invalid input, invalid configuration and (for now) HTTP errors. A
+    /// payout whose outcome is unknown is about `pay`.
+    pub fn operation(&self) -> Option<Operation> {
+        match self {
+            Error::Api { operation, .. }
+            | Error::Network { operation, .. }
+            | Error::Timeout { operation, .. }
+            | Error::Decode { operation, .. } => Some(*operation),
+            Error::PayoutOutcomeUnknown { .. } => Some(Operation::Pay),
+            Error::InvalidRequest { .. } | Error::InvalidConfig { .. } | Error::Http { .. } => None,
+        }
+    }
+
+    /// The API's message, for API errors (redacted; may be empty).
+    pub fn ret_msg(&self) -> Option<&str> {
+        match self {
+            Error::Api { ret_msg, .. } => Some(ret_msg),
+            _ => None,
+        }
+    }
+
+    /// The timeout or deadline that expired, in milliseconds, for timeouts.
+    pub fn timeout_ms(&self) -> Option<u64> {
+        match self {
+            Error::Timeout { after_ms, .. } => Some(*after_ms),
             _ => None,
         }
     }
@@ -252,7 +293,9 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Network { message, delivery } => match delivery {
+            Error::Network {
+                message, delivery, ..
+            } => match delivery {
                 Delivery::NotSent => write!(f, "network error before the request was sent: {message}"),
                 Delivery::MaybeReceived => write!(f, "network error (the request may have been received): {message}"),
             },
@@ -266,6 +309,7 @@ impl fmt::Display for Error {
                 status,
                 message,
                 excerpt,
+                ..
             } => write!(f, "could not decode the answer (HTTP {status}): {message}; body: {excerpt:?}"),
             Error::PayoutOutcomeUnknown { invoice_id, cause } => write!(
                 f,
@@ -309,23 +353,4 @@ impl From<pockyt_payouts_core::types::error::ConversionError> for Error {
     fn from(e: pockyt_payouts_core::types::error::ConversionError) -> Self {
         Error::invalid_request("params", e.to_string())
     }
-}
-
-/// Cuts `body` to at most [`EXCERPT_LIMIT`] bytes on a character boundary
-/// and removes any occurrence of the given secrets.
-pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut text = text.into_owned();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        text = text.replace(secret, "<redacted>");
-    }
-    if text.len() > EXCERPT_LIMIT {
-        let mut cut = EXCERPT_LIMIT;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
 }

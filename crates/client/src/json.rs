@@ -26,31 +26,40 @@ impl Client {
     pub async fn call_json(&self, operation: Operation, params: Value) -> Result<Value, Error> {
         match operation {
             Operation::RegisterPayee => to_json(
+                operation,
                 self.register_payee(from_json::<RegisterPayeeParams>(params)?)
                     .await,
             ),
             Operation::RetrievePayee => to_json(
+                operation,
                 self.retrieve_payee(from_json::<RetrievePayeeParams>(params)?)
                     .await,
             ),
             Operation::UpdatePayee => to_json(
+                operation,
                 self.update_payee(from_json::<UpdatePayeeParams>(params)?)
                     .await,
             ),
             Operation::AddBankAccount => to_json(
+                operation,
                 self.add_bank_account(from_json::<AddBankAccountParams>(params)?)
                     .await,
             ),
             Operation::ListPayoutAccounts => to_json(
+                operation,
                 self.list_payout_accounts(from_json::<ListPayoutAccountsParams>(params)?)
                     .await,
             ),
-            Operation::Pay => to_json(self.pay(from_json::<PayParams>(params)?).await),
+            Operation::Pay => to_json(operation, self.pay(from_json::<PayParams>(params)?).await),
             Operation::InquirePayout => to_json(
+                operation,
                 self.inquire_payout(from_json::<InquirePayoutParams>(params)?)
                     .await,
             ),
-            Operation::Balance => to_json(self.balance(from_json::<BalanceParams>(params)?).await),
+            Operation::Balance => to_json(
+                operation,
+                self.balance(from_json::<BalanceParams>(params)?).await,
+            ),
         }
     }
 }
@@ -104,9 +113,10 @@ fn from_json<T: DeserializeOwned + Serialize + RequiredFields>(params: Value) ->
     Ok(typed)
 }
 
-fn to_json<T: Serialize>(result: Result<T, Error>) -> Result<Value, Error> {
+fn to_json<T: Serialize>(operation: Operation, result: Result<T, Error>) -> Result<Value, Error> {
     let value = result?;
     serde_json::to_value(&value).map_err(|e| Error::Decode {
+        operation,
         status: 200,
         message: e.to_string(),
         excerpt: String::new(),

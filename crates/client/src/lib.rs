@@ -75,9 +75,24 @@
 //!   says so ([`Error::may_have_been_received`]); reconcile with
 //!   `retrieve_payee` / `list_payout_accounts`.
 //!
-//! Timeouts: a connect timeout (default 10 s) and a total timeout per
-//! attempt (default 30 s), set in [`Config`], overridable per call with
-//! [`Client::with_timeout`] and [`Client::with_connect_timeout`].
+//! Timeouts: a connect timeout (default 10 s), a total timeout per
+//! attempt (default 30 s) and an overall deadline per call (default 60 s)
+//! that bounds attempts, waits between them and `pay`'s reconciliation
+//! together (each attempt gets the smaller of its timeout and the time
+//! left); set in [`Config`], overridable per call with
+//! [`Client::with_timeout`], [`Client::with_deadline`] and
+//! [`Client::with_connect_timeout`]. Every range is [`Config`]'s
+//! (`Config::DURATION_RANGE`, `Config::MAX_RETRIES_RANGE`,
+//! `Config::MAX_RESPONSE_BYTES_RANGE`), refused with `INVALID_CONFIG`
+//! naming the setting.
+//!
+//! ## Hostile answers
+//!
+//! Redirects are never followed (a 3xx is `HTTP_ERROR`). An answer is read
+//! up to `max_response_bytes` (default 1 MiB) and no further: a longer one
+//! fails with `DECODE_ERROR`. The token, its MD5 and credentials in the
+//! base URL are scrubbed from every message, `ret_msg`, excerpt and
+//! `Debug` output; tokens shorter than eight characters are refused.
 //!
 //! ## Webhooks (IPN)
 //!
@@ -110,12 +125,14 @@ pub mod naming;
 mod operations;
 mod params;
 mod reconcile;
+mod redact;
 mod retry;
 mod transport;
 
 pub use client::Client;
 pub use config::{
-    ApiToken, Config, Environment, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, PRODUCTION_BASE_URL,
+    ApiToken, Config, Environment, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MIN_API_TOKEN_LEN, PRODUCTION_BASE_URL,
     SANDBOX_BASE_URL,
 };
 pub use error::{Delivery, Error, ErrorCode, EXCERPT_LIMIT};

@@ -26,6 +26,7 @@ pub(crate) fn payload<T>(value: Option<T>, operation: Operation, field: &str) ->
 
 fn missing(operation: Operation, field: &str) -> Error {
     Error::Decode {
+        operation,
         status: 200,
         message: format!(
             "POST {} answered ret_code 000100 without `{field}`",
@@ -79,8 +80,11 @@ impl Client {
         Fut: Future<Output = Result<ResponseValue<R>, CoreError>>,
     {
         let params = prepared(params)?;
+        let deadline = self.start_call()?;
         let core = &self.shared.core;
-        let answer = self.run(op, || send(core, params.clone())).await?;
+        let answer = self
+            .run(op, &deadline, || send(core, params.clone()))
+            .await?;
         result(answer)
     }
 
@@ -169,7 +173,9 @@ impl Client {
     /// invoiceId. When that cannot be established the call fails with
     /// `PAYOUT_OUTCOME_UNKNOWN`, carrying the invoiceId to reconcile with.
     pub async fn pay(&self, params: impl IntoParams<PayParams>) -> Result<Payout, Error> {
-        self.pay_reconciled(prepared(params)?).await
+        let params = prepared(params)?;
+        let deadline = self.start_call()?;
+        self.pay_reconciled(params, &deadline).await
     }
 
     /// Looks a payout up by the merchant's invoiceId (`/v3/payouts/inquiry`).

@@ -9,7 +9,7 @@ use pockyt_payouts_core::enums::RetCode;
 use pockyt_payouts_core::operation::Operation;
 use pockyt_payouts_core::types::{InquirePayoutParams, PayParams, Payout};
 
-use crate::client::Client;
+use crate::client::{Client, Deadline};
 use crate::error::Error;
 use crate::operations::payload;
 use crate::retry::never_reached_server;
@@ -69,8 +69,14 @@ fn cents(amount: &str) -> Option<u128> {
 
 impl Client {
     /// Sends a prepared pay, reconciling by inquiry whenever an attempt may
-    /// have been received (see [`Client::pay`]).
-    pub(crate) async fn pay_reconciled(&self, params: PayParams) -> Result<Payout, Error> {
+    /// have been received (see [`Client::pay`]), all before the call's
+    /// deadline: once it may have been received, a pay the deadline ends is
+    /// `PAYOUT_OUTCOME_UNKNOWN`.
+    pub(crate) async fn pay_reconciled(
+        &self,
+        params: PayParams,
+        deadline: &Deadline,
+    ) -> Result<Payout, Error> {
         let op = Operation::Pay;
         let core = &self.shared.core;
         let send = || core.pay().body(params.clone()).send();
@@ -83,7 +89,7 @@ impl Client {
         // still create the payout.
         let mut maybe_created = false;
         loop {
-            let error = match self.attempt(op, retries, &send).await {
+            let error = match self.attempt(op, retries, deadline, &send).await {
                 // "Created", but without the payout: look it up like a lost answer.
                 Ok(answer) => match payload(answer.result, op, "result") {
                     Ok(payout) => return Ok(payout),
@@ -94,16 +100,18 @@ impl Client {
             let ambiguous = is_ambiguous(&error);
             let not_sent = never_reached_server(&error);
             if !ambiguous && !maybe_created {
-                if not_sent && retries < policy.get_max_retries() {
-                    // Nothing reached the server: sending again is safe.
-                    self.backoff(op, &mut retries, &error).await;
+                // Nothing reached the server: sending again is safe.
+                if not_sent
+                    && retries < policy.get_max_retries()
+                    && self.backoff(op, &mut retries, &error, deadline).await
+                {
                     continue;
                 }
                 return Err(error);
             }
             maybe_created = true;
             tracing::info!(operation = op.name(), error_code = %error.code(), "payout outcome unclear; inquiring by invoiceId");
-            match self.find_payout(&params).await {
+            match self.find_payout(&params, deadline).await {
                 Ok(Found::Same(payout)) => return Ok(*payout),
                 // Under this invoiceId the API holds a payout with other
                 // details. It is not this pay's, and the server should not
@@ -125,13 +133,16 @@ impl Client {
                 // No payout has this invoiceId: send again, same invoiceId,
                 // unless this attempt was refused outright (sending again
                 // would be refused too).
-                Ok(Found::None)
-                    if (ambiguous || not_sent) && retries < policy.get_max_retries() =>
-                {
-                    self.backoff(op, &mut retries, &error).await
+                // An earlier attempt may still be in flight, so with no
+                // retry left (or no time) the outcome stays unknown.
+                Ok(Found::None) => {
+                    let again = (ambiguous || not_sent)
+                        && retries < policy.get_max_retries()
+                        && self.backoff(op, &mut retries, &error, deadline).await;
+                    if !again {
+                        return Err(self.outcome_unknown(&params.invoice_id, error));
+                    }
                 }
-                // An earlier attempt may still be in flight.
-                Ok(Found::None) => return Err(self.outcome_unknown(&params.invoice_id, error)),
                 Err(inquiry_error) => {
                     let cause = if ambiguous { error } else { inquiry_error };
                     return Err(self.outcome_unknown(&params.invoice_id, cause));
@@ -151,11 +162,19 @@ impl Client {
     /// What the API holds under a pay's invoiceId: the same payout, another
     /// one (other customer, account, amount or currency), or none (000021);
     /// or the error that kept it from saying.
-    async fn find_payout(&self, pay: &PayParams) -> Result<Found, Error> {
+    async fn find_payout(&self, pay: &PayParams, deadline: &Deadline) -> Result<Found, Error> {
+        let op = Operation::InquirePayout;
         let params = InquirePayoutParams {
             invoice_id: pay.invoice_id.clone(),
         };
-        match self.inquire_payout(params).await {
+        let core = &self.shared.core;
+        let found = self
+            .run(op, deadline, || {
+                core.inquire_payout().body(params.clone()).send()
+            })
+            .await
+            .and_then(|answer| payload(answer.result, op, "result"));
+        match found {
             Ok(payout) if is_same_payout(&payout, pay) => Ok(Found::Same(Box::new(payout))),
             Ok(_) => Ok(Found::Other),
             Err(Error::Api {

@@ -9,7 +9,7 @@ use pockyt_payouts_core::enums::RetCode;
 use pockyt_payouts_core::operation::Operation;
 use pockyt_payouts_core::ResponseValue;
 
-use crate::client::Client;
+use crate::client::{Client, Deadline};
 use crate::error::Error;
 use crate::transport::{Answer, CoreError};
 
@@ -130,8 +130,15 @@ impl Client {
     /// Sends with the retry rule of every operation but `pay`: a request
     /// that never reached the server is always sent again; a read-only call
     /// also on transient failures. Register, update and add-bank-account
-    /// are never sent again once they may have been received.
-    pub(crate) async fn run<R, F, Fut>(&self, op: Operation, send: F) -> Result<R, Error>
+    /// are never sent again once they may have been received. Nothing is
+    /// sent after `deadline`: when no time is left for another attempt the
+    /// last failure is the call's.
+    pub(crate) async fn run<R, F, Fut>(
+        &self,
+        op: Operation,
+        deadline: &Deadline,
+        send: F,
+    ) -> Result<R, Error>
     where
         R: Answer,
         F: Fn() -> Fut,
@@ -140,22 +147,37 @@ impl Client {
         let policy = &self.shared.config.retry;
         let mut retries = 0u32;
         loop {
-            match self.attempt(op, retries, &send).await {
+            match self.attempt(op, retries, deadline, &send).await {
                 Ok(answer) => return Ok(answer),
                 Err(error) => {
                     let retry =
                         never_reached_server(&error) || op.is_read_only() && is_transient(&error);
-                    if !retry || retries >= policy.get_max_retries() {
+                    if !retry
+                        || retries >= policy.get_max_retries()
+                        || !self.backoff(op, &mut retries, &error, deadline).await
+                    {
                         return Err(error);
                     }
-                    self.backoff(op, &mut retries, &error).await;
                 }
             }
         }
     }
 
-    pub(crate) async fn backoff(&self, op: Operation, retries: &mut u32, error: &Error) {
+    /// Waits before retry number `retries + 1` and counts it; `false`
+    /// (without waiting) when the wait would leave no time before the
+    /// call's deadline for another attempt.
+    pub(crate) async fn backoff(
+        &self,
+        op: Operation,
+        retries: &mut u32,
+        error: &Error,
+        deadline: &Deadline,
+    ) -> bool {
         let delay = self.shared.config.retry.delay_for(*retries);
+        if delay >= deadline.remaining() {
+            tracing::info!(operation = op.name(), error_code = %error.code(), "no time left before the deadline for a retry");
+            return false;
+        }
         *retries += 1;
         tracing::info!(
             operation = op.name(),
@@ -165,5 +187,6 @@ impl Client {
             "retrying"
         );
         tokio::time::sleep(delay).await;
+        true
     }
 }

@@ -4,7 +4,7 @@
 //! quoting at most a bounded, redacted excerpt of an unexpected body.
 
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pockyt_payouts_core::enums::RetCode;
 use pockyt_payouts_core::operation::Operation;
@@ -12,10 +12,10 @@ use pockyt_payouts_core::types::{
     AddBankAccountResponse, BalanceResponse, InquirePayoutResponse, ListPayoutAccountsResponse,
     PayResponse, RegisterPayeeResponse, RetrievePayeeResponse, UpdatePayeeResponse,
 };
-use pockyt_payouts_core::ResponseValue;
+use pockyt_payouts_core::{BodyTooLong, ResponseValue};
 
-use crate::client::Client;
-use crate::error::{excerpt, Delivery, Error, EXCERPT_LIMIT};
+use crate::client::{Client, Deadline};
+use crate::error::{Delivery, Error, EXCERPT_LIMIT};
 
 /// What the generated core client fails with.
 pub(crate) type CoreError = pockyt_payouts_core::Error<()>;
@@ -47,11 +47,14 @@ answers!(
 );
 
 impl Client {
-    /// One attempt: send within the timeout, then map the answer.
+    /// One attempt: send within the smaller of the per-attempt timeout and
+    /// the time left before the call's deadline, reading an answer of at
+    /// most `max_response_bytes`, then map it.
     pub(crate) async fn attempt<R, F, Fut>(
         &self,
         op: Operation,
         retry: u32,
+        deadline: &Deadline,
         send: &F,
     ) -> Result<R, Error>
     where
@@ -59,16 +62,28 @@ impl Client {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<R>, CoreError>>,
     {
+        let left = deadline.remaining();
+        // The timeout this attempt fails with: its own, or the call's
+        // deadline when that ends first.
+        let (allowed, expired) = if left < self.timeout {
+            (left, deadline.total())
+        } else {
+            (self.timeout, self.timeout)
+        };
+        if allowed.is_zero() {
+            return Err(timed_out(op, expired));
+        }
         let started = Instant::now();
         tracing::debug!(operation = op.name(), path = op.path(), retry, "sending");
-        let result = tokio::time::timeout(self.timeout, async {
-            match send().await {
+        let limit = self.shared.config.max_response_bytes;
+        let result = tokio::time::timeout(allowed, async {
+            match pockyt_payouts_core::with_response_limit(limit, send()).await {
                 Ok(answer) => Ok(answer.into_inner()),
-                Err(error) => Err(self.map_core_error(op, error).await),
+                Err(error) => Err(self.map_core_error(op, error, expired).await),
             }
         })
         .await
-        .unwrap_or_else(|_| Err(self.timed_out(op)));
+        .unwrap_or_else(|_| Err(timed_out(op, expired)));
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match result {
             Ok(answer) if answer.ret_code().is_success() => {
@@ -85,7 +100,10 @@ impl Client {
                 Err(Error::Api {
                     operation: op,
                     ret_code: answer.ret_code().clone(),
-                    ret_msg: answer.ret_msg().unwrap_or_default().to_owned(),
+                    ret_msg: self
+                        .shared
+                        .redactor
+                        .text(answer.ret_msg().unwrap_or_default()),
                 })
             }
             Err(error) => {
@@ -95,23 +113,36 @@ impl Client {
         }
     }
 
+    /// The start of `body`, redacted.
     fn excerpt(&self, body: &[u8]) -> String {
-        let [token, digest] = &self.shared.secrets;
-        excerpt(body, &[token, digest])
+        self.shared.redactor.excerpt(body, EXCERPT_LIMIT)
     }
 
-    async fn map_core_error(&self, op: Operation, error: CoreError) -> Error {
+    async fn map_core_error(&self, op: Operation, error: CoreError, expired: Duration) -> Error {
         match error {
-            CoreError::InvalidRequest(message) => Error::invalid_request("params", message),
+            CoreError::InvalidRequest(message) => {
+                Error::invalid_request("params", self.shared.redactor.text(&message))
+            }
             CoreError::CommunicationError(e)
             | CoreError::ResponseBodyError(e)
-            | CoreError::InvalidUpgrade(e) => self.map_reqwest_error(op, &e),
+            | CoreError::InvalidUpgrade(e) => self.map_reqwest_error(op, &e, expired),
             CoreError::InvalidResponsePayload(body, e) => Error::Decode {
+                operation: op,
                 status: 200,
-                message: format!("{} answer is not the expected JSON: {e}", op.name()),
+                message: self.shared.redactor.text(&format!(
+                    "{} answer is not the expected JSON: {e}",
+                    op.name()
+                )),
                 excerpt: self.excerpt(&body),
             },
             CoreError::UnexpectedResponse(mut response) => {
+                if let Some(too_long) = response.extensions().get::<BodyTooLong>().copied() {
+                    return self.too_long(
+                        op,
+                        too_long,
+                        &response.bytes().await.unwrap_or_default(),
+                    );
+                }
                 let status = response.status().as_u16();
                 let mut body = Vec::new();
                 // Keep only the start of the body: enough to see what the
@@ -132,22 +163,38 @@ impl Client {
                 excerpt: String::new(),
             },
             CoreError::Custom(message) => Error::Network {
-                message,
+                operation: op,
+                message: self.shared.redactor.text(&message),
                 delivery: Delivery::MaybeReceived,
             },
         }
     }
 
-    pub(crate) fn timed_out(&self, op: Operation) -> Error {
-        Error::Timeout {
-            operation: op,
-            after_ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+    /// An answer longer than the limit (the core stopped reading at it): a
+    /// decode error for a success status, else the HTTP error it is.
+    fn too_long(&self, op: Operation, too_long: BodyTooLong, start: &[u8]) -> Error {
+        if (200..300).contains(&too_long.status) {
+            Error::Decode {
+                operation: op,
+                status: too_long.status,
+                message: format!(
+                    "{} answer is longer than max_response_bytes ({} bytes); reading stopped there",
+                    op.name(),
+                    too_long.limit
+                ),
+                excerpt: self.excerpt(start),
+            }
+        } else {
+            Error::Http {
+                status: too_long.status,
+                excerpt: self.excerpt(start),
+            }
         }
     }
 
-    fn map_reqwest_error(&self, op: Operation, error: &reqwest::Error) -> Error {
+    fn map_reqwest_error(&self, op: Operation, error: &reqwest::Error, expired: Duration) -> Error {
         if error.is_timeout() && !error.is_connect() {
-            return self.timed_out(op);
+            return timed_out(op, expired);
         }
         let mut message = error.to_string();
         let mut source = std::error::Error::source(error);
@@ -156,13 +203,24 @@ impl Client {
             message.push_str(&cause.to_string());
             source = cause.source();
         }
-        let [token, digest] = &self.shared.secrets;
-        let message = excerpt(message.as_bytes(), &[token, digest]);
+        let message = self.excerpt(message.as_bytes());
         let delivery = if error.is_connect() {
             Delivery::NotSent
         } else {
             Delivery::MaybeReceived
         };
-        Error::Network { message, delivery }
+        Error::Network {
+            operation: op,
+            message,
+            delivery,
+        }
+    }
+}
+
+/// `TIMEOUT` for `op`, naming the timeout (or deadline) that expired.
+pub(crate) fn timed_out(op: Operation, expired: Duration) -> Error {
+    Error::Timeout {
+        operation: op,
+        after_ms: u64::try_from(expired.as_millis()).unwrap_or(u64::MAX),
     }
 }

@@ -425,7 +425,7 @@ async fn timeouts_and_refused_connections_are_typed() {
         .local_addr()
         .unwrap()
         .port();
-    let config = pockyt_payouts::Config::new("1", "2", "t")
+    let config = pockyt_payouts::Config::new("1", "2", "test-token-1234")
         .with_base_url(format!("http://127.0.0.1:{port}"))
         .retry_policy(pockyt_payouts::RetryPolicy::none());
     let e = pockyt_payouts::Client::new(config)

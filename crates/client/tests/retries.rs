@@ -222,7 +222,7 @@ async fn requests_that_never_left_are_resent_for_every_operation() {
         .local_addr()
         .unwrap()
         .port();
-    let config = pockyt_payouts::Config::new("1", "2", "t")
+    let config = pockyt_payouts::Config::new("1", "2", "test-token-1234")
         .with_base_url(format!("http://127.0.0.1:{port}"))
         .retry_policy(
             RetryPolicy::default()

@@ -11,7 +11,9 @@
 //!   through, not fail);
 //! - the [`progenitor_client::ClientHooks`] implementation below, which
 //!   hands every request body to the signing layer
-//!   ([`pockyt_payouts_sign::Signer`]) before it is sent.
+//!   ([`pockyt_payouts_sign::Signer`]) before it is sent, and reads every
+//!   answer itself, bounded ([`read_bounded`]): progenitor's generated code
+//!   would read any body whole.
 //!
 //! The generator sees request bodies without the signing envelope
 //! (`merchantNo`, `storeNo`, `timestamp`, `verifySign`): the xtask rewrites
@@ -42,7 +44,8 @@ use progenitor_client::{ClientHooks, OperationInfo};
 /// Signs every request: parses the JSON body the generated code built from
 /// the operation's parameters, adds the envelope and `verifySign`, and puts
 /// the signed body back. Also drops the `api-version` header progenitor adds
-/// from the spec's `info.version`, which this API does not define.
+/// from the spec's `info.version`, which this API does not define, and
+/// reads every answer bounded.
 impl ClientHooks<pockyt_payouts_sign::Signer> for Client {
     async fn pre<E>(
         &self,
@@ -61,4 +64,102 @@ impl ClientHooks<pockyt_payouts_sign::Signer> for Client {
         *request.body_mut() = Some(reqwest::Body::from(signed));
         Ok(())
     }
+
+    /// Sends the request and reads the answer bounded (see
+    /// [`read_bounded`]), so that the generated code's own whole-body read
+    /// only ever sees the bytes already read.
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let limit = RESPONSE_LIMIT
+            .try_with(|limit| *limit)
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+        let response = self.client().execute(request).await?;
+        read_bounded(response, limit).await
+    }
+}
+
+/// How many bytes of an answer are read when no limit was set with
+/// [`with_response_limit`]: 1 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1 << 20;
+
+/// The status a response over the limit is handed back with (the real one
+/// is in its [`BodyTooLong`] marker). Not 200, so the generated code never
+/// decodes a cut body as an answer; nonstandard, so nothing mistakes it for
+/// a real status should the marker be ignored.
+pub const BODY_TOO_LONG_STATUS: u16 = 599;
+
+tokio::task_local! {
+    static RESPONSE_LIMIT: usize;
+}
+
+/// Runs `call` (a generated operation's `send()`) reading answers of at
+/// most `limit` bytes. The limit is per call, not per core client, because
+/// the core client's inner type is the signer (set by the xtask); a task
+/// local carries it to [`ClientHooks::exec`]. Outside such a scope the
+/// limit is [`DEFAULT_MAX_RESPONSE_BYTES`].
+pub async fn with_response_limit<F: std::future::Future>(limit: usize, call: F) -> F::Output {
+    RESPONSE_LIMIT.scope(limit, call).await
+}
+
+/// The marker in the extensions of a response whose body was longer than
+/// the limit. Such a response has status [`BODY_TOO_LONG_STATUS`] and as
+/// its body only the bytes read before the limit was passed (none when the
+/// `Content-Length` announced too many).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyTooLong {
+    /// The status the server answered.
+    pub status: u16,
+    /// The limit that was passed, in bytes.
+    pub limit: usize,
+}
+
+/// Reads `response`'s body, at most `limit` bytes of it, and hands back a
+/// response holding the bytes read: whole when the body fits, otherwise cut
+/// and marked with [`BodyTooLong`]. Reading stops at the limit (or before
+/// reading anything when `Content-Length` is over it), so memory stays
+/// bounded whatever the server sends; the caller's timeout bounds the time.
+pub async fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = std::mem::take(response.headers_mut());
+    let rebuild = |status: reqwest::StatusCode, body: Vec<u8>, marker: Option<BodyTooLong>| {
+        let mut rebuilt = http::Response::new(body);
+        *rebuilt.status_mut() = status;
+        *rebuilt.version_mut() = version;
+        *rebuilt.headers_mut() = headers.clone();
+        if let Some(marker) = marker {
+            rebuilt.extensions_mut().insert(marker);
+        }
+        reqwest::Response::from(rebuilt)
+    };
+    let too_long = |body: Vec<u8>| {
+        let marker = BodyTooLong {
+            status: status.as_u16(),
+            limit,
+        };
+        let synthesized = reqwest::StatusCode::from_u16(BODY_TOO_LONG_STATUS)
+            .unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
+        rebuild(synthesized, body, Some(marker))
+    };
+    let announced = response.content_length();
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Ok(too_long(Vec::new()));
+    }
+    let capacity = announced.map_or(0, |n| usize::try_from(n).unwrap_or(limit));
+    let mut body = Vec::with_capacity(capacity.min(limit).min(64 * 1024));
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok(too_long(body));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(rebuild(status, body, None))
 }

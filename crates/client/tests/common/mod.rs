@@ -290,3 +290,103 @@ pub async fn payee_with_account(client: &pockyt_payouts::Client) -> (String, Str
         .unwrap();
     (customer_no, account.account_token.unwrap())
 }
+
+/// A raw HTTP/1.1 server on 127.0.0.1 (port 0) for answers no well-behaved
+/// server gives: each connection's request is read, then `respond` writes
+/// whatever it likes. It lives in the test's runtime and stops with it.
+pub struct RawServer {
+    pub base_url: String,
+    /// Requests received so far.
+    pub hits: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl RawServer {
+    pub async fn start<F, Fut>(respond: F) -> RawServer
+    where
+        F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = hits.clone();
+        let respond = Arc::new(respond);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let (respond, counter) = (respond.clone(), counter.clone());
+                tokio::spawn(async move {
+                    if read_request(&mut stream).await {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        respond(stream).await;
+                    }
+                });
+            }
+        });
+        RawServer { base_url, hits }
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Reads one request (headers, then a Content-Length body); `false` if the
+/// connection ended first.
+async fn read_request(stream: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length {
+                return true;
+            }
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        if buf.len() > 1 << 20 {
+            return false;
+        }
+    }
+}
+
+/// Writes a chunked HTTP 200 answer of `total` bytes (`None`: endless) in
+/// 64 KiB chunks, until done or the client leaves.
+pub async fn stream_chunked(stream: tokio::net::TcpStream, total: Option<u64>) {
+    stream_chunked_status(stream, "200 OK", total).await
+}
+
+/// Like [`stream_chunked`], with another status line.
+pub async fn stream_chunked_status(
+    mut stream: tokio::net::TcpStream,
+    status: &str,
+    total: Option<u64>,
+) {
+    use tokio::io::AsyncWriteExt;
+    let head = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+    );
+    if stream.write_all(head.as_bytes()).await.is_err() {
+        return;
+    }
+    let piece = vec![b' '; 64 * 1024];
+    let mut framed = format!("{:x}\r\n", piece.len()).into_bytes();
+    framed.extend_from_slice(&piece);
+    framed.extend_from_slice(b"\r\n");
+    let mut sent = 0u64;
+    while total.is_none_or(|t| sent < t) {
+        if stream.write_all(&framed).await.is_err() {
+            return;
+        }
+        sent += piece.len() as u64;
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+}
