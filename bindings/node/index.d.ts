@@ -286,7 +286,10 @@ export declare function sign(params: Record<string, string>, apiToken: string): 
  * URL-encoded body exactly as received (string or Buffer), a
  * URLSearchParams, or the decoded fields. Compares in constant time. An
  * apiToken that is not a string throws InvalidRequestError (field
- * `apiToken`), which never shows it.
+ * `apiToken`), which never shows it; an empty or whitespace-only apiToken
+ * throws ConfigurationError (code `INVALID_CONFIG`, field `apiToken`).
+ * False for an IPN the signing rule cannot read unambiguously (a name with
+ * `=` or `&`, a value with `&`, invalid UTF-8, bad percent-encoding).
  */
 export declare function verifyIpn(
   ipn: string | Uint8Array | URLSearchParams | Record<string, string | string[]>,

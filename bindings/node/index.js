@@ -159,7 +159,11 @@ function sign(params, apiToken) {
  * body (string or Buffer/Uint8Array, exactly as received), a
  * URLSearchParams, or the decoded fields as an object. An apiToken that
  * is not a string throws InvalidRequestError (field `apiToken`), which
- * never shows it.
+ * never shows it; an empty or whitespace-only apiToken throws
+ * ConfigurationError (code INVALID_CONFIG, field `apiToken`). False for an
+ * IPN the signing rule cannot read unambiguously (a name with = or &, a
+ * value with &, invalid UTF-8, bad percent-encoding): pass the raw body,
+ * which a URLSearchParams or a body parser has already decoded lossily.
  * @returns {boolean}
  */
 function verifyIpn(ipn, apiToken) {

@@ -122,12 +122,15 @@ export declare function startSandbox(options?: Record<string, unknown> | null): 
 
 /**
  * Whether a raw `application/x-www-form-urlencoded` IPN body, exactly as
- * received, carries a valid `verifySign`.
+ * received, carries a valid `verifySign` (decoded strictly: invalid UTF-8
+ * or bad percent-encoding is `false`). Throws `INVALID_CONFIG` for an
+ * empty or whitespace-only token.
  */
 export declare function verifyIpnBody(body: string | Uint8Array, apiToken: string): boolean
 
 /**
  * Whether the decoded fields of an IPN carry a valid `verifySign`. An
  * array value counts as the field repeated (a repeated `verifySign` fails).
+ * Throws `INVALID_CONFIG` for an empty or whitespace-only token.
  */
 export declare function verifyIpnFields(params: Record<string, string | string[]>, apiToken: string): boolean

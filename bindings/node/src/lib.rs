@@ -435,22 +435,47 @@ pub fn sign(params: Option<Value>, api_token: String) -> Outcome<String> {
     Outcome(string_pairs(params, false).map(|pairs| pockyt_payouts::sign(pairs, &api_token)))
 }
 
+/// An IPN check of the Rust crate's one implementation, for JavaScript:
+/// `true`; `false` for a refused IPN (`verifySign` missing, repeated or
+/// wrong, or fields the signing rule cannot read unambiguously); an
+/// `INVALID_CONFIG` error (field `apiToken`) for an empty or
+/// whitespace-only token, with which nothing can be verified.
+fn ipn_outcome(
+    checked: std::result::Result<(), pockyt_payouts::IpnError>,
+) -> std::result::Result<bool, SdkError> {
+    match checked {
+        Ok(()) => Ok(true),
+        Err(refused) if refused.is_configuration_error() => Err(SdkError::invalid_config(
+            "apiToken",
+            pockyt_payouts::IpnError::EMPTY_TOKEN_RULE,
+        )),
+        Err(_) => Ok(false),
+    }
+}
+
 /// Whether the decoded fields of an IPN carry a valid `verifySign`. An
 /// array value counts as the field repeated (a repeated `verifySign` fails).
+/// Throws `INVALID_CONFIG` for an empty or whitespace-only token.
 #[napi(
     ts_args_type = "params: Record<string, string | string[]>, apiToken: string",
     ts_return_type = "boolean"
 )]
 pub fn verify_ipn_fields(params: Option<Value>, api_token: String) -> Outcome<bool> {
-    Outcome(string_pairs(params, true).map(|pairs| pockyt_payouts::verify_ipn(pairs, &api_token)))
+    Outcome(
+        string_pairs(params, true)
+            .and_then(|pairs| ipn_outcome(pockyt_payouts::verify_ipn_checked(pairs, &api_token))),
+    )
 }
 
 /// Whether a raw `application/x-www-form-urlencoded` IPN body, exactly as
-/// received, carries a valid `verifySign`.
-#[napi]
-pub fn verify_ipn_body(body: Either<String, Uint8Array>, api_token: String) -> bool {
-    match body {
-        Either::A(text) => pockyt_payouts::verify_ipn_body(text.as_bytes(), &api_token),
-        Either::B(bytes) => pockyt_payouts::verify_ipn_body(&bytes, &api_token),
-    }
+/// received, carries a valid `verifySign` (decoded strictly: invalid UTF-8
+/// or bad percent-encoding is `false`). Throws `INVALID_CONFIG` for an
+/// empty or whitespace-only token.
+#[napi(ts_return_type = "boolean")]
+pub fn verify_ipn_body(body: Either<String, Uint8Array>, api_token: String) -> Outcome<bool> {
+    let checked = match body {
+        Either::A(text) => pockyt_payouts::verify_ipn_body_checked(text.as_bytes(), &api_token),
+        Either::B(bytes) => pockyt_payouts::verify_ipn_body_checked(&bytes, &api_token),
+    };
+    Outcome(ipn_outcome(checked))
 }

@@ -28,7 +28,8 @@ const fields = {
   settleCurrency: 'USD',
   customerNo: '2000305228303182610217',
   time: '20240101120000',
-  note: 'café & crème = 100%',
+  // No '&' in a value: IPN verification refuses it (ipn-hardening.test.mjs).
+  note: 'café + crème = 100%',
   empty: '',
 }
 

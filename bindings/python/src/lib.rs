@@ -420,26 +420,35 @@ fn sign(params: &Bound<'_, PyAny>, api_token: &str) -> PyResult<String> {
     Ok(pockyt_payouts::sign(pairs, api_token))
 }
 
-/// Checks a received IPN's `verifySign` in constant time. `params` is
-/// either the decoded fields (a mapping of str to str) or the raw
-/// URL-encoded body (`bytes` or `str`), verified exactly as received.
-/// `False` when the signature is missing, repeated or wrong.
+/// Checks a received IPN with the Rust crate's one implementation
+/// (`pockyt_payouts::verify_ipn_body_checked` / `verify_ipn_checked`).
+/// `params` is either the decoded fields (a mapping of str to str) or the
+/// raw URL-encoded body (`bytes` or `str`), verified exactly as received.
+/// `False` when the IPN is refused: `verifySign` missing, repeated or
+/// wrong, or fields the signing rule cannot read unambiguously (a name with
+/// `=` or `&`, a value with `&`, invalid UTF-8, bad percent-encoding).
+/// Raises `ConfigurationError` (`INVALID_CONFIG`, field `api_token`) when
+/// `api_token` is empty or only whitespace: nothing can be verified with it.
 #[pyfunction]
 fn verify_ipn(params: &Bound<'_, PyAny>, api_token: &str) -> PyResult<bool> {
-    if let Ok(body) = params.cast::<PyBytes>() {
-        return Ok(pockyt_payouts::verify_ipn_body(body.as_bytes(), api_token));
+    let checked = if let Ok(body) = params.cast::<PyBytes>() {
+        pockyt_payouts::verify_ipn_body_checked(body.as_bytes(), api_token)
+    } else if let Ok(body) = params.cast::<PyByteArray>() {
+        pockyt_payouts::verify_ipn_body_checked(&body.to_vec(), api_token)
+    } else if let Ok(body) = params.cast::<PyString>() {
+        pockyt_payouts::verify_ipn_body_checked(body.to_cow()?.as_bytes(), api_token)
+    } else {
+        let pairs = str_pairs(params, "params")?;
+        pockyt_payouts::verify_ipn_checked(pairs, api_token)
+    };
+    match checked {
+        Ok(()) => Ok(true),
+        Err(refused) if refused.is_configuration_error() => Err(to_py_err(
+            params.py(),
+            &Error::invalid_config("api_token", pockyt_payouts::IpnError::EMPTY_TOKEN_RULE),
+        )),
+        Err(_) => Ok(false),
     }
-    if let Ok(body) = params.cast::<PyByteArray>() {
-        return Ok(pockyt_payouts::verify_ipn_body(&body.to_vec(), api_token));
-    }
-    if let Ok(body) = params.cast::<PyString>() {
-        return Ok(pockyt_payouts::verify_ipn_body(
-            body.to_cow()?.as_bytes(),
-            api_token,
-        ));
-    }
-    let pairs = str_pairs(params, "params")?;
-    Ok(pockyt_payouts::verify_ipn(pairs, api_token))
 }
 
 /// `camelCase` to `snake_case`: the SDK's one rule

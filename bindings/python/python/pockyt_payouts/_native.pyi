@@ -87,7 +87,10 @@ def verify_ipn(params: Mapping[str, str] | bytes | bytearray | str, api_token: s
     """Checks a received IPN's ``verifySign`` in constant time. ``params`` is
     either the decoded fields or the raw URL-encoded body (``bytes`` or
     ``str``), verified exactly as received. ``False`` when the signature is
-    missing, repeated or wrong."""
+    missing, repeated or wrong, or the IPN cannot be read unambiguously (a
+    name with ``=`` or ``&``, a value with ``&``, invalid UTF-8, bad
+    percent-encoding). Raises ``ConfigurationError`` (``INVALID_CONFIG``,
+    field ``api_token``) when ``api_token`` is empty or only whitespace."""
 
 def snake_case(name: str) -> str:
     """``camelCase`` to ``snake_case``: the SDK's one rule
