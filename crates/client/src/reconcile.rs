@@ -6,6 +6,7 @@
 //! payout found or `PAYOUT_OUTCOME_UNKNOWN`.
 
 use pockyt_payouts_core::enums::RetCode;
+use pockyt_payouts_core::money::Amount;
 use pockyt_payouts_core::operation::Operation;
 use pockyt_payouts_core::types::{InquirePayoutParams, PayParams, Payout};
 
@@ -37,8 +38,8 @@ enum Found {
 }
 
 /// Whether the payout found under a pay's invoiceId is that pay's: every
-/// detail the answer shows must match what was sent (amounts compared in
-/// cents, so "500" and "500.00" agree).
+/// detail the answer shows must match what was sent (amounts compared as
+/// [`Amount`]s, so "500" and "500.00" agree).
 fn is_same_payout(found: &Payout, sent: &PayParams) -> bool {
     let same = |found: &Option<String>, sent: &str| found.as_deref().is_none_or(|f| f == sent);
     same(&found.customer_no, &sent.customer_no)
@@ -50,21 +51,10 @@ fn is_same_payout(found: &Payout, sent: &PayParams) -> bool {
             .is_none_or(|f| cents(f).is_some() && cents(f) == cents(&sent.amount))
 }
 
-/// A decimal amount in cents ("12.5" is 1250); `None` if it is not one.
-fn cents(amount: &str) -> Option<u128> {
-    let (whole, fraction) = amount.split_once('.').unwrap_or((amount, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty()
-        || whole.len() > 30
-        || fraction.len() > 2
-        || !digits(whole)
-        || !digits(fraction)
-    {
-        return None;
-    }
-    let whole: u128 = whole.parse().ok()?;
-    let fraction: u128 = format!("{fraction:0<2}").parse().ok()?;
-    Some(whole * 100 + fraction)
+/// A payout amount in cents ("12.5" is 1250) by the SDK's one rule
+/// ([`Amount`]: "5." and zero are not amounts); `None` if it is not one.
+fn cents(amount: &str) -> Option<u64> {
+    Amount::parse(amount).ok().map(Amount::minor_units)
 }
 
 impl Client {
