@@ -90,10 +90,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .customer_code(Some(format!("quickstart-{}", unique()))),
         )
         .await?;
-    let customer_no = payee
-        .customer_no
-        .clone()
-        .ok_or("register answered no customerNo")?;
+    let customer_no = payee.customer_no.clone();
     println!("1. registered payee       customerNo={customer_no}");
 
     // 4. Add a bank account (routing number checked before sending).
@@ -107,10 +104,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .account_tag(Some("main-checking".to_string())),
         )
         .await?;
-    let account_token = account
-        .account_token
-        .clone()
-        .ok_or("add_bank_account answered no accountToken")?;
+    let account_token = account.account_token.clone();
     println!(
         "2. added bank account     accountToken={account_token} status={}",
         account

@@ -2,67 +2,13 @@
 //! JSON. The Python and Node bindings call every operation through it.
 
 use pockyt_payouts_core::operation::Operation;
-use pockyt_payouts_core::types::{
-    AddBankAccountParams, BalanceParams, InquirePayoutParams, ListPayoutAccountsParams, PayParams,
-    RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
-};
 use pockyt_payouts_sign::ENVELOPE_FIELDS;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::client::Client;
 use crate::error::Error;
 use crate::params::RequiredFields;
-
-impl Client {
-    /// Calls `operation` with its parameters as a JSON object of wire
-    /// (camelCase) names and string values, and answers the typed result as
-    /// JSON. This is the door the Python and Node bindings use: the same
-    /// validation, signing, error mapping and retries as the typed methods.
-    ///
-    /// `null` values count as absent. Envelope fields, unknown fields and
-    /// non-string values are refused with `INVALID_REQUEST`.
-    pub async fn call_json(&self, operation: Operation, params: Value) -> Result<Value, Error> {
-        match operation {
-            Operation::RegisterPayee => to_json(
-                operation,
-                self.register_payee(from_json::<RegisterPayeeParams>(params)?)
-                    .await,
-            ),
-            Operation::RetrievePayee => to_json(
-                operation,
-                self.retrieve_payee(from_json::<RetrievePayeeParams>(params)?)
-                    .await,
-            ),
-            Operation::UpdatePayee => to_json(
-                operation,
-                self.update_payee(from_json::<UpdatePayeeParams>(params)?)
-                    .await,
-            ),
-            Operation::AddBankAccount => to_json(
-                operation,
-                self.add_bank_account(from_json::<AddBankAccountParams>(params)?)
-                    .await,
-            ),
-            Operation::ListPayoutAccounts => to_json(
-                operation,
-                self.list_payout_accounts(from_json::<ListPayoutAccountsParams>(params)?)
-                    .await,
-            ),
-            Operation::Pay => to_json(operation, self.pay(from_json::<PayParams>(params)?).await),
-            Operation::InquirePayout => to_json(
-                operation,
-                self.inquire_payout(from_json::<InquirePayoutParams>(params)?)
-                    .await,
-            ),
-            Operation::Balance => to_json(
-                operation,
-                self.balance(from_json::<BalanceParams>(params)?).await,
-            ),
-        }
-    }
-}
 
 /// Parameters from a JSON object of wire names, with every refusal naming
 /// the field.
@@ -73,7 +19,9 @@ impl Client {
 /// out of the typed params were not understood. Nothing here reads serde's
 /// message text; a value serde still refuses (say, an enumeration value it
 /// does not know) is refused at the path serde reports, in serde's words.
-fn from_json<T: DeserializeOwned + Serialize + RequiredFields>(params: Value) -> Result<T, Error> {
+pub(crate) fn from_json<T: DeserializeOwned + Serialize + RequiredFields>(
+    params: Value,
+) -> Result<T, Error> {
     let Value::Object(mut fields) = params else {
         return Err(Error::invalid_request(
             "params",
@@ -113,12 +61,25 @@ fn from_json<T: DeserializeOwned + Serialize + RequiredFields>(params: Value) ->
     Ok(typed)
 }
 
-fn to_json<T: Serialize>(operation: Operation, result: Result<T, Error>) -> Result<Value, Error> {
+/// A result as JSON, every list field of the result there (`[]` when the
+/// API left it out), so every language sees the same shape.
+pub(crate) fn to_json<T: Serialize>(
+    operation: Operation,
+    result: Result<T, Error>,
+) -> Result<Value, Error> {
     let value = result?;
-    serde_json::to_value(&value).map_err(|e| Error::Decode {
+    let mut json = serde_json::to_value(&value).map_err(|e| Error::Decode {
         operation,
         status: 200,
         message: e.to_string(),
         excerpt: String::new(),
-    })
+    })?;
+    if let Value::Object(fields) = &mut json {
+        for name in operation.result_list_fields() {
+            fields
+                .entry(*name)
+                .or_insert_with(|| Value::Array(Vec::new()));
+        }
+    }
+    Ok(json)
 }

@@ -27,7 +27,7 @@
 //!             .email(Some("ada@example.com".to_string())),
 //!     )
 //!     .await?;
-//! let customer_no = payee.customer_no.expect("register answers customerNo");
+//! let customer_no = payee.customer_no;
 //! let account = client
 //!     .add_bank_account(
 //!         AddBankAccountParams::builder()
@@ -41,7 +41,7 @@
 //!     .pay(
 //!         PayParams::builder()
 //!             .customer_no(customer_no)
-//!             .account_token(account.account_token.expect("answered"))
+//!             .account_token(account.account_token)
 //!             .amount("25.00")
 //!             .currency("USD")
 //!             .invoice_id("inv-0001"),
@@ -119,14 +119,21 @@
 
 mod client;
 mod config;
+mod details;
 mod error;
+pub mod events;
+#[rustfmt::skip]
+#[allow(clippy::all)]
+mod generated;
 mod json;
-pub mod naming;
+/// Name spelling between the wire (camelCase) and Rust / Python (snake_case).
+pub use pockyt_payouts_core::naming;
 mod operations;
 mod params;
 mod reconcile;
 mod redact;
 mod retry;
+pub mod settings;
 mod transport;
 
 pub use client::Client;
@@ -135,6 +142,7 @@ pub use config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MIN_API_TOKEN_LEN, PRODUCTION_BASE_URL,
     SANDBOX_BASE_URL,
 };
+pub use details::ErrorDetails;
 pub use error::{Delivery, Error, ErrorCode, EXCERPT_LIMIT};
 pub use params::{IntoParams, RequiredFields};
 pub use pockyt_payouts_core::operation::Operation;

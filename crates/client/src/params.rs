@@ -7,16 +7,10 @@
 //! probed with the same list (every required field filled with a
 //! placeholder but one, in turn) to name the field that is missing.
 //!
-//! The tables below are written by hand, in one place; a later codegen step
-//! will render them from `spec/payouts.yaml`.
+//! The tables are rendered from `spec/payouts.yaml` by `cargo xtask
+//! codegen` (the client's `generated.rs`), through `required_fields!`.
 
 use std::fmt::Display;
-
-use pockyt_payouts_core::enums::{BankAccountPurpose, ProfileType};
-use pockyt_payouts_core::types::{
-    builder, AddBankAccountParams, BalanceParams, InquirePayoutParams, ListPayoutAccountsParams,
-    PayParams, RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
-};
 
 use crate::error::Error;
 
@@ -48,7 +42,7 @@ impl<T: RequiredFields> IntoParams<T> for T {
 
 /// A builder that can have one required field filled with a placeholder,
 /// so that the field a failed conversion lacked can be found by probing.
-trait Probe: Clone + TryInto<Self::Params> {
+pub(crate) trait Probe: Clone + TryInto<Self::Params> {
     type Params: RequiredFields;
     /// This builder with the required field `name` (wire spelling) set to
     /// some valid placeholder.
@@ -58,7 +52,7 @@ trait Probe: Clone + TryInto<Self::Params> {
 /// Converts a builder, naming a missing required field by probing: the
 /// first field that, left as the caller left it while every other required
 /// field is filled, still keeps the builder from converting.
-fn from_builder<B>(builder: B) -> Result<B::Params, Error>
+pub(crate) fn from_builder<B>(builder: B) -> Result<B::Params, Error>
 where
     B: Probe,
     B::Error: Display,
@@ -86,52 +80,32 @@ where
 }
 
 /// One table per params type: the required fields (wire name, the builder
-/// setter, a placeholder the setter accepts).
+/// setter, a placeholder the setter accepts). Generated code calls it as
+/// `crate::params::required_fields!`.
 macro_rules! required_fields {
-    ($($ty:ident { $($wire:literal => $setter:ident($placeholder:expr)),+ $(,)? })+) => {$(
-        impl RequiredFields for $ty {
-            const REQUIRED: &'static [&'static str] = &[$($wire),+];
+    ($($ty:ident { $($wire:literal => $setter:ident($placeholder:expr)),* $(,)? })+) => {$(
+        impl $crate::params::RequiredFields for $ty {
+            const REQUIRED: &'static [&'static str] = &[$($wire),*];
         }
 
-        impl Probe for builder::$ty {
+        impl $crate::params::Probe for pockyt_payouts_core::types::builder::$ty {
             type Params = $ty;
             fn with_placeholder(self, name: &str) -> Self {
                 match name {
-                    $($wire => self.$setter($placeholder),)+
-                    _ => self,
+                    $($wire => self.$setter($placeholder),)*
+                    _ => { let _ = name; self }
                 }
             }
         }
 
-        impl IntoParams<$ty> for builder::$ty {
-            fn into_params(self) -> Result<$ty, Error> {
-                from_builder(self)
+        impl $crate::params::IntoParams<$ty> for pockyt_payouts_core::types::builder::$ty {
+            fn into_params(self) -> Result<$ty, $crate::Error> {
+                $crate::params::from_builder(self)
             }
         }
     )+};
 }
 
-required_fields! {
-    RegisterPayeeParams {
-        "dateOfBirth" => date_of_birth("1970-01-01"),
-        "profileType" => profile_type(ProfileType::Individual),
-    }
-    RetrievePayeeParams { "customerNo" => customer_no("0") }
-    UpdatePayeeParams { "customerNo" => customer_no("0") }
-    AddBankAccountParams {
-        "bankAccountId" => bank_account_id("0"),
-        "bankAccountPurpose" => bank_account_purpose(BankAccountPurpose::Checking),
-        "branchId" => branch_id("0"),
-        "customerNo" => customer_no("0"),
-    }
-    ListPayoutAccountsParams { "customerNo" => customer_no("0") }
-    PayParams {
-        "accountToken" => account_token("0"),
-        "amount" => amount("1"),
-        "currency" => currency("USD"),
-        "customerNo" => customer_no("0"),
-        "invoiceId" => invoice_id("0"),
-    }
-    InquirePayoutParams { "invoiceId" => invoice_id("0") }
-    BalanceParams { "currency" => currency("USD") }
-}
+pub(crate) use required_fields;
+
+// The tables themselves are generated from the spec (`generated.rs`).

@@ -62,11 +62,8 @@ impl Client {
     /// have been received (see [`Client::pay`]), all before the call's
     /// deadline: once it may have been received, a pay the deadline ends is
     /// `PAYOUT_OUTCOME_UNKNOWN`.
-    pub(crate) async fn pay_reconciled(
-        &self,
-        params: PayParams,
-        deadline: &Deadline,
-    ) -> Result<Payout, Error> {
+    pub(crate) async fn pay_reconciled(&self, params: PayParams) -> Result<Payout, Error> {
+        let deadline = &self.start_call()?;
         let op = Operation::Pay;
         let core = &self.shared.core;
         let send = || core.pay().body(params.clone()).send();

@@ -30,6 +30,7 @@
 
 pub mod enums;
 pub mod money;
+pub mod naming;
 pub mod operation;
 pub mod validate;
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

@@ -145,10 +145,7 @@ fn examples_deserialize_into_the_generated_answer_types() {
     let r: RegisterPayeeResponse =
         serde_json::from_value(example("register_payee.response")).unwrap();
     assert_eq!(r.ret_code, RetCode::Success);
-    assert_eq!(
-        r.customer.unwrap().customer_no.as_deref(),
-        Some("2000305228292319592008")
-    );
+    assert_eq!(r.customer.unwrap().customer_no, "2000305228292319592008");
     let r: RetrievePayeeResponse =
         serde_json::from_value(example("retrieve_payee.response")).unwrap();
     assert_eq!(

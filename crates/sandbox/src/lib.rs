@@ -8,6 +8,7 @@ mod config;
 mod fault;
 mod lifecycle;
 mod money;
+pub mod options;
 mod server;
 mod shared;
 mod state;

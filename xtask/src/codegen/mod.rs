@@ -117,7 +117,10 @@ mod tests {
     fn spec_with_new_operation() -> String {
         let text = std::fs::read_to_string(root().join("spec/payouts.yaml")).unwrap();
         let mut spec: Value = serde_yaml::from_str(&text).unwrap();
-        let paths = spec.get_mut("paths").and_then(Value::as_object_mut).unwrap();
+        let paths = spec
+            .get_mut("paths")
+            .and_then(Value::as_object_mut)
+            .unwrap();
         let mut copy = paths["/v3/payouts/balance"].clone();
         copy["post"]["operationId"] = Value::from("balance_snapshot");
         copy["post"]["summary"] = Value::from("Read a snapshot of the balance.");
@@ -140,13 +143,19 @@ mod tests {
         let core = text(&outputs, "crates/core/src/generated.rs");
         assert!(core.contains("pub fn balance_snapshot(&self)"));
         let py = text(&outputs, "bindings/python/python/pockyt_payouts/_client.py");
-        assert_eq!(py.matches("def balance_snapshot(").count(), 2, "sync and async");
+        assert_eq!(
+            py.matches("def balance_snapshot(").count(),
+            2,
+            "sync and async"
+        );
         assert_eq!(py.matches("async def balance_snapshot(").count(), 1);
         assert!(py.contains("self._call(\"balance_snapshot\", params"));
         let js = text(&outputs, "bindings/node/index.js");
         assert!(js.contains("balanceSnapshot(params, options) {"));
         let dts = text(&outputs, "bindings/node/index.d.ts");
-        assert!(dts.contains("balanceSnapshot(params: BalanceParams, options?: CallOptions): Promise<Balance>"));
+        assert!(dts.contains(
+            "balanceSnapshot(params: BalanceParams, options?: CallOptions): Promise<Balance>"
+        ));
     }
 
     /// Every generated file says so in its first line.
@@ -156,7 +165,11 @@ mod tests {
         for output in generate(&spec).unwrap() {
             let first = output.text.lines().next().unwrap_or_default();
             assert!(first.contains("@generated"), "{}: {first}", output.path);
-            assert!(first.contains("cargo xtask codegen"), "{}: {first}", output.path);
+            assert!(
+                first.contains("cargo xtask codegen"),
+                "{}: {first}",
+                output.path
+            );
         }
     }
 }

@@ -214,7 +214,12 @@ impl Reader<'_> {
             schema
                 .get(key)
                 .and_then(Value::as_array)
-                .map(|items| items.iter().map(|v| v.as_str().map(str::to_owned)).collect())
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let (names, descriptions, classes, docs) = (
@@ -261,7 +266,11 @@ impl Reader<'_> {
     }
 
     /// The properties of an object schema, `allOf` parts merged in order.
-    fn properties(&self, schema: &Value, out: &mut Vec<(String, Value, bool)>) -> Result<(), String> {
+    fn properties(
+        &self,
+        schema: &Value,
+        out: &mut Vec<(String, Value, bool)>,
+    ) -> Result<(), String> {
         if let Some(name) = ref_name(schema) {
             return self.properties(self.schema(&name)?, out);
         }
@@ -278,7 +287,11 @@ impl Reader<'_> {
         if let Some(props) = schema.get("properties").and_then(Value::as_object) {
             for (name, prop) in props {
                 out.retain(|(n, _, _)| n != name);
-                out.push((name.clone(), prop.clone(), required.contains(&name.as_str())));
+                out.push((
+                    name.clone(),
+                    prop.clone(),
+                    required.contains(&name.as_str()),
+                ));
             }
         }
         // `required` may name a property another allOf part declares.
@@ -313,8 +326,11 @@ impl Reader<'_> {
             }
             field.reference = Some(name);
         } else if prop.get("type").and_then(Value::as_str) == Some("array") {
-            let items = prop.get("items").ok_or_else(|| format!("{wire}: array without items"))?;
-            let name = ref_name(items).ok_or_else(|| format!("{wire}: array items must be a $ref"))?;
+            let items = prop
+                .get("items")
+                .ok_or_else(|| format!("{wire}: array without items"))?;
+            let name =
+                ref_name(items).ok_or_else(|| format!("{wire}: array items must be a $ref"))?;
             field.kind = "list".into();
             field.reference_name = Some(self.sdk_name(&name)?);
             field.reference = Some(name);
@@ -333,7 +349,12 @@ impl Reader<'_> {
 }
 
 fn first_paragraph(text: &str) -> String {
-    text.split("\n\n").next().unwrap_or_default().replace('\n', " ").trim().to_owned()
+    text.split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .replace('\n', " ")
+        .trim()
+        .to_owned()
 }
 
 /// The envelope's fields are the signing layer's, never a parameter.
@@ -377,7 +398,9 @@ pub fn read(spec: &Value) -> Result<Model, String> {
                     .filter_map(ref_name)
                     .find(|name| name != ENVELOPE)
             })
-            .ok_or_else(|| format!("{path}: request schema {body} must be allOf[{ENVELOPE}, <Params>]"))?;
+            .ok_or_else(|| {
+                format!("{path}: request schema {body} must be allOf[{ENVELOPE}, <Params>]")
+            })?;
         let mut params = reader.fields(reader.schema(&params_type)?)?;
         params.sort_by_key(|f| !f.required);
 
@@ -391,7 +414,10 @@ pub fn read(spec: &Value) -> Result<Model, String> {
             .filter(|f| !STATUS_FIELDS.contains(&f.wire.as_str()))
             .collect();
         let (schema, payload) = match payloads.as_slice() {
-            [one] if one.kind == "object" => (one.reference.clone().unwrap_or_default(), Some(one.wire.clone())),
+            [one] if one.kind == "object" => (
+                one.reference.clone().unwrap_or_default(),
+                Some(one.wire.clone()),
+            ),
             _ => (response.clone(), None),
         };
         let result_fields = reader.fields(reader.schema(&schema)?)?;
@@ -412,7 +438,10 @@ pub fn read(spec: &Value) -> Result<Model, String> {
             path: path.clone(),
             summary: text(op.get("summary")),
             description: text(op.get("description")),
-            read_only: op.get("x-read-only").and_then(Value::as_bool).unwrap_or(false),
+            read_only: op
+                .get("x-read-only")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             reconcile: op
                 .get("x-reconcile-by-invoice-id")
                 .and_then(Value::as_bool)
@@ -500,13 +529,26 @@ mod tests {
         assert_eq!(pay.result.payload.as_deref(), Some("result"));
         assert_eq!(pay.result.name, "Payout");
         assert!(pay.params.iter().take(5).all(|f| f.required));
-        let list = model.operations.iter().find(|o| o.id == "list_payout_accounts").unwrap();
+        let list = model
+            .operations
+            .iter()
+            .find(|o| o.id == "list_payout_accounts")
+            .unwrap();
         assert_eq!(list.result.name, "PayoutAccounts");
         assert_eq!(list.result.list_fields, ["accounts"]);
-        let update = model.operations.iter().find(|o| o.id == "update_payee").unwrap();
+        let update = model
+            .operations
+            .iter()
+            .find(|o| o.id == "update_payee")
+            .unwrap();
         assert_eq!(update.result.name, "UpdateResult");
         assert_eq!(model.ret_codes.len(), 8);
-        assert!(model.results.iter().position(|r| r.name == "PayoutAccount")
-            < model.results.iter().position(|r| r.name == "PayoutAccounts"));
+        assert!(
+            model.results.iter().position(|r| r.name == "PayoutAccount")
+                < model
+                    .results
+                    .iter()
+                    .position(|r| r.name == "PayoutAccounts")
+        );
     }
 }

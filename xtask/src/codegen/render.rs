@@ -36,6 +36,12 @@ const FILES: &[(&str, &str, &str, Lang)] = &[
         Lang::Rust,
     ),
     (
+        "rust/client.rs",
+        include_str!("../../templates/rust/client.rs.j2"),
+        "crates/client/src/generated.rs",
+        Lang::Rust,
+    ),
+    (
         "python/_enums.py",
         include_str!("../../templates/python/_enums.py.j2"),
         "bindings/python/python/pockyt_payouts/_enums.py",

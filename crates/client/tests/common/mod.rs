@@ -277,7 +277,7 @@ pub async fn payee_with_account(client: &pockyt_payouts::Client) -> (String, Str
         )
         .await
         .unwrap();
-    let customer_no = payee.customer_no.unwrap();
+    let customer_no = payee.customer_no;
     let account = client
         .add_bank_account(
             AddBankAccountParams::builder()
@@ -288,7 +288,7 @@ pub async fn payee_with_account(client: &pockyt_payouts::Client) -> (String, Str
         )
         .await
         .unwrap();
-    (customer_no, account.account_token.unwrap())
+    (customer_no, account.account_token)
 }
 
 /// A raw HTTP/1.1 server on 127.0.0.1 (port 0) for answers no well-behaved
