@@ -1,7 +1,7 @@
 //! Python objects <-> JSON, and SDK errors -> the Python exceptions defined
 //! in `pockyt_payouts.errors`.
 
-use pockyt_payouts::{Error, ErrorCode, RetCode};
+use pockyt_payouts::{Error, ErrorDetails};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList, PyString};
@@ -92,76 +92,41 @@ pub fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
     }
 }
 
-/// The name of the class in `pockyt_payouts.errors` for an API ret_code.
-fn api_class(ret_code: &RetCode) -> &'static str {
-    match ret_code {
-        RetCode::SystemError => "ApiSystemError",
-        RetCode::ParameterNull => "ParameterNullError",
-        RetCode::NoRelatedInformation => "NoRelatedInformationError",
-        RetCode::ParametersDoNotMatch => "ParametersMismatchError",
-        RetCode::ParameterValueError => "ParameterValueError",
-        RetCode::AccessDenied => "AccessDeniedError",
-        RetCode::InsufficientBalance => "InsufficientBalanceError",
-        RetCode::SupplierSystemError => "SupplierSystemError",
-        _ => "ApiError",
-    }
+/// Builds the exception instance: `pockyt_payouts.errors._from_native`
+/// picks the class for the error's code and sets every attribute, from the
+/// Rust core's one description of the error ([`Error::details`]); only the
+/// names are Python's (`field` in snake_case, `timeout` in seconds).
+fn exception<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, PyAny>> {
+    let details = error.details();
+    let module = py.import(ERRORS_MODULE)?;
+    module
+        .getattr("_from_native")?
+        .call1((details.message.as_str(), details_dict(py, &details)?))
 }
 
-/// Builds the exception instance: the class chosen by the error's code,
-/// its message (the SDK's `Display`, which never contains the token), and
-/// the attributes of that class. A payout whose outcome is unknown gets the
-/// last failure as `__cause__`.
-fn exception<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, PyAny>> {
-    let module = py.import(ERRORS_MODULE)?;
-    let kwargs = PyDict::new(py);
-    let class = match error.code() {
-        ErrorCode::Api(ret_code) => {
-            let class = api_class(&ret_code);
-            if class == "ApiError" {
-                kwargs.set_item("code", ret_code.as_str())?;
-            }
-            let ret_msg = match error {
-                Error::Api { ret_msg, .. } => ret_msg.as_str(),
-                _ => "",
-            };
-            kwargs.set_item("ret_msg", ret_msg)?;
-            class
+/// The details as the dict `_from_native` reads.
+fn details_dict<'py>(py: Python<'py>, details: &ErrorDetails) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("code", details.code.as_str())?;
+    dict.set_item("message", details.message.as_str())?;
+    dict.set_item("ret_code", details.ret_code.as_deref())?;
+    dict.set_item("ret_msg", details.ret_msg.as_deref())?;
+    dict.set_item("operation", details.operation.map(|op| op.name()))?;
+    let field = details.field.as_deref().map(|f| {
+        if details.code == "INVALID_REQUEST" {
+            pockyt_payouts::naming::snake_case(f)
+        } else {
+            f.to_owned()
         }
-        ErrorCode::InvalidRequest => {
-            kwargs.set_item(
-                "field",
-                error.field().map(pockyt_payouts::naming::snake_case),
-            )?;
-            "InvalidRequestError"
-        }
-        ErrorCode::InvalidConfig => {
-            kwargs.set_item("field", error.field())?;
-            "ConfigurationError"
-        }
-        ErrorCode::Network => "NetworkError",
-        ErrorCode::Timeout => "PockytTimeoutError",
-        ErrorCode::Http => {
-            kwargs.set_item("status", error.http_status())?;
-            "HttpError"
-        }
-        ErrorCode::Decode => {
-            kwargs.set_item("status", error.http_status())?;
-            "DecodeError"
-        }
-        ErrorCode::PayoutOutcomeUnknown => {
-            kwargs.set_item("invoice_id", error.invoice_id())?;
-            "PayoutOutcomeUnknownError"
-        }
-        other => {
-            kwargs.set_item("code", other.as_str())?;
-            "PockytError"
-        }
-    };
-    let exc = module
-        .getattr(class)?
-        .call((error.to_string(),), Some(&kwargs))?;
-    if let Some(cause) = std::error::Error::source(error).and_then(|c| c.downcast_ref::<Error>()) {
-        exc.setattr("__cause__", exception(py, cause)?)?;
+    });
+    dict.set_item("field", field)?;
+    dict.set_item("may_have_been_received", details.may_have_been_received)?;
+    dict.set_item("status", details.status)?;
+    dict.set_item("timeout", details.timeout.map(|t| t.as_secs_f64()))?;
+    dict.set_item("invoice_id", details.invoice_id.as_deref())?;
+    dict.set_item("body", details.body.as_deref())?;
+    if let Some(cause) = &details.cause {
+        dict.set_item("cause", details_dict(py, cause)?)?;
     }
-    Ok(exc)
+    Ok(dict)
 }

@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 mod convert;
+mod logging;
 mod runtime;
 mod sandbox;
 
@@ -22,7 +23,8 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use pockyt_payouts::{Client, Config, Environment, Error, Operation, RetryPolicy};
+use pockyt_payouts::settings::{self, Spelling};
+use pockyt_payouts::{Client, Config, Error, Operation};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
@@ -32,16 +34,6 @@ use convert::{json_to_py, params_to_json, to_py_err};
 
 /// How long a blocking call waits between two checks for signals (Ctrl-C).
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
-
-/// Seconds (a Python float) as a duration; `None` when not a positive,
-/// finite number.
-fn seconds(value: f64) -> Option<Duration> {
-    if value.is_finite() && value > 0.0 {
-        Duration::try_from_secs_f64(value).ok()
-    } else {
-        None
-    }
-}
 
 /// The native client behind `pockyt_payouts.Client` and `AsyncClient`.
 ///
@@ -102,35 +94,25 @@ impl NativeClient {
     }
 
     /// The client to make one call with: rebuilt after a fork, with the
-    /// call's own timeout and connect timeout when given. A connect timeout
-    /// other than the client's uses the connection pool the Rust client
-    /// keeps for that value (built the first time it is asked for).
+    /// call's own settings (checked by the Rust core's one rule,
+    /// `pockyt_payouts::settings`) when given. A connect timeout other than
+    /// the client's uses the connection pool the Rust client keeps for that
+    /// value (built the first time it is asked for).
     fn client_for(
         &self,
         py: Python<'_>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
+        options: &[(&str, Option<Bound<'_, PyAny>>)],
     ) -> PyResult<Client> {
-        let timeout = match timeout {
-            None => None,
-            Some(t) => Some(seconds(t).ok_or_else(|| {
-                to_py_err(
-                    py,
-                    &Error::invalid_request("timeout", "must be a positive number of seconds"),
-                )
-            })?),
-        };
-        let connect_timeout = match connect_timeout {
-            None => None,
-            Some(t) => Some(seconds(t).ok_or_else(|| {
-                to_py_err(
-                    py,
-                    &Error::invalid_config(
-                        "connect_timeout",
-                        "must be a positive number of seconds",
-                    ),
-                )
-            })?),
+        let mut given = serde_json::Map::new();
+        for (name, value) in options {
+            if let Some(value) = value {
+                given.insert((*name).to_owned(), setting_value(value));
+            }
+        }
+        let options = if given.is_empty() {
+            None
+        } else {
+            Some(settings::call_options(Spelling::Python, &given).map_err(|e| to_py_err(py, &e))?)
         };
         let client = {
             let mut inner = self.lock();
@@ -142,16 +124,10 @@ impl NativeClient {
             }
             inner.client().clone()
         };
-        let client = match connect_timeout {
-            Some(t) => client
-                .with_connect_timeout(t)
-                .map_err(|e| to_py_err(py, &e))?,
-            None => client,
-        };
-        Ok(match timeout {
-            Some(t) => client.with_timeout(t),
-            None => client,
-        })
+        match options {
+            Some(options) => client.with_options(&options).map_err(|e| to_py_err(py, &e)),
+            None => Ok(client),
+        }
     }
 
     fn prepare(
@@ -159,13 +135,12 @@ impl NativeClient {
         py: Python<'_>,
         operation: &str,
         params: &Bound<'_, PyDict>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
+        options: [(&str, Option<Bound<'_, PyAny>>); 3],
     ) -> PyResult<(Client, Operation, Value)> {
         let op = Operation::from_str(operation)
             .map_err(|e| to_py_err(py, &pockyt_payouts::Error::from(e)))?;
         let json = params_to_json(params).map_err(|e| e.into_py_err(py))?;
-        let client = self.client_for(py, timeout, connect_timeout)?;
+        let client = self.client_for(py, &options)?;
         Ok((client, op, json))
     }
 }
@@ -189,47 +164,25 @@ impl<'py> IntoPyObject<'py> for Outcome {
 
 #[pymethods]
 impl NativeClient {
-    /// A client for the given merchant, store and token. `timeout`,
-    /// `connect_timeout` (seconds) and `max_retries` left `None` take the
-    /// Rust client's defaults.
+    /// A client from its settings, by name (`merchant_no`, `api_token`,
+    /// `timeout`, ...): checked, defaulted and refused by the Rust core's
+    /// one rule (`pockyt_payouts::settings`). `None` values take the
+    /// defaults.
     #[new]
-    #[pyo3(signature = (
-        merchant_no, store_no, api_token, environment, base_url,
-        timeout=None, connect_timeout=None, max_retries=None,
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        merchant_no: String,
-        store_no: String,
-        api_token: String,
-        environment: &str,
-        base_url: Option<String>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
-        max_retries: Option<i64>,
-    ) -> PyResult<Self> {
-        let environment = Environment::from_str(environment).map_err(|e| to_py_err(py, &e))?;
-        let mut config = Config::new(merchant_no, store_no, api_token).environment(environment);
-        if let Some(url) = base_url {
-            config = config.with_base_url(url);
-        }
-        let config = apply_settings(py, config, timeout, connect_timeout, max_retries)?;
+    fn new(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let options = settings_map(options)?;
+        let config =
+            settings::client_config(Spelling::Python, &options).map_err(|e| to_py_err(py, &e))?;
         NativeClient::from_config(py, config)
     }
 
-    /// A client configured from the `POCKYT_*` environment variables;
-    /// settings left `None` take the Rust client's defaults.
+    /// A client configured from the `POCKYT_*` environment variables and
+    /// the other settings given by name.
     #[staticmethod]
-    #[pyo3(signature = (timeout=None, connect_timeout=None, max_retries=None))]
-    fn from_env(
-        py: Python<'_>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
-        max_retries: Option<i64>,
-    ) -> PyResult<Self> {
-        let config = Config::from_env().map_err(|e| to_py_err(py, &e))?;
-        let config = apply_settings(py, config, timeout, connect_timeout, max_retries)?;
+    fn from_env(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let options = settings_map(options)?;
+        let config = settings::client_config_from_env(Spelling::Python, &options)
+            .map_err(|e| to_py_err(py, &e))?;
         NativeClient::from_config(py, config)
     }
 
@@ -265,19 +218,25 @@ impl NativeClient {
 
     /// Calls `operation` (its snake_case name) with `params` (wire names to
     /// `str` or `None`) and waits for the answer with the GIL released.
-    /// `timeout` and `connect_timeout` (seconds) override the client's for
-    /// this call. Signals are checked while waiting: Ctrl-C raises
+    /// `timeout`, `connect_timeout` and `deadline` (seconds) override the
+    /// client's for this call. Signals are checked while waiting: Ctrl-C raises
     /// `KeyboardInterrupt` and abandons the call.
-    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None))]
+    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None, deadline=None))]
     fn call<'py>(
         &self,
         py: Python<'py>,
         operation: &str,
         params: &Bound<'py, PyDict>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
+        timeout: Option<Bound<'py, PyAny>>,
+        connect_timeout: Option<Bound<'py, PyAny>>,
+        deadline: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, op, json) = self.prepare(py, operation, params, timeout, connect_timeout)?;
+        let options = [
+            ("timeout", timeout),
+            ("connect_timeout", connect_timeout),
+            ("deadline", deadline),
+        ];
+        let (client, op, json) = self.prepare(py, operation, params, options)?;
         let handle = runtime::handle(py)?;
         let (tx, rx) = mpsc::sync_channel(1);
         let task = handle.spawn(async move {
@@ -311,16 +270,22 @@ impl NativeClient {
     /// Like `call`, as an asyncio awaitable: the call runs on the tokio
     /// runtime and completes the future on the running event loop, which it
     /// never blocks. Must be called while an event loop is running.
-    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None))]
+    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None, deadline=None))]
     fn call_async<'py>(
         &self,
         py: Python<'py>,
         operation: &str,
         params: &Bound<'py, PyDict>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
+        timeout: Option<Bound<'py, PyAny>>,
+        connect_timeout: Option<Bound<'py, PyAny>>,
+        deadline: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, op, json) = self.prepare(py, operation, params, timeout, connect_timeout)?;
+        let options = [
+            ("timeout", timeout),
+            ("connect_timeout", connect_timeout),
+            ("deadline", deadline),
+        ];
+        let (client, op, json) = self.prepare(py, operation, params, options)?;
         let handle = runtime::handle(py)?;
         let _context = handle.enter();
         pyo3_async_runtimes::generic::future_into_py::<runtime::OwnedRuntime, _, _>(
@@ -341,48 +306,63 @@ impl NativeClient {
     }
 }
 
-/// The settings given to `Client(...)` / `Client.from_env(...)` applied to
-/// `config`. A setting left `None` keeps the Rust configuration's default
-/// (`pockyt_payouts::DEFAULT_TIMEOUT`, `DEFAULT_CONNECT_TIMEOUT`,
-/// `RetryPolicy::default()`): the defaults live there only.
-fn apply_settings(
-    py: Python<'_>,
-    mut config: Config,
-    timeout: Option<f64>,
-    connect_timeout: Option<f64>,
-    max_retries: Option<i64>,
-) -> PyResult<Config> {
-    if let Some(timeout) = timeout {
-        let timeout = seconds(timeout).ok_or_else(|| {
-            to_py_err(
-                py,
-                &Error::invalid_config("timeout", "must be a positive number of seconds"),
-            )
-        })?;
-        config = config.timeout(timeout);
+/// A settings dict (names to Python values) as JSON, for the Rust core's
+/// one rule to check.
+pub(crate) fn settings_map(
+    options: &Bound<'_, PyDict>,
+) -> PyResult<serde_json::Map<String, Value>> {
+    let mut map = serde_json::Map::new();
+    for (name, value) in options.iter() {
+        let name: String = name
+            .extract()
+            .map_err(|_| PyTypeError::new_err("setting names must be str"))?;
+        map.insert(name, setting_value(&value));
     }
-    if let Some(connect_timeout) = connect_timeout {
-        let connect_timeout = seconds(connect_timeout).ok_or_else(|| {
-            to_py_err(
-                py,
-                &Error::invalid_config("connect_timeout", "must be a positive number of seconds"),
-            )
-        })?;
-        config = config.connect_timeout(connect_timeout);
+    Ok(map)
+}
+
+/// A setting's value as JSON: `None` as null, `str` as a string, `int` and
+/// `float` as numbers (a non-finite float as text, which no setting
+/// accepts), `dict` and `list` as objects and arrays, anything else as a
+/// value of the wrong type (`bool` as JSON `true`/`false`, which no number
+/// setting accepts).
+fn setting_value(value: &Bound<'_, PyAny>) -> Value {
+    if value.is_none() {
+        return Value::Null;
     }
-    if let Some(max_retries) = max_retries {
-        let max_retries = u32::try_from(max_retries).map_err(|_| {
-            to_py_err(
-                py,
-                &Error::invalid_config(
-                    "max_retries",
-                    "must be a whole number from 0 to 4294967295",
-                ),
-            )
-        })?;
-        config = config.retry_policy(RetryPolicy::default().max_retries(max_retries));
+    if value.is_instance_of::<pyo3::types::PyBool>() {
+        return Value::Bool(value.is_truthy().unwrap_or(false));
     }
-    Ok(config)
+    if let Ok(text) = value.cast::<PyString>() {
+        return text
+            .to_cow()
+            .map(|t| Value::String(t.into_owned()))
+            .unwrap_or(Value::Array(Vec::new()));
+    }
+    if let Ok(dict) = value.cast::<PyDict>() {
+        let mut map = serde_json::Map::new();
+        for (name, item) in dict.iter() {
+            let Ok(name) = name.extract::<String>() else {
+                return Value::Array(Vec::new());
+            };
+            map.insert(name, setting_value(&item));
+        }
+        return Value::Object(map);
+    }
+    if let Ok(list) = value.cast::<pyo3::types::PyList>() {
+        return Value::Array(list.iter().map(|item| setting_value(&item)).collect());
+    }
+    if value.is_instance_of::<pyo3::types::PyInt>() {
+        if let Ok(n) = value.extract::<i64>() {
+            return Value::from(n);
+        }
+    }
+    if let Ok(n) = value.extract::<f64>() {
+        return serde_json::Number::from_f64(n)
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::String(n.to_string()));
+    }
+    Value::Array(Vec::new())
 }
 
 /// (name, value) pairs of a mapping whose names and values are all `str`.
@@ -468,6 +448,7 @@ fn camel_case(name: &str) -> String {
 /// The native layer of the `pockyt_payouts` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    logging::install();
     m.add_class::<NativeClient>()?;
     m.add_class::<sandbox::NativeSandbox>()?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;

@@ -1,15 +1,17 @@
 //! The in-process `pockyt-sandbox` server behind
 //! `pockyt_payouts.testing.Sandbox`.
 
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use pockyt_sandbox::{start_blocking, BlockingSandbox, IpnDelivery, PayoutRecord, SandboxConfig};
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pockyt_payouts::naming::Spelling;
+use pockyt_payouts::Error;
+use pockyt_sandbox::{start_blocking, BlockingSandbox, IpnDelivery, PayoutRecord};
+use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use serde_json::{json, Map, Value};
 
-use crate::convert::json_to_py;
+use crate::convert::{json_to_py, to_py_err};
 
 /// A payout as `pay` and `inquire_payout` answer it (wire names, from the
 /// record's own serialization), so that the Python layer wraps it in the
@@ -64,37 +66,24 @@ impl NativeSandbox {
 
 #[pymethods]
 impl NativeSandbox {
-    /// Starts a sandbox. `settle_delay` is in seconds; `balances` maps a
-    /// currency to the merchant's starting balance in it.
+    /// Starts a sandbox from its options by name (`port`, `api_token`,
+    /// `settle_delay` in seconds, ...), checked by the sandbox crate's one
+    /// rule (`pockyt_sandbox::options`); `None` values take the defaults.
+    /// A refused option raises `ConfigurationError` naming it.
     #[new]
-    #[pyo3(signature = (settle_delay=None, balances=None))]
-    fn new(
-        py: Python<'_>,
-        settle_delay: Option<f64>,
-        balances: Option<BTreeMap<String, String>>,
-    ) -> PyResult<Self> {
-        let mut config = SandboxConfig {
-            host: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
-            port: 0,
-            ..SandboxConfig::default()
-        };
-        if let Some(delay) = settle_delay {
-            config.settle_delay = std::time::Duration::try_from_secs_f64(delay).map_err(|_| {
-                PyValueError::new_err(
-                    "settle_delay must be a finite number of seconds, zero or more",
-                )
-            })?;
-        }
-        if let Some(balances) = balances {
-            config.balances = balances;
-        }
+    fn new(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let options = crate::settings_map(options)?;
+        let config = pockyt_sandbox::options::sandbox_config(Spelling::Python, &options)
+            .map_err(|v| to_py_err(py, &Error::invalid_config(&v.field, &v.rule)))?;
         let merchant_no = config.merchant_no.clone();
         let store_no = config.store_no.clone();
         let api_token = config.api_token.clone();
         let server = py
             .detach(move || start_blocking(config))
             .map_err(|e| match e.kind() {
-                std::io::ErrorKind::InvalidInput => PyValueError::new_err(e.to_string()),
+                std::io::ErrorKind::InvalidInput => {
+                    to_py_err(py, &Error::invalid_config("balances", &e.to_string()))
+                }
                 _ => PyOSError::new_err(format!("could not start the sandbox: {e}")),
             })?;
         Ok(NativeSandbox {
@@ -156,6 +145,12 @@ impl NativeSandbox {
     fn ipn_log<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let value =
             self.with_server(|s| Value::Array(s.ipn_log().iter().map(ipn_json).collect()))?;
+        json_to_py(py, &value)
+    }
+
+    /// Everything the sandbox holds, as `GET /_sandbox/state` answers it.
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let value = self.with_server(BlockingSandbox::state_json)?;
         json_to_py(py, &value)
     }
 

@@ -155,7 +155,7 @@ def test_closed_port_is_network_error() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    client = Client(merchant_no="1", store_no="2", api_token="t", base_url=f"http://127.0.0.1:{port}", max_retries=0)
+    client = Client(merchant_no="1", store_no="2", api_token="test-token", base_url=f"http://127.0.0.1:{port}", max_retries=0)
     with pytest.raises(NetworkError) as caught:
         client.balance(currency="USD")
     assert caught.value.code == "NETWORK_ERROR"
@@ -200,7 +200,7 @@ def test_unknown_pay_outcome_carries_the_invoice_id(sandbox: Sandbox) -> None:
     ],
 )
 def test_bad_configuration(settings: dict[str, Any], field: str) -> None:
-    arguments: dict[str, Any] = {"merchant_no": "202333", "store_no": "301854", "api_token": "t"}
+    arguments: dict[str, Any] = {"merchant_no": "202333", "store_no": "301854", "api_token": "test-token"}
     arguments.update(settings)
     with pytest.raises(ConfigurationError) as caught:
         Client(**arguments)

@@ -80,11 +80,11 @@ def test_results_are_frozen_dataclasses() -> None:
 @pytest.mark.parametrize(
     ("operation", "answer", "missing"),
     [
-        ("register_payee", {"customer": {"firstName": "Ada"}}, "customer.customerNo"),
-        ("register_payee", {"customer": {"customerNo": ""}}, "customer.customerNo"),
-        ("retrieve_payee", {"customer": {"customerNo": None}}, "customer.customerNo"),
-        ("add_bank_account", {"result": {"customerNo": "1"}}, "result.accountToken"),
-        ("add_bank_account", {"result": {"accountToken": ""}}, "result.accountToken"),
+        ("register_payee", {"customer": {"firstName": "Ada"}}, "customerNo"),
+        ("register_payee", {"customer": {"customerNo": ""}}, "customerNo"),
+        ("retrieve_payee", {"customer": {"customerNo": None}}, "customerNo"),
+        ("add_bank_account", {"result": {"customerNo": "1"}}, "accountToken"),
+        ("add_bank_account", {"result": {"accountToken": ""}}, "accountToken"),
     ],
 )
 def test_ids_typed_str_are_guaranteed_by_the_core(

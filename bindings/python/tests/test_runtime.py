@@ -218,7 +218,7 @@ def test_calls_after_shutdown_fail_cleanly() -> None:
         """
         import pockyt_payouts
         from pockyt_payouts import _native
-        client = pockyt_payouts.Client(merchant_no="1", store_no="2", api_token="t", base_url="http://127.0.0.1:9")
+        client = pockyt_payouts.Client(merchant_no="1", store_no="2", api_token="test-token", base_url="http://127.0.0.1:9")
         _native._shutdown_runtime()
         try:
             client.balance(currency="USD")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import new_payee_and_account
 
-from pockyt_payouts import NoRelatedInformationError
+from pockyt_payouts import ConfigurationError, NoRelatedInformationError
 from pockyt_payouts.testing import Sandbox
 
 
@@ -46,6 +46,39 @@ def test_reset_forgets_everything() -> None:
 @pytest.mark.parametrize(
     "options", [{"balances": {"usd": "1.00"}}, {"balances": {"USD": "-1"}}, {"settle_delay": -1.0}]
 )
-def test_bad_options_are_value_errors(options: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
+def test_bad_options_are_configuration_errors(options: dict[str, object]) -> None:
+    with pytest.raises(ConfigurationError) as caught:
         Sandbox(**options).start()  # type: ignore[arg-type]
+    assert caught.value.field in {"balances", "settle_delay"}
+
+
+def test_the_same_options_as_nodes_start_sandbox() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with Sandbox(
+        port=port,
+        api_token="my-sandbox-token",
+        merchant_no="1001",
+        store_no="2002",
+        ipn_retry_delays=[0, 0.01],
+        timestamp_tolerance=60,
+        settle_delay=0.01,
+    ) as sandbox:
+        assert sandbox.base_url == f"http://127.0.0.1:{port}"
+        assert (sandbox.api_token, sandbox.merchant_no, sandbox.store_no) == ("my-sandbox-token", "1001", "2002")
+        assert sandbox.client().balance(currency="USD").amount == "1000000.00"
+        state = sandbox.state()
+        assert isinstance(state, dict) and "payouts" in state
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [({"port": 70000}, "port"), ({"ipn_retry_delays": ["soon"]}, "ipn_retry_delays"), ({"host": "nowhere"}, "host")],
+)
+def test_refused_sandbox_options_name_the_option(options: dict[str, object], field: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Sandbox(**options).start()  # type: ignore[arg-type]
+    assert caught.value.field == field

@@ -65,7 +65,7 @@ BAD_CONNECT_TIMEOUTS = [0, 0.0, -1.0, -0.001, math.nan, math.inf, -math.inf, 1e-
 
 
 def test_connect_timeout_property() -> None:
-    settings: dict[str, Any] = {"merchant_no": "202333", "store_no": "301854", "api_token": "t"}
+    settings: dict[str, Any] = {"merchant_no": "202333", "store_no": "301854", "api_token": "test-token"}
     for cls in (Client, AsyncClient):
         assert cls(**settings).connect_timeout == 10.0
         client = cls(**settings, timeout=12.5, connect_timeout=3.25)
@@ -78,7 +78,7 @@ def test_settings_left_out_take_the_cores_defaults(monkeypatch: pytest.MonkeyPat
     # Python keeps no defaults of its own: a setting left out is None all
     # the way to the native layer, and the Rust configuration's defaults
     # (30 s, 10 s, 2 retries) apply. The properties read the Rust client.
-    settings: dict[str, Any] = {"merchant_no": "202333", "store_no": "301854", "api_token": "t"}
+    settings: dict[str, Any] = {"merchant_no": "202333", "store_no": "301854", "api_token": "test-token"}
     factories: list[Callable[..., Any]] = [
         Client, AsyncClient, Client.from_env, AsyncClient.from_env, Sandbox.client, Sandbox.async_client
     ]
@@ -90,15 +90,17 @@ def test_settings_left_out_take_the_cores_defaults(monkeypatch: pytest.MonkeyPat
         assert (cls(**settings, timeout=5).timeout, cls(**settings, timeout=5).connect_timeout) == (5.0, 10.0)
         explicit_none = cls(**settings, timeout=None, connect_timeout=None, max_retries=None)
         assert (explicit_none.timeout, explicit_none.connect_timeout) == (30.0, 10.0)
-    native = NativeClient("202333", "301854", "t", "sandbox", None)
+    native = NativeClient({"merchant_no": "202333", "store_no": "301854", "api_token": "test-token"})
     assert (native.timeout, native.connect_timeout) == (30.0, 10.0)
-    native = NativeClient("202333", "301854", "t", "sandbox", None, None, None, None)
+    native = NativeClient(
+        {"merchant_no": "202333", "store_no": "301854", "api_token": "test-token", "timeout": None, "max_retries": None}
+    )
     assert (native.timeout, native.connect_timeout) == (30.0, 10.0)
     monkeypatch.setenv("POCKYT_MERCHANT_NO", sandbox.merchant_no)
     monkeypatch.setenv("POCKYT_STORE_NO", sandbox.store_no)
     monkeypatch.setenv("POCKYT_API_TOKEN", sandbox.api_token)
     monkeypatch.setenv("POCKYT_BASE_URL", sandbox.base_url)
-    for from_env in (Client.from_env, AsyncClient.from_env, NativeClient.from_env):
+    for from_env in (Client.from_env, AsyncClient.from_env, lambda: NativeClient.from_env({})):
         client = from_env()
         assert (client.timeout, client.connect_timeout) == (30.0, 10.0)
     # Two retries: a read-only call outlasts two transient failures, not three.
@@ -224,7 +226,7 @@ def test_bad_connect_timeout_is_refused_before_sending(
 def test_async_bad_connect_timeout_is_refused_before_sending(
     scripted: ScriptedServer, method: str, arguments: dict[str, Any], connect_timeout: float
 ) -> None:
-    client = AsyncClient(merchant_no="202333", store_no="301854", api_token="t", base_url=scripted.base_url)
+    client = AsyncClient(merchant_no="202333", store_no="301854", api_token="test-token", base_url=scripted.base_url)
 
     async def call() -> None:
         await getattr(client, method)(**arguments, connect_timeout=connect_timeout)
@@ -253,7 +255,7 @@ def test_per_call_connect_timeout_applies(unanswered_port: int) -> None:
     client = Client(
         merchant_no="202333",
         store_no="301854",
-        api_token="t",
+        api_token="test-token",
         base_url=f"http://127.0.0.1:{unanswered_port}",
         timeout=30.0,
         connect_timeout=30.0,
@@ -272,7 +274,7 @@ def test_per_call_connect_timeout_applies(unanswered_port: int) -> None:
         await AsyncClient(
             merchant_no="202333",
             store_no="301854",
-            api_token="t",
+            api_token="test-token",
             base_url=f"http://127.0.0.1:{unanswered_port}",
             connect_timeout=30.0,
             max_retries=0,

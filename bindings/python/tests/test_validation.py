@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import ScriptedServer
 
-from pockyt_payouts import AsyncClient, Client, InvalidRequestError
+from pockyt_payouts import AsyncClient, Client, ConfigurationError, InvalidRequestError
 
 PAY: dict[str, Any] = {
     "customer_no": "2000305228292319592008",
@@ -56,7 +56,6 @@ CASES = [
     ("list_payout_accounts", {"customer_no": ""}, "customer_no"),
     ("inquire_payout", {"invoice_id": ""}, "invoice_id"),
     ("balance", {"currency": "US"}, "currency"),
-    ("balance", {"currency": "USD", "timeout": -1.0}, "timeout"),
 ]
 
 
@@ -76,7 +75,7 @@ def test_refused_before_sending(scripted: ScriptedServer, method: str, arguments
 def test_async_refused_before_sending(
     scripted: ScriptedServer, method: str, arguments: dict[str, Any], field: str
 ) -> None:
-    client = AsyncClient(merchant_no="202333", store_no="301854", api_token="t", base_url=scripted.base_url)
+    client = AsyncClient(merchant_no="202333", store_no="301854", api_token="test-token", base_url=scripted.base_url)
 
     async def call() -> None:
         await getattr(client, method)(**arguments)
@@ -84,6 +83,21 @@ def test_async_refused_before_sending(
     with pytest.raises(InvalidRequestError) as caught:
         asyncio.run(call())
     assert caught.value.field == field
+    assert scripted.requests == []
+
+
+@pytest.mark.parametrize("option", ["timeout", "connect_timeout", "deadline"])
+@pytest.mark.parametrize("value", [-1.0, 0, "5", float("nan"), 10_000])
+def test_bad_call_settings_are_configuration_errors_before_sending(
+    scripted: ScriptedServer, option: str, value: object
+) -> None:
+    # One code for every setting, per client or per call, named as the
+    # argument is (the rule lives once, in the Rust core).
+    client = scripted.client()
+    with pytest.raises(ConfigurationError) as caught:
+        settings: dict[str, Any] = {option: value}
+        client.balance(currency="USD", **settings)
+    assert caught.value.code == "INVALID_CONFIG" and caught.value.field == option
     assert scripted.requests == []
 
 

@@ -18,21 +18,9 @@ __version__: str
 
 @final
 class NativeClient:
-    def __new__(
-        cls,
-        merchant_no: str,
-        store_no: str,
-        api_token: str,
-        environment: str,
-        base_url: str | None,
-        timeout: float | None = None,
-        connect_timeout: float | None = None,
-        max_retries: int | None = None,
-    ) -> NativeClient: ...
+    def __new__(cls, options: dict[str, object]) -> NativeClient: ...
     @staticmethod
-    def from_env(
-        timeout: float | None = None, connect_timeout: float | None = None, max_retries: int | None = None
-    ) -> NativeClient: ...
+    def from_env(options: dict[str, object]) -> NativeClient: ...
     @property
     def base_url(self) -> str: ...
     @property
@@ -47,20 +35,22 @@ class NativeClient:
         self,
         operation: str,
         params: dict[str, object],
-        timeout: float | None = None,
-        connect_timeout: float | None = None,
+        timeout: object = None,
+        connect_timeout: object = None,
+        deadline: object = None,
     ) -> dict[str, Any]: ...
     def call_async(
         self,
         operation: str,
         params: dict[str, object],
-        timeout: float | None = None,
-        connect_timeout: float | None = None,
+        timeout: object = None,
+        connect_timeout: object = None,
+        deadline: object = None,
     ) -> Awaitable[dict[str, Any]]: ...
 
 @final
 class NativeSandbox:
-    def __new__(cls, settle_delay: float | None = None, balances: dict[str, str] | None = None) -> NativeSandbox: ...
+    def __new__(cls, options: dict[str, object]) -> NativeSandbox: ...
     @property
     def base_url(self) -> str: ...
     @property
@@ -74,6 +64,7 @@ class NativeSandbox:
     def payouts(self) -> list[dict[str, Any]]: ...
     def balance(self, currency: str) -> str | None: ...
     def ipn_log(self) -> list[dict[str, Any]]: ...
+    def state(self) -> dict[str, Any]: ...
     def reset(self) -> None: ...
     def shutdown(self) -> None: ...
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from ._client import AsyncClient, Client
 from ._models import Payout
@@ -35,15 +35,64 @@ class Sandbox:
     """A sandbox server in this process: a context manager for ``with`` and
     ``async with`` (or call :meth:`start` and :meth:`stop`).
 
-    :param settle_delay: Seconds before a payout moves from ``pending`` to
-        its final status (``None``: the sandbox's default).
+    Every option has a default and takes the same values as Node's
+    ``startSandbox()`` (durations here in seconds); the Rust sandbox checks
+    them and raises :class:`~pockyt_payouts.ConfigurationError` naming the
+    option it refuses.
+
+    :param merchant_no: The merchant number it accepts (default ``202333``).
+    :param store_no: The store number it accepts (default ``301854``).
+    :param api_token: The API token it signs and verifies with.
+    :param host: The address to listen on (default ``127.0.0.1``).
+    :param port: The port to listen on (``0``, the default, picks a free one).
     :param balances: The merchant's starting balance per currency, like
-        ``{"USD": "10000.00"}`` (``None``: the sandbox's default).
+        ``{"USD": "10000.00"}``.
+    :param settle_delay: Seconds before a payout moves from ``pending`` to
+        its final status.
+    :param ipn_retry_delays: Seconds to wait before each IPN try (at most 8).
+    :param timestamp_tolerance: Accepted clock difference of a request's
+        timestamp, in seconds.
+    :param max_connections: Connections served at once (more wait).
+    :param header_read_timeout: Seconds allowed to send a request's head.
+    :param body_read_timeout: Seconds allowed to send a request's body.
+    :param max_body_bytes: The largest request body accepted.
+    :param max_fields: The most fields a request body may carry.
     """
 
-    def __init__(self, *, settle_delay: float | None = None, balances: Mapping[str, str] | None = None) -> None:
-        self._settle_delay = settle_delay
-        self._balances = dict(balances) if balances is not None else None
+    def __init__(
+        self,
+        *,
+        merchant_no: str | None = None,
+        store_no: str | None = None,
+        api_token: str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        balances: Mapping[str, str] | None = None,
+        settle_delay: float | None = None,
+        ipn_retry_delays: Sequence[float] | None = None,
+        timestamp_tolerance: float | None = None,
+        max_connections: int | None = None,
+        header_read_timeout: float | None = None,
+        body_read_timeout: float | None = None,
+        max_body_bytes: int | None = None,
+        max_fields: int | None = None,
+    ) -> None:
+        self._options: dict[str, object] = {
+            "merchant_no": merchant_no,
+            "store_no": store_no,
+            "api_token": api_token,
+            "host": host,
+            "port": port,
+            "balances": dict(balances) if balances is not None else None,
+            "settle_delay": settle_delay,
+            "ipn_retry_delays": list(ipn_retry_delays) if ipn_retry_delays is not None else None,
+            "timestamp_tolerance": timestamp_tolerance,
+            "max_connections": max_connections,
+            "header_read_timeout": header_read_timeout,
+            "body_read_timeout": body_read_timeout,
+            "max_body_bytes": max_body_bytes,
+            "max_fields": max_fields,
+        }
         self._server: NativeSandbox | None = None
 
     # -- lifecycle -------------------------------------------------------
@@ -52,12 +101,12 @@ class Sandbox:
         """Starts the server unless it is running (a stopped sandbox starts
         afresh, on a new port, with nothing in it); answers ``self``.
 
+        :raises ConfigurationError: an option is refused.
         :raises ValueError: a balance is not a three-letter currency code
-            with a non-negative decimal amount, or ``settle_delay`` is
-            negative.
+            with a non-negative decimal amount.
         """
         if self._server is None or not self._server.running:
-            self._server = NativeSandbox(self._settle_delay, self._balances)
+            self._server = NativeSandbox(self._options)
         return self
 
     def stop(self) -> None:
@@ -122,11 +171,12 @@ class Sandbox:
         *,
         timeout: float | None = None,
         connect_timeout: float | None = None,
+        deadline: float | None = None,
         max_retries: int | None = None,
     ) -> Client:
         """A :class:`~pockyt_payouts.Client` configured for this sandbox.
-        Settings left ``None`` take the core's defaults (30 s, 10 s and 2
-        retries), as for :class:`~pockyt_payouts.Client`."""
+        Settings left ``None`` take the core's defaults, as for
+        :class:`~pockyt_payouts.Client`."""
         server = self._running()
         return Client(
             merchant_no=server.merchant_no,
@@ -135,6 +185,7 @@ class Sandbox:
             base_url=server.base_url,
             timeout=timeout,
             connect_timeout=connect_timeout,
+            deadline=deadline,
             max_retries=max_retries,
         )
 
@@ -143,6 +194,7 @@ class Sandbox:
         *,
         timeout: float | None = None,
         connect_timeout: float | None = None,
+        deadline: float | None = None,
         max_retries: int | None = None,
     ) -> AsyncClient:
         """An :class:`~pockyt_payouts.AsyncClient` configured for this
@@ -155,6 +207,7 @@ class Sandbox:
             base_url=server.base_url,
             timeout=timeout,
             connect_timeout=connect_timeout,
+            deadline=deadline,
             max_retries=max_retries,
         )
 
@@ -174,6 +227,11 @@ class Sandbox:
         ``verifySign`` last), ``attempt`` (from 1), ``http_status`` and
         ``error`` (what the receiver did), and ``answered_success``."""
         return self._running().ipn_log()
+
+    def state(self) -> dict[str, Any]:
+        """Everything the sandbox holds (payees, accounts, payouts, balances,
+        IPN tries, fault rules), as ``GET /_sandbox/state`` answers it."""
+        return self._running().state()
 
     def reset(self) -> None:
         """Forgets every payee, account, payout, IPN try and fault rule, and
