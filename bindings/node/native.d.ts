@@ -16,12 +16,17 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeClient {
   /**
    * A client from `{ merchantNo, storeNo, apiToken, environment, baseUrl,
-   * timeoutMs, connectTimeoutMs, maxRetries }`. Throws a
-   * `PockytNativeError` with code `INVALID_CONFIG` naming the option.
+   * timeoutMs, connectTimeoutMs, deadlineMs, maxRetries, maxResponseBytes }`,
+   * checked by the Rust core's one rule (`pockyt_payouts::settings`).
+   * Throws a `PockytNativeError` with code `INVALID_CONFIG` naming the
+   * option.
    */
   constructor(options: Record<string, unknown>)
-  /** A client configured from the `POCKYT_*` environment variables. */
-  static fromEnv(): NativeClient
+  /**
+   * A client configured from the `POCKYT_*` environment variables and
+   * `options` (the settings the environment does not give).
+   */
+  static fromEnv(options?: Record<string, unknown> | null): NativeClient
   /** The base URL requests go to. */
   get baseUrl(): string
   /** The merchant number. */
@@ -33,10 +38,11 @@ export declare class NativeClient {
   /**
    * Calls `operation` (`"pay"`, `"registerPayee"`, ...) with its
    * camelCase string parameters and resolves to the answer as a plain
-   * object. `timeoutMs` and `connectTimeoutMs` override the client's
-   * timeout and connect timeout for this call.
+   * object. `options` (`timeoutMs`, `connectTimeoutMs`, `deadlineMs`)
+   * override the client's settings for this call; unknown options are
+   * refused.
    */
-  call(operation: string, params?: Record<string, unknown> | null, timeoutMs?: number | null, connectTimeoutMs?: number | null): Promise<Record<string, unknown>>
+  call(operation: string, params?: Record<string, unknown> | null, options?: Record<string, unknown> | null): Promise<Record<string, unknown>>
 }
 
 /** A sandbox served in this process. `stop()` shuts it down. */

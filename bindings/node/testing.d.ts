@@ -21,6 +21,16 @@ export interface SandboxOptions {
   ipnRetryDelaysMs?: number[]
   /** Accepted clock difference of a request's timestamp, in ms. Default 600000. */
   timestampToleranceMs?: number
+  /** Connections served at once; more wait until one ends. Default 512. */
+  maxConnections?: number
+  /** Time allowed to send a request's head, in ms. Default 10000. */
+  headerReadTimeoutMs?: number
+  /** Time allowed to send a request's body, in ms. Default 10000. */
+  bodyReadTimeoutMs?: number
+  /** The largest request body accepted, in bytes. Default 262144. */
+  maxBodyBytes?: number
+  /** The most fields a request body may carry. Default 256. */
+  maxFields?: number
 }
 
 /** A payout the sandbox holds. */

@@ -27,16 +27,12 @@
 
 mod sandbox;
 
-use std::time::Duration;
-
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use pockyt_payouts::naming::camel_case;
-use pockyt_payouts::{Client, Config, Environment, Error as SdkError, Operation, RetryPolicy};
+use pockyt_payouts::settings::{self, Spelling};
+use pockyt_payouts::{Client, Error as SdkError, ErrorDetails, Operation};
 use serde_json::{Map, Value};
-
-/// The largest `maxRetries` a client accepts.
-const MAX_RETRIES_LIMIT: u64 = 10;
 
 /// The result of an SDK call on its way to JavaScript: the value, or an SDK
 /// error that becomes a thrown (or rejected) `PockytNativeError`.
@@ -63,65 +59,53 @@ impl<T: ToNapiValue> ToNapiValue for Outcome<T> {
     }
 }
 
-/// The Node spelling of a configuration setting the Rust crate names.
-fn config_field(field: &str) -> String {
-    match field {
-        "timeout" => "timeoutMs".to_owned(),
-        "connect_timeout" => "connectTimeoutMs".to_owned(),
-        name if name.starts_with("POCKYT_") => name.to_owned(),
-        name => camel_case(name),
-    }
-}
-
-/// The error's message: the SDK's own, but for configuration settings,
-/// which Node spells its own way.
-fn message(error: &SdkError) -> String {
-    match error {
-        SdkError::InvalidConfig { field, rule } => {
-            format!("invalid configuration: {} {rule}", config_field(field))
-        }
-        other => other.to_string(),
-    }
-}
-
-/// A JavaScript `Error` carrying everything `error` knows.
+/// A JavaScript `Error` carrying everything `error` knows: the Rust core's
+/// one description of it ([`SdkError::details`]), with Node's names
+/// (`field` and `operation` in camelCase, `timeoutMs`).
 fn error_object<'env>(env: &'env Env, error: &SdkError) -> Result<Object<'env>> {
-    let mut object = env.create_error(napi::Error::new(Status::GenericFailure, message(error)))?;
+    details_object(env, &error.details())
+}
+
+fn details_object<'env>(env: &'env Env, details: &ErrorDetails) -> Result<Object<'env>> {
+    let mut object = env.create_error(napi::Error::new(
+        Status::GenericFailure,
+        details.message.clone(),
+    ))?;
     object.set("name", "PockytNativeError")?;
-    object.set("code", error.code().as_str())?;
-    object.set("mayHaveBeenReceived", error.may_have_been_received())?;
-    match error {
-        SdkError::InvalidRequest { field, .. } => object.set("field", field.as_str())?,
-        SdkError::InvalidConfig { field, .. } => object.set("field", config_field(field))?,
-        SdkError::Api {
-            operation,
-            ret_code,
-            ret_msg,
-        } => {
-            object.set("operation", camel_case(operation.name()))?;
-            object.set("retCode", ret_code.as_str())?;
-            object.set("retMsg", ret_msg.as_str())?;
-        }
-        SdkError::Timeout {
-            operation,
-            after_ms,
-        } => {
-            object.set("operation", camel_case(operation.name()))?;
-            object.set("timeoutMs", *after_ms as f64)?;
-        }
-        SdkError::Http { status, excerpt }
-        | SdkError::Decode {
-            status, excerpt, ..
-        } => {
-            object.set("status", u32::from(*status))?;
-            object.set("body", excerpt.as_str())?;
-        }
-        SdkError::PayoutOutcomeUnknown { invoice_id, cause } => {
-            object.set("invoiceId", invoice_id.as_str())?;
-            let cause = error_object(env, cause)?;
-            object.set("cause", cause)?;
-        }
-        _ => {}
+    object.set("code", details.code.as_str())?;
+    object.set("mayHaveBeenReceived", details.may_have_been_received)?;
+    if let Some(ret_code) = &details.ret_code {
+        object.set("retCode", ret_code.as_str())?;
+    }
+    if let Some(ret_msg) = &details.ret_msg {
+        object.set("retMsg", ret_msg.as_str())?;
+    }
+    if let Some(operation) = details.operation {
+        object.set("operation", operation.camel_name())?;
+    }
+    if let Some(field) = &details.field {
+        let field = if details.code == "INVALID_REQUEST" {
+            camel_case(field)
+        } else {
+            field.clone()
+        };
+        object.set("field", field)?;
+    }
+    if let Some(status) = details.status {
+        object.set("status", u32::from(status))?;
+    }
+    if let Some(timeout) = details.timeout {
+        object.set("timeoutMs", timeout.as_secs_f64() * 1000.0)?;
+    }
+    if let Some(invoice_id) = &details.invoice_id {
+        object.set("invoiceId", invoice_id.as_str())?;
+    }
+    if let Some(body) = &details.body {
+        object.set("body", body.as_str())?;
+    }
+    if let Some(cause) = &details.cause {
+        let cause = details_object(env, cause)?;
+        object.set("cause", cause)?;
     }
     Ok(object)
 }
@@ -132,143 +116,77 @@ fn error_object<'env>(env: &'env Env, error: &SdkError) -> Result<Object<'env>> 
 fn to_napi_error(env: &Env, error: &SdkError) -> napi::Error {
     match error_object(env, error).and_then(|object| object.into_unknown(env)) {
         Ok(value) => napi::Error::from(value),
-        Err(_) => napi::Error::new(Status::GenericFailure, message(error)),
+        Err(_) => napi::Error::new(Status::GenericFailure, error.to_string()),
     }
 }
 
+/// With `DEBUG=pockyt-payouts` (or `DEBUG=*`, or a comma-separated list
+/// naming it) in the environment, the core's events (request sent,
+/// answered, retried, reconciled) are written to stderr, one line each:
+/// `pockyt-payouts debug sending operation=pay path=/v3/payouts/pay retry=0`.
+/// They never carry the API token, its digest or a body. Checked once, when
+/// the first client is made.
+fn debug_events_from_env() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let wanted = std::env::var("DEBUG").unwrap_or_default();
+        let on = wanted
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .any(|name| name == "*" || name == "pockyt-payouts" || name == "pockyt-payouts:*");
+        if on {
+            pockyt_payouts::events::set_level("debug");
+            pockyt_payouts::events::install(std::sync::Arc::new(|event| {
+                eprintln!("pockyt-payouts {} {event}", event.level);
+            }));
+        }
+    });
+}
+
+/// An `INVALID_CONFIG` error naming an option.
 fn config_error(field: &str, rule: &str) -> SdkError {
     SdkError::invalid_config(field, rule)
 }
 
-/// A positive, finite number of milliseconds.
-fn millis(value: f64) -> Option<Duration> {
-    (value.is_finite() && value > 0.0 && value <= 1e12)
-        .then(|| Duration::from_secs_f64(value / 1000.0))
-}
-
-/// A per-call duration option (`timeoutMs`, `connectTimeoutMs`) as
-/// JavaScript passed it: a number, NaN and the infinities included (which
-/// `serde_json::Value` cannot hold), or any other value. `undefined` and
-/// `null` arrive as `None` (through `Option`). Checked by [`millis`].
-pub enum CallMillis {
-    Number(f64),
-    Other,
-}
-
-impl CallMillis {
-    /// The duration, when this is a positive, finite number of
-    /// milliseconds.
-    fn duration(&self) -> Option<Duration> {
-        match self {
-            CallMillis::Number(ms) => millis(*ms),
-            CallMillis::Other => None,
-        }
-    }
-}
-
-impl TypeName for CallMillis {
-    fn type_name() -> &'static str {
-        "number"
-    }
-
-    fn value_type() -> ValueType {
-        ValueType::Number
-    }
-}
-
-impl FromNapiValue for CallMillis {
-    unsafe fn from_napi_value(env: sys::napi_env, napi_val: sys::napi_value) -> Result<Self> {
-        let value = unsafe { Unknown::from_napi_value(env, napi_val)? };
-        Ok(match value.get_type()? {
-            ValueType::Number => {
-                CallMillis::Number(unsafe { f64::from_napi_value(env, napi_val)? })
-            }
-            _ => CallMillis::Other,
-        })
-    }
-}
-
-fn option_string(
-    options: &Map<String, Value>,
-    name: &str,
-) -> std::result::Result<Option<String>, SdkError> {
-    match options.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(config_error(name, "must be a string")),
-    }
-}
-
-fn option_millis(
-    options: &Map<String, Value>,
-    name: &str,
-) -> std::result::Result<Option<Duration>, SdkError> {
-    match options.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => value
-            .as_f64()
-            .and_then(millis)
-            .map(Some)
-            .ok_or_else(|| config_error(name, "must be a positive number of milliseconds")),
-    }
-}
-
-/// The Rust configuration for `new Client(options)`.
-fn config_from_options(options: Option<Value>) -> std::result::Result<Config, SdkError> {
-    const KNOWN: [&str; 8] = [
-        "merchantNo",
-        "storeNo",
-        "apiToken",
-        "environment",
-        "baseUrl",
-        "timeoutMs",
-        "connectTimeoutMs",
-        "maxRetries",
-    ];
-    let options = match options {
-        Some(Value::Object(map)) => map,
-        _ => return Err(config_error("options", "must be an object")),
+/// An options object as JSON, for the Rust core's one rule to check: a
+/// number that JSON cannot hold (NaN, the infinities) becomes text, which
+/// no option accepts.
+fn options_map(value: Option<Unknown<'_>>) -> std::result::Result<Map<String, Value>, SdkError> {
+    let Some(value) = value else {
+        return Ok(Map::new());
     };
-    if let Some(unknown) = options.keys().find(|key| !KNOWN.contains(&key.as_str())) {
-        return Err(config_error(
-            unknown,
-            &format!("is not an option (options are {})", KNOWN.join(", ")),
-        ));
+    let not_object = || SdkError::invalid_config("options", "must be an object");
+    match value.get_type().map_err(|_| not_object())? {
+        ValueType::Undefined | ValueType::Null => return Ok(Map::new()),
+        ValueType::Object => {}
+        _ => return Err(not_object()),
     }
-    let required = |name: &str| option_string(&options, name).map(Option::unwrap_or_default);
-    let mut config = Config::new(
-        required("merchantNo")?,
-        required("storeNo")?,
-        required("apiToken")?,
-    );
-    if let Some(environment) = option_string(&options, "environment")? {
-        config = config.environment(environment.parse::<Environment>()?);
+    let object = Object::from_unknown(value).map_err(|_| not_object())?;
+    let mut map = Map::new();
+    for name in Object::keys(&object).map_err(|_| not_object())? {
+        let item: Unknown = object.get_named_property(&name).map_err(|_| not_object())?;
+        let json = match item.get_type().map_err(|_| not_object())? {
+            ValueType::Undefined | ValueType::Null => Value::Null,
+            ValueType::Number => {
+                let n = item
+                    .coerce_to_number()
+                    .and_then(|n| n.get_double())
+                    .unwrap_or(f64::NAN);
+                serde_json::Number::from_f64(n)
+                    .map(Value::Number)
+                    .unwrap_or_else(|| Value::String(n.to_string()))
+            }
+            ValueType::String => Value::String(
+                item.coerce_to_string()
+                    .and_then(|s| s.into_utf8())
+                    .and_then(|s| s.into_owned())
+                    .unwrap_or_default(),
+            ),
+            ValueType::Boolean => Value::Bool(item.coerce_to_bool().unwrap_or(false)),
+            _ => Value::Array(Vec::new()),
+        };
+        map.insert(name, json);
     }
-    if let Some(base_url) = option_string(&options, "baseUrl")? {
-        config = config.with_base_url(base_url);
-    }
-    if let Some(timeout) = option_millis(&options, "timeoutMs")? {
-        config = config.timeout(timeout);
-    }
-    if let Some(timeout) = option_millis(&options, "connectTimeoutMs")? {
-        config = config.connect_timeout(timeout);
-    }
-    match options.get("maxRetries") {
-        None | Some(Value::Null) => {}
-        Some(value) => {
-            let retries = value
-                .as_u64()
-                .filter(|n| *n <= MAX_RETRIES_LIMIT)
-                .ok_or_else(|| {
-                    config_error(
-                        "maxRetries",
-                        &format!("must be a whole number from 0 to {MAX_RETRIES_LIMIT}"),
-                    )
-                })?;
-            config = config.retry_policy(RetryPolicy::default().max_retries(retries as u32));
-        }
-    }
-    Ok(config)
+    Ok(map)
 }
 
 /// The fields of `params` as (name, value) pairs; an array value gives its
@@ -311,20 +229,32 @@ pub struct NativeClient {
 #[napi]
 impl NativeClient {
     /// A client from `{ merchantNo, storeNo, apiToken, environment, baseUrl,
-    /// timeoutMs, connectTimeoutMs, maxRetries }`. Throws a
-    /// `PockytNativeError` with code `INVALID_CONFIG` naming the option.
+    /// timeoutMs, connectTimeoutMs, deadlineMs, maxRetries, maxResponseBytes }`,
+    /// checked by the Rust core's one rule (`pockyt_payouts::settings`).
+    /// Throws a `PockytNativeError` with code `INVALID_CONFIG` naming the
+    /// option.
     #[napi(constructor, ts_args_type = "options: Record<string, unknown>")]
-    pub fn new(env: Env, options: Option<Value>) -> Result<Self> {
-        config_from_options(options)
-            .and_then(Client::new)
+    pub fn new(env: Env, options: Option<Unknown>) -> Result<Self> {
+        debug_events_from_env();
+        let built = match options.as_ref().map(|o| o.get_type()) {
+            Some(Ok(ValueType::Object)) => options_map(options)
+                .and_then(|map| settings::client_config(Spelling::Node, &map))
+                .and_then(Client::new),
+            _ => Err(SdkError::invalid_config("options", "must be an object")),
+        };
+        built
             .map(|inner| NativeClient { inner })
             .map_err(|error| to_napi_error(&env, &error))
     }
 
-    /// A client configured from the `POCKYT_*` environment variables.
-    #[napi(factory)]
-    pub fn from_env(env: Env) -> Result<Self> {
-        Client::from_env()
+    /// A client configured from the `POCKYT_*` environment variables and
+    /// `options` (the settings the environment does not give).
+    #[napi(factory, ts_args_type = "options?: Record<string, unknown> | null")]
+    pub fn from_env(env: Env, options: Option<Unknown>) -> Result<Self> {
+        debug_events_from_env();
+        options_map(options)
+            .and_then(|map| settings::client_config_from_env(Spelling::Node, &map))
+            .and_then(Client::new)
             .map(|inner| NativeClient { inner })
             .map_err(|error| to_napi_error(&env, &error))
     }
@@ -332,7 +262,7 @@ impl NativeClient {
     /// The base URL requests go to.
     #[napi(getter)]
     pub fn base_url(&self) -> String {
-        self.inner.base_url().to_owned()
+        self.inner.redacted_base_url()
     }
 
     /// The merchant number.
@@ -355,73 +285,37 @@ impl NativeClient {
 
     /// Calls `operation` (`"pay"`, `"registerPayee"`, ...) with its
     /// camelCase string parameters and resolves to the answer as a plain
-    /// object. `timeoutMs` and `connectTimeoutMs` override the client's
-    /// timeout and connect timeout for this call.
+    /// object. `options` (`timeoutMs`, `connectTimeoutMs`, `deadlineMs`)
+    /// override the client's settings for this call; unknown options are
+    /// refused.
     #[napi(
-        ts_args_type = "operation: string, params?: Record<string, unknown> | null, timeoutMs?: number | null, connectTimeoutMs?: number | null",
+        ts_args_type = "operation: string, params?: Record<string, unknown> | null, options?: Record<string, unknown> | null",
         ts_return_type = "Promise<Record<string, unknown>>"
     )]
-    pub async fn call(
+    pub fn call(
         &self,
+        env: Env,
         operation: String,
         params: Option<Value>,
-        timeout_ms: Option<CallMillis>,
-        connect_timeout_ms: Option<CallMillis>,
-    ) -> Outcome<Value> {
-        Outcome(
-            self.call_inner(&operation, params, timeout_ms, connect_timeout_ms)
-                .await,
-        )
-    }
-}
-
-impl NativeClient {
-    async fn call_inner(
-        &self,
-        operation: &str,
-        params: Option<Value>,
-        timeout_ms: Option<CallMillis>,
-        connect_timeout_ms: Option<CallMillis>,
-    ) -> std::result::Result<Value, SdkError> {
-        let operation: Operation = operation.parse()?;
-        let client = self.client_for(timeout_ms, connect_timeout_ms)?;
-        client
-            .call_json(operation, params.unwrap_or(Value::Null))
-            .await
-    }
-
-    /// The client to make one call with: this one, with the call's own
-    /// timeout and connect timeout when given. A connect timeout other than
-    /// the client's uses the connection pool the Rust client keeps for that
-    /// value (built the first time it is asked for).
-    fn client_for(
-        &self,
-        timeout_ms: Option<CallMillis>,
-        connect_timeout_ms: Option<CallMillis>,
-    ) -> std::result::Result<Client, SdkError> {
-        let timeout = match timeout_ms {
-            None => None,
-            Some(ms) => Some(ms.duration().ok_or_else(|| {
-                SdkError::invalid_request("timeoutMs", "must be a positive number of milliseconds")
-            })?),
-        };
-        let connect_timeout = match connect_timeout_ms {
-            None => None,
-            Some(ms) => Some(ms.duration().ok_or_else(|| {
-                config_error(
-                    "connectTimeoutMs",
-                    "must be a positive number of milliseconds",
-                )
-            })?),
-        };
-        let client = match connect_timeout {
-            Some(t) => self.inner.with_connect_timeout(t)?,
-            None => self.inner.clone(),
-        };
-        Ok(match timeout {
-            Some(t) => client.with_timeout(t),
-            None => client,
+        options: Option<Unknown>,
+    ) -> Result<AsyncBlock<Outcome<Value>>> {
+        // The options are read here, on the JavaScript thread; the call runs
+        // on the runtime.
+        let prepared = options_map(options)
+            .and_then(|map| settings::call_options(Spelling::Node, &map))
+            .and_then(|options| self.inner.with_options(&options))
+            .and_then(|client| Ok((client, operation.parse::<Operation>()?)));
+        AsyncBlockBuilder::new(async move {
+            Ok(Outcome(match prepared {
+                Ok((client, operation)) => {
+                    client
+                        .call_json(operation, params.unwrap_or(Value::Null))
+                        .await
+                }
+                Err(error) => Err(error),
+            }))
         })
+        .build(&env)
     }
 }
 

@@ -1,116 +1,26 @@
 //! `startSandbox()` of `pockyt-payouts/testing`: the Rust sandbox
 //! (`pockyt-sandbox`) served in this process, on napi's tokio runtime.
 
-use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use napi_derive::napi;
+use pockyt_payouts::naming::Spelling;
 use pockyt_payouts::Error as SdkError;
 use pockyt_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Map, Value};
 
 use crate::{config_error, Outcome};
 
-/// A whole, non-negative number of milliseconds.
-fn whole_millis(value: &Value, name: &str) -> std::result::Result<Duration, SdkError> {
-    value
-        .as_u64()
-        .filter(|ms| *ms <= 86_400_000)
-        .map(Duration::from_millis)
-        .ok_or_else(|| {
-            config_error(
-                name,
-                "must be a whole number of milliseconds from 0 to 86400000",
-            )
-        })
-}
-
-fn string(value: &Value, name: &str) -> std::result::Result<String, SdkError> {
-    value
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| config_error(name, "must be a string"))
-}
-
-/// The sandbox configuration for `startSandbox(options)`.
+/// The sandbox configuration for `startSandbox(options)`: the sandbox
+/// crate's one rule for options given by name, Node's spelling.
 fn config_from_options(options: Option<Value>) -> std::result::Result<SandboxConfig, SdkError> {
-    const KNOWN: [&str; 9] = [
-        "merchantNo",
-        "storeNo",
-        "apiToken",
-        "host",
-        "port",
-        "balances",
-        "settleDelayMs",
-        "ipnRetryDelaysMs",
-        "timestampToleranceMs",
-    ];
-    let mut config = SandboxConfig::default();
     let options: Map<String, Value> = match options {
-        None | Some(Value::Null) => return Ok(config),
+        None | Some(Value::Null) => return Ok(SandboxConfig::default()),
         Some(Value::Object(map)) => map,
         Some(_) => return Err(config_error("options", "must be an object")),
     };
-    for (name, value) in &options {
-        if value.is_null() {
-            continue;
-        }
-        match name.as_str() {
-            "merchantNo" => config.merchant_no = string(value, name)?,
-            "storeNo" => config.store_no = string(value, name)?,
-            "apiToken" => config.api_token = string(value, name)?,
-            "host" => {
-                config.host = string(value, name)?
-                    .parse::<IpAddr>()
-                    .map_err(|_| config_error(name, "must be an IP address, like \"127.0.0.1\""))?;
-            }
-            "port" => {
-                config.port = value
-                    .as_u64()
-                    .and_then(|port| u16::try_from(port).ok())
-                    .ok_or_else(|| config_error(name, "must be a port number from 0 to 65535"))?;
-            }
-            "balances" => {
-                let Value::Object(balances) = value else {
-                    return Err(config_error(
-                        name,
-                        "must be an object of currency: amount strings",
-                    ));
-                };
-                let mut parsed = BTreeMap::new();
-                for (currency, amount) in balances {
-                    parsed.insert(
-                        currency.clone(),
-                        string(amount, &format!("balances.{currency}"))?,
-                    );
-                }
-                config.balances = parsed;
-            }
-            "settleDelayMs" => config.settle_delay = whole_millis(value, name)?,
-            "ipnRetryDelaysMs" => {
-                let Value::Array(delays) = value else {
-                    return Err(config_error(
-                        name,
-                        "must be an array of whole numbers of milliseconds",
-                    ));
-                };
-                config.ipn_retry_delays = delays
-                    .iter()
-                    .map(|delay| whole_millis(delay, name))
-                    .collect::<std::result::Result<_, _>>()?;
-            }
-            "timestampToleranceMs" => config.timestamp_tolerance = whole_millis(value, name)?,
-            unknown => {
-                return Err(config_error(
-                    unknown,
-                    &format!("is not a sandbox option (options are {})", KNOWN.join(", ")),
-                ))
-            }
-        }
-    }
-    Ok(config)
+    pockyt_sandbox::options::sandbox_config(Spelling::Node, &options)
+        .map_err(|v| config_error(&v.field, &v.rule))
 }
 
 /// A payout the sandbox holds.

@@ -208,7 +208,7 @@ test('every ret_code maps to its class (scripted server)', async () => {
     const scripted = new Client({
       merchantNo: '202333',
       storeNo: '301854',
-      apiToken: 'token',
+      apiToken: 'test-token',
       baseUrl: server.baseUrl,
       maxRetries: 0,
     })

@@ -106,7 +106,7 @@ test('concurrent calls with several connect timeouts (one pool per value)', asyn
 })
 
 test('a bad per-call connectTimeoutMs is refused with ConfigurationError, and nothing is sent', async () => {
-  const client = new Client({ merchantNo: '202333', storeNo: '301854', apiToken: 'token', baseUrl: scripted.baseUrl })
+  const client = new Client({ merchantNo: '202333', storeNo: '301854', apiToken: 'test-token', baseUrl: scripted.baseUrl })
   for (const [operation, params] of calls) {
     for (const connectTimeoutMs of badConnectTimeouts) {
       await assert.rejects(
@@ -173,7 +173,7 @@ test(
       const client = new Client({
         merchantNo: '202333',
         storeNo: '301854',
-        apiToken: 'token',
+        apiToken: 'test-token',
         baseUrl: `http://127.0.0.1:${unanswered.port}`,
         timeoutMs: 30_000,
         connectTimeoutMs: 30_000,

@@ -10,7 +10,7 @@ let client
 
 before(async () => {
   server = await startScriptedServer(() => ({ body: { ret_code: '000100', balance: { currency: 'USD', amount: '1.00' } } }))
-  client = new Client({ merchantNo: '202333', storeNo: '301854', apiToken: 'token', baseUrl: server.baseUrl })
+  client = new Client({ merchantNo: '202333', storeNo: '301854', apiToken: 'test-token', baseUrl: server.baseUrl })
 })
 
 after(async () => {
@@ -81,12 +81,22 @@ test('each rule names its field, and nothing is sent', async () => {
   assert.equal(server.requests.length, 0)
 })
 
-test('a bad per-call timeout is refused before sending', async () => {
-  await assert.rejects(client.balance({ currency: 'USD' }, { timeoutMs: 0 }), invalid('timeoutMs', /positive/))
-  await assert.rejects(client.balance({ currency: 'USD' }, { timeoutMs: 'soon' }), invalid('timeoutMs', /positive/))
-  await assert.rejects(client.balance({ currency: 'USD' }, { timeoutMs: Number.NaN }), invalid('timeoutMs', /positive/))
-  await assert.rejects(client.balance({ currency: 'USD' }, { timeoutMs: Infinity }), invalid('timeoutMs', /positive/))
+test('a bad per-call option is a ConfigurationError naming it, before sending (one code for every setting)', async () => {
+  for (const timeoutMs of [0, 'soon', Number.NaN, Infinity, -5]) {
+    await assert.rejects(client.balance({ currency: 'USD' }, { timeoutMs }), badConfig('timeoutMs'))
+  }
+  await assert.rejects(client.balance({ currency: 'USD' }, { deadlineMs: 0 }), badConfig('deadlineMs'))
+  // Unknown per-call options are refused, not ignored.
+  await assert.rejects(client.balance({ currency: 'USD' }, { timeout: 1 }), badConfig('timeout'))
   assert.equal(server.requests.length, 0)
+})
+
+test('unknown and out-of-range client options name the option as Node spells it', () => {
+  const good = { merchantNo: '202333', storeNo: '301854', apiToken: 'test-token' }
+  assert.throws(() => new Client({ ...good, timeout: 5 }), badConfig('timeout'))
+  assert.throws(() => new Client({ ...good, maxRetries: 11 }), badConfig('maxRetries'))
+  assert.throws(() => new Client({ ...good, maxResponseBytes: 10 }), badConfig('maxResponseBytes'))
+  assert.throws(() => new Client({ ...good, apiToken: 'short' }), badConfig('apiToken'))
 })
 
 test('valid input is sent, signed, with the wire names as given', async () => {
@@ -112,7 +122,7 @@ function badConfig(field) {
 }
 
 test('bad client options throw ConfigurationError naming the option', () => {
-  const good = { merchantNo: '202333', storeNo: '301854', apiToken: 'token' }
+  const good = { merchantNo: '202333', storeNo: '301854', apiToken: 'test-token' }
   assert.throws(() => new Client({ ...good, merchantNo: '' }), badConfig('merchantNo'))
   assert.throws(() => new Client({ storeNo: '1', apiToken: 't' }), badConfig('merchantNo'))
   assert.throws(() => new Client({ ...good, apiToken: undefined }), badConfig('apiToken'))

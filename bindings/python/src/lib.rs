@@ -189,7 +189,7 @@ impl NativeClient {
     /// The base URL requests go to.
     #[getter]
     fn base_url(&self) -> String {
-        self.lock().client().base_url().to_owned()
+        self.lock().client().redacted_base_url()
     }
 
     /// The merchant number.
@@ -299,7 +299,7 @@ impl NativeClient {
         let config = inner.client().config();
         format!(
             "NativeClient(base_url={:?}, merchant_no={:?}, store_no={:?})",
-            inner.client().base_url(),
+            inner.client().redacted_base_url(),
             config.merchant_no(),
             config.store_no()
         )
