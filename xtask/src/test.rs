@@ -95,6 +95,10 @@ fn rust() -> Result<(), String> {
     step("codegen --check", || {
         crate::codegen::run(&["--check".to_string()])
     })?;
+    step(
+        "codegen: a new operation in a scratch copy",
+        crate::codegen::prove::run,
+    )?;
     step("cargo test", || run_cmd("cargo", &["test", "--workspace"]))
 }
 

@@ -245,6 +245,17 @@ information).*/
                     self.balance(from_json::<BalanceParams>(params)?).await,
                 )
             }
+            #[allow(unreachable_patterns)]
+            other => {
+                Err(
+                    Error::invalid_request(
+                        "operation",
+                        format!(
+                            "{} has no method in this build of the SDK", other.name()
+                        ),
+                    ),
+                )
+            }
         }
     }
 }

@@ -33,31 +33,13 @@ use crate::state::{Account, Payee, Payout};
 
 pub(crate) use pockyt_payouts_core::operation::Operation;
 
-/// Fields the sandbox requires present and not blank (000020), as the API
-/// page marks them; add-bank-account's accountType, accountCountry and
-/// accountCurrency default to BANK_ACCOUNT, US and USD.
+/// Fields the sandbox requires present and not blank (000020): the
+/// operation's required parameters, as the spec marks them (generated into
+/// [`Operation::required_params`]); add-bank-account's accountType,
+/// accountCountry and accountCurrency are optional there and default to
+/// BANK_ACCOUNT, US and USD.
 fn mandatory(op: Operation) -> &'static [&'static str] {
-    match op {
-        Operation::RegisterPayee => &["profileType", "dateOfBirth"],
-        Operation::RetrievePayee | Operation::UpdatePayee | Operation::ListPayoutAccounts => {
-            &["customerNo"]
-        }
-        Operation::AddBankAccount => &[
-            "customerNo",
-            "bankAccountId",
-            "branchId",
-            "bankAccountPurpose",
-        ],
-        Operation::Pay => &[
-            "customerNo",
-            "accountToken",
-            "amount",
-            "currency",
-            "invoiceId",
-        ],
-        Operation::InquirePayout => &["invoiceId"],
-        Operation::Balance => &["currency"],
-    }
+    op.required_params()
 }
 
 /// A request's fields, exactly as received, in order.
@@ -467,6 +449,12 @@ fn process(shared: &Arc<Shared>, op: Operation, fields: &Fields) -> Answer {
         Operation::Pay => pay(shared, fields),
         Operation::InquirePayout => inquire(shared, fields),
         Operation::Balance => balance(shared, fields),
+        // An operation added to the spec that the sandbox does not emulate
+        // yet: a definite refusal, so no client retries it.
+        other => Err(Answer::error(
+            RetCode::ParameterValueError,
+            format!("the sandbox does not emulate POST {}", other.path()),
+        )),
     });
     outcome.unwrap_or_else(|answer| answer)
 }

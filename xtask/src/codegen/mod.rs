@@ -20,6 +20,7 @@ use crate::root;
 
 pub mod model;
 mod progenitor;
+pub mod prove;
 mod render;
 
 /// One generated file: its path from the workspace root and its text.
@@ -32,7 +33,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let check = match args {
         [] => false,
         [flag] if flag == "--check" => true,
-        _ => return Err("usage: cargo xtask codegen [--check]".into()),
+        [flag] if flag == "--prove-new-operation" => return prove::run(),
+        _ => return Err("usage: cargo xtask codegen [--check | --prove-new-operation]".into()),
     };
     let root = root();
     let outputs = generate_at(&root)?;
@@ -112,20 +114,9 @@ fn check_outputs(root: &Path, outputs: &[Output]) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    /// The project's spec with `balance` copied under a new path and
-    /// operationId, as a user adding an operation would write it.
     fn spec_with_new_operation() -> String {
         let text = std::fs::read_to_string(root().join("spec/payouts.yaml")).unwrap();
-        let mut spec: Value = serde_yaml::from_str(&text).unwrap();
-        let paths = spec
-            .get_mut("paths")
-            .and_then(Value::as_object_mut)
-            .unwrap();
-        let mut copy = paths["/v3/payouts/balance"].clone();
-        copy["post"]["operationId"] = Value::from("balance_snapshot");
-        copy["post"]["summary"] = Value::from("Read a snapshot of the balance.");
-        paths.insert("/v3/payouts/balance-snapshot".into(), copy);
-        serde_yaml::to_string(&spec).unwrap()
+        prove::spec_with_new_operation(&text).unwrap()
     }
 
     fn text<'a>(outputs: &'a [Output], path: &str) -> &'a str {
