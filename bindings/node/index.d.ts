@@ -212,6 +212,14 @@ export interface ListPayoutAccountsParams {
   customerNo: string
 }
 
+/** Parameters of `deletePayoutAccount` (`POST /v3/payee/account/delete`). */
+export interface DeletePayoutAccountParams {
+  /** The payee's number, as answered by register. */
+  customerNo: string
+  /** The payout account to delete, as answered by add-bank-account. */
+  accountToken: string
+}
+
 /** Parameters of `pay` (`POST /v3/payouts/pay`). */
 export interface PayParams {
   /** The payout account to pay, as answered by add-bank-account. */
@@ -375,6 +383,14 @@ export interface PayoutAccounts extends Extensible {
   user?: PayeeSummary
 }
 
+/** The answer of `/v3/payee/account/delete`. */
+export interface DeleteResult extends Extensible {
+  /** The answer's result code. `000100` is success; the rest are errors. Open: a code not listed here must be accepted. */
+  ret_code: Open<RetCode>
+  /** Human-readable result message. */
+  ret_msg?: string
+}
+
 /** A payout, as answered by pay and inquiry. */
 export interface Payout extends Extensible {
   /** Pockyt's number for this payout. */
@@ -432,6 +448,8 @@ export declare class Client {
   addBankAccount(params: AddBankAccountParams, options?: CallOptions): Promise<BankAccount>
   /** List a payee's payout accounts (funding sources created above). (`POST /v3/payee/payout-accounts`) */
   listPayoutAccounts(params: ListPayoutAccountsParams, options?: CallOptions): Promise<PayoutAccounts>
+  /** Delete a payout account (funding source) of a payee. (`POST /v3/payee/account/delete`) */
+  deletePayoutAccount(params: DeletePayoutAccountParams, options?: CallOptions): Promise<DeleteResult>
   /** Pay a payee (transfer). (`POST /v3/payouts/pay`) */
   pay(params: PayParams, options?: CallOptions): Promise<Payout>
   /** Look a payout up by the merchant's invoiceId. (`POST /v3/payouts/inquiry`) */

@@ -140,6 +140,16 @@ class Client {
   }
 
   /**
+   * Delete a payout account (funding source) of a payee. (`POST /v3/payee/account/delete`)
+   * @param {import('./index').DeletePayoutAccountParams} params
+   * @param {import('./index').CallOptions} [options]
+   * @returns {Promise<import('./index').DeleteResult>}
+   */
+  deletePayoutAccount(params, options) {
+    return this.#call("delete_payout_account", params, options)
+  }
+
+  /**
    * Pay a payee (transfer). (`POST /v3/payouts/pay`)
    * @param {import('./index').PayParams} params
    * @param {import('./index').CallOptions} [options]

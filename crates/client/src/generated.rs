@@ -5,8 +5,11 @@
 use pockyt_payouts_core::operation::Operation;
 use pockyt_payouts_core::types::{
     RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams, AddBankAccountParams,
-    ListPayoutAccountsParams, PayParams, InquirePayoutParams, BalanceParams, Customer,
-    UpdatePayeeResponse, BankAccount, ListPayoutAccountsResponse, Payout, Balance,
+    ListPayoutAccountsParams, DeletePayoutAccountParams, PayParams, InquirePayoutParams,
+    BalanceParams, Customer, UpdatePayeeResponse, BankAccount,
+    ListPayoutAccountsResponse, DeletePayoutAccountResponse, Payout, Balance,
+    RegisterPayeeResponse, RetrievePayeeResponse, AddBankAccountResponse, PayResponse,
+    InquirePayoutResponse, BalanceResponse,
 };
 #[allow(unused_imports)]
 use pockyt_payouts_core::enums::*;
@@ -16,6 +19,11 @@ use crate::error::Error;
 use crate::json::{from_json, to_json};
 use crate::operations::{payload, prepared, required_id};
 use crate::params::IntoParams;
+crate::transport::answers!(
+    RegisterPayeeResponse, RetrievePayeeResponse, UpdatePayeeResponse,
+    AddBankAccountResponse, ListPayoutAccountsResponse, DeletePayoutAccountResponse,
+    PayResponse, InquirePayoutResponse, BalanceResponse,
+);
 crate::params::required_fields! {
     RegisterPayeeParams { "profileType" =>
     profile_type(ProfileType::Unknown(String::new())), "dateOfBirth" =>
@@ -34,6 +42,10 @@ crate::params::required_fields! {
 }
 crate::params::required_fields! {
     ListPayoutAccountsParams { "customerNo" => customer_no("0"), }
+}
+crate::params::required_fields! {
+    DeletePayoutAccountParams { "customerNo" => customer_no("0"), "accountToken" =>
+    account_token("0"), }
 }
 crate::params::required_fields! {
     PayParams { "accountToken" => account_token("0"), "amount" => amount("0"), "currency"
@@ -123,6 +135,25 @@ impl Client {
     ) -> Result<ListPayoutAccountsResponse, Error> {
         let op = Operation::ListPayoutAccounts;
         self.run_op(op, params, |core, p| core.list_payout_accounts().body(p).send(), Ok)
+            .await
+    }
+    /// Delete a payout account (funding source) of a payee. (`POST /v3/payee/account/delete`)
+    ///
+    /** Removes the payout account `accountToken` from payee `customerNo`
+(provider's current docs): it is no longer listed, and payouts to it
+are refused. For merchant-of-record accounts the API refuses it
+while the payor's status is DECLINED or SAVED.*/
+    pub async fn delete_payout_account(
+        &self,
+        params: impl IntoParams<DeletePayoutAccountParams>,
+    ) -> Result<DeletePayoutAccountResponse, Error> {
+        let op = Operation::DeletePayoutAccount;
+        self.run_op(
+                op,
+                params,
+                |core, p| core.delete_payout_account().body(p).send(),
+                Ok,
+            )
             .await
     }
     /// Pay a payee (transfer). (`POST /v3/payouts/pay`)
@@ -226,6 +257,16 @@ information).*/
                     self
                         .list_payout_accounts(
                             from_json::<ListPayoutAccountsParams>(params)?,
+                        )
+                        .await,
+                )
+            }
+            Operation::DeletePayoutAccount => {
+                to_json(
+                    operation,
+                    self
+                        .delete_payout_account(
+                            from_json::<DeletePayoutAccountParams>(params)?,
                         )
                         .await,
                 )

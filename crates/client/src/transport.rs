@@ -8,10 +8,6 @@ use std::time::{Duration, Instant};
 
 use pockyt_payouts_core::enums::RetCode;
 use pockyt_payouts_core::operation::Operation;
-use pockyt_payouts_core::types::{
-    AddBankAccountResponse, BalanceResponse, InquirePayoutResponse, ListPayoutAccountsResponse,
-    PayResponse, RegisterPayeeResponse, RetrievePayeeResponse, UpdatePayeeResponse,
-};
 use pockyt_payouts_core::{BodyTooLong, ResponseValue};
 
 use crate::client::{Client, Deadline};
@@ -26,25 +22,19 @@ pub(crate) trait Answer {
     fn ret_msg(&self) -> Option<&str>;
 }
 
+/// Implements [`Answer`] for response types: every answer of the spec has
+/// `ret_code` and `ret_msg`. The generated code (`generated.rs`) calls it for
+/// each operation's response.
 macro_rules! answers {
     ($($ty:ty),+ $(,)?) => {$(
-        impl Answer for $ty {
-            fn ret_code(&self) -> &RetCode { &self.ret_code }
+        impl $crate::transport::Answer for $ty {
+            fn ret_code(&self) -> &pockyt_payouts_core::enums::RetCode { &self.ret_code }
             fn ret_msg(&self) -> Option<&str> { self.ret_msg.as_deref() }
         }
     )+};
 }
 
-answers!(
-    RegisterPayeeResponse,
-    RetrievePayeeResponse,
-    UpdatePayeeResponse,
-    AddBankAccountResponse,
-    ListPayoutAccountsResponse,
-    PayResponse,
-    InquirePayoutResponse,
-    BalanceResponse,
-);
+pub(crate) use answers;
 
 impl Client {
     /// One attempt: send within the smaller of the per-attempt timeout and

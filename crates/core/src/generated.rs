@@ -284,6 +284,36 @@ pub mod types {
             Default::default()
         }
     }
+    ///Parameters of `/v3/payee/account/delete`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeletePayoutAccountParams {
+        ///The payout account to delete, as answered by add-bank-account.
+        #[serde(rename = "accountToken")]
+        pub account_token: ::std::string::String,
+        ///The payee's number, as answered by register.
+        #[serde(rename = "customerNo")]
+        pub customer_no: ::std::string::String,
+    }
+    impl DeletePayoutAccountParams {
+        pub fn builder() -> builder::DeletePayoutAccountParams {
+            Default::default()
+        }
+    }
+    ///The answer of `/v3/payee/account/delete`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeletePayoutAccountResponse {
+        pub ret_code: crate::enums::RetCode,
+        ///Human-readable result message.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ret_msg: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl DeletePayoutAccountResponse {
+        pub fn builder() -> builder::DeletePayoutAccountResponse {
+            Default::default()
+        }
+    }
     ///Parameters of `/v3/payouts/inquiry`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct InquirePayoutParams {
@@ -2104,6 +2134,161 @@ pub mod types {
                     street2: Ok(value.street2),
                     updated_time: Ok(value.updated_time),
                     zip: Ok(value.zip),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeletePayoutAccountParams {
+            account_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            customer_no: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeletePayoutAccountParams {
+            fn default() -> Self {
+                Self {
+                    account_token: Err(
+                        "no value supplied for account_token".to_string(),
+                    ),
+                    customer_no: Err("no value supplied for customer_no".to_string()),
+                }
+            }
+        }
+        impl DeletePayoutAccountParams {
+            pub fn account_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for account_token: {e}")
+                    });
+                self
+            }
+            pub fn customer_no<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_no = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_no: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeletePayoutAccountParams>
+        for super::DeletePayoutAccountParams {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeletePayoutAccountParams,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_token: value.account_token?,
+                    customer_no: value.customer_no?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeletePayoutAccountParams>
+        for DeletePayoutAccountParams {
+            fn from(value: super::DeletePayoutAccountParams) -> Self {
+                Self {
+                    account_token: Ok(value.account_token),
+                    customer_no: Ok(value.customer_no),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeletePayoutAccountResponse {
+            ret_code: ::std::result::Result<
+                crate::enums::RetCode,
+                ::std::string::String,
+            >,
+            ret_msg: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeletePayoutAccountResponse {
+            fn default() -> Self {
+                Self {
+                    ret_code: Err("no value supplied for ret_code".to_string()),
+                    ret_msg: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl DeletePayoutAccountResponse {
+            pub fn ret_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::enums::RetCode>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ret_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ret_code: {e}")
+                    });
+                self
+            }
+            pub fn ret_msg<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ret_msg = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ret_msg: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeletePayoutAccountResponse>
+        for super::DeletePayoutAccountResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeletePayoutAccountResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    ret_code: value.ret_code?,
+                    ret_msg: value.ret_msg?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeletePayoutAccountResponse>
+        for DeletePayoutAccountResponse {
+            fn from(value: super::DeletePayoutAccountResponse) -> Self {
+                Self {
+                    ret_code: Ok(value.ret_code),
+                    ret_msg: Ok(value.ret_msg),
                     extra: Ok(value.extra),
                 }
             }
@@ -4850,8 +5035,17 @@ Creates a payee (a customer of the merchant who will be paid) and answers its `c
 
 Sends a `POST` request to `/v3/payee/register`
 
+Arguments:
+- `pockyt_request_id`: Idempotency key (docs.pockyt.io, "Idempotency Key in Pockyt"). A
+repeat of a request with the same key after the first completed gets
+the original answer back, without a second effect; if the first had
+not completed, the repeat is processed normally. The SDK sends one
+on every state-changing call, the same for every attempt of it.
+
+- `body`
 ```ignore
 let response = client.register_payee()
+    .pockyt_request_id(pockyt_request_id)
     .body(body)
     .send()
     .await;
@@ -4878,8 +5072,17 @@ Fields not sent are left as they are.
 
 Sends a `POST` request to `/v3/payee/update`
 
+Arguments:
+- `pockyt_request_id`: Idempotency key (docs.pockyt.io, "Idempotency Key in Pockyt"). A
+repeat of a request with the same key after the first completed gets
+the original answer back, without a second effect; if the first had
+not completed, the repeat is processed normally. The SDK sends one
+on every state-changing call, the same for every attempt of it.
+
+- `body`
 ```ignore
 let response = client.update_payee()
+    .pockyt_request_id(pockyt_request_id)
     .body(body)
     .send()
     .await;
@@ -4896,8 +5099,17 @@ Attaches a US bank account to the payee and answers the
 
 Sends a `POST` request to `/v3/payee/account/create/bank-account`
 
+Arguments:
+- `pockyt_request_id`: Idempotency key (docs.pockyt.io, "Idempotency Key in Pockyt"). A
+repeat of a request with the same key after the first completed gets
+the original answer back, without a second effect; if the first had
+not completed, the repeat is processed normally. The SDK sends one
+on every state-changing call, the same for every attempt of it.
+
+- `body`
 ```ignore
 let response = client.add_bank_account()
+    .pockyt_request_id(pockyt_request_id)
     .body(body)
     .send()
     .await;
@@ -4918,6 +5130,34 @@ let response = client.list_payout_accounts()
     pub fn list_payout_accounts(&self) -> builder::ListPayoutAccounts<'_> {
         builder::ListPayoutAccounts::new(self)
     }
+    /**Delete a payout account (funding source) of a payee
+
+Removes the payout account `accountToken` from payee `customerNo`
+(provider's current docs): it is no longer listed, and payouts to it
+are refused. For merchant-of-record accounts the API refuses it
+while the payor's status is DECLINED or SAVED.
+
+
+Sends a `POST` request to `/v3/payee/account/delete`
+
+Arguments:
+- `pockyt_request_id`: Idempotency key (docs.pockyt.io, "Idempotency Key in Pockyt"). A
+repeat of a request with the same key after the first completed gets
+the original answer back, without a second effect; if the first had
+not completed, the repeat is processed normally. The SDK sends one
+on every state-changing call, the same for every attempt of it.
+
+- `body`
+```ignore
+let response = client.delete_payout_account()
+    .pockyt_request_id(pockyt_request_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn delete_payout_account(&self) -> builder::DeletePayoutAccount<'_> {
+        builder::DeletePayoutAccount::new(self)
+    }
     /**Pay a payee (transfer)
 
 Sends `amount` in `currency` to the payout account `accountToken` of
@@ -4930,8 +5170,17 @@ arrives by IPN at `ipnUrl` and through `/v3/payouts/inquiry`.
 
 Sends a `POST` request to `/v3/payouts/pay`
 
+Arguments:
+- `pockyt_request_id`: Idempotency key (docs.pockyt.io, "Idempotency Key in Pockyt"). A
+repeat of a request with the same key after the first completed gets
+the original answer back, without a second effect; if the first had
+not completed, the repeat is processed normally. The SDK sends one
+on every state-changing call, the same for every attempt of it.
+
+- `body`
 ```ignore
 let response = client.pay()
+    .pockyt_request_id(pockyt_request_id)
     .body(body)
     .send()
     .await;
@@ -4989,14 +5238,29 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RegisterPayee<'a> {
         client: &'a super::Client,
+        pockyt_request_id: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::RegisterPayeeParams, String>,
     }
     impl<'a> RegisterPayee<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                pockyt_request_id: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
+        }
+        pub fn pockyt_request_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.pockyt_request_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for pockyt_request_id failed"
+                        .to_string()
+                });
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -5026,14 +5290,15 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RegisterPayeeResponse>, Error<()>> {
-            let Self { client, body } = self;
+            let Self { client, pockyt_request_id, body } = self;
+            let pockyt_request_id = pockyt_request_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::RegisterPayeeParams::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v3/payee/register", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -5041,6 +5306,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
+            if let Some(value) = pockyt_request_id {
+                header_map.append("Pockyt-Request-ID", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5153,14 +5421,29 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdatePayee<'a> {
         client: &'a super::Client,
+        pockyt_request_id: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::UpdatePayeeParams, String>,
     }
     impl<'a> UpdatePayee<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                pockyt_request_id: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
+        }
+        pub fn pockyt_request_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.pockyt_request_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for pockyt_request_id failed"
+                        .to_string()
+                });
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -5190,14 +5473,15 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::UpdatePayeeResponse>, Error<()>> {
-            let Self { client, body } = self;
+            let Self { client, pockyt_request_id, body } = self;
+            let pockyt_request_id = pockyt_request_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::UpdatePayeeParams::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v3/payee/update", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -5205,6 +5489,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
+            if let Some(value) = pockyt_request_id {
+                header_map.append("Pockyt-Request-ID", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5235,14 +5522,29 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AddBankAccount<'a> {
         client: &'a super::Client,
+        pockyt_request_id: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::AddBankAccountParams, String>,
     }
     impl<'a> AddBankAccount<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                pockyt_request_id: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
+        }
+        pub fn pockyt_request_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.pockyt_request_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for pockyt_request_id failed"
+                        .to_string()
+                });
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -5274,7 +5576,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AddBankAccountResponse>, Error<()>> {
-            let Self { client, body } = self;
+            let Self { client, pockyt_request_id, body } = self;
+            let pockyt_request_id = pockyt_request_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::AddBankAccountParams::try_from(v).map_err(|e| e.to_string())
@@ -5283,7 +5586,7 @@ pub mod builder {
             let url = format!(
                 "{}/v3/payee/account/create/bank-account", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -5291,6 +5594,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
+            if let Some(value) = pockyt_request_id {
+                header_map.append("Pockyt-Request-ID", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5400,20 +5706,140 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::delete_payout_account`]
+
+[`Client::delete_payout_account`]: super::Client::delete_payout_account*/
+    #[derive(Debug, Clone)]
+    pub struct DeletePayoutAccount<'a> {
+        client: &'a super::Client,
+        pockyt_request_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::DeletePayoutAccountParams, String>,
+    }
+    impl<'a> DeletePayoutAccount<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                pockyt_request_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn pockyt_request_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.pockyt_request_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for pockyt_request_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeletePayoutAccountParams>,
+            <V as std::convert::TryInto<
+                types::DeletePayoutAccountParams,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `DeletePayoutAccountParams` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DeletePayoutAccountParams,
+            ) -> types::builder::DeletePayoutAccountParams,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v3/payee/account/delete`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DeletePayoutAccountResponse>, Error<()>> {
+            let Self { client, pockyt_request_id, body } = self;
+            let pockyt_request_id = pockyt_request_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::DeletePayoutAccountParams::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v3/payee/account/delete", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = pockyt_request_id {
+                header_map.append("Pockyt-Request-ID", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_payout_account",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::pay`]
 
 [`Client::pay`]: super::Client::pay*/
     #[derive(Debug, Clone)]
     pub struct Pay<'a> {
         client: &'a super::Client,
+        pockyt_request_id: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::PayParams, String>,
     }
     impl<'a> Pay<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                pockyt_request_id: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
+        }
+        pub fn pockyt_request_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.pockyt_request_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for pockyt_request_id failed"
+                        .to_string()
+                });
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -5437,12 +5863,13 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/v3/payouts/pay`
         pub async fn send(self) -> Result<ResponseValue<types::PayResponse>, Error<()>> {
-            let Self { client, body } = self;
+            let Self { client, pockyt_request_id, body } = self;
+            let pockyt_request_id = pockyt_request_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| types::PayParams::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v3/payouts/pay", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -5450,6 +5877,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
+            if let Some(value) = pockyt_request_id {
+                header_map.append("Pockyt-Request-ID", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client

@@ -11,8 +11,9 @@ use crate::enums::{
 };
 use crate::money::Amount;
 use crate::types::{
-    AddBankAccountParams, BalanceParams, InquirePayoutParams, ListPayoutAccountsParams, PayParams,
-    RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
+    AddBankAccountParams, BalanceParams, DeletePayoutAccountParams, InquirePayoutParams,
+    ListPayoutAccountsParams, PayParams, RegisterPayeeParams, RetrievePayeeParams,
+    UpdatePayeeParams,
 };
 use chrono::{Datelike, NaiveDate, Utc};
 
@@ -385,6 +386,13 @@ impl Validate for AddBankAccountParams {
         currency("accountCurrency", &self.account_currency)?;
         optional(&self.client_ip, |v| ip_address("clientIp", v))?;
         optional(&self.ipn_url, |v| url("ipnUrl", v))
+    }
+}
+
+impl Validate for DeletePayoutAccountParams {
+    fn prepare(&mut self) -> Check {
+        required("customerNo", &self.customer_no)?;
+        required("accountToken", &self.account_token)
     }
 }
 

@@ -40,6 +40,8 @@ pub struct Operation {
     pub params_type: String,
     /// Required parameters first, then optional ones, each in spec order.
     pub params: Vec<Field>,
+    /// The 200 answer's schema: `RegisterPayeeResponse`.
+    pub response: String,
     /// What the call answers.
     pub result: ResultRef,
 }
@@ -448,6 +450,7 @@ pub fn read(spec: &Value) -> Result<Model, String> {
                 .unwrap_or(false),
             params_type,
             params,
+            response,
             result,
             id,
         });

@@ -103,6 +103,15 @@ fn generator_view(mut spec: Value) -> Result<Value, String> {
     for schema in schemas.values_mut() {
         strip_string_constraints(schema);
     }
+    // Header parameters (the idempotency key) likewise: plain strings, the
+    // client's validation checks them.
+    if let Some(Value::Object(parameters)) = spec.pointer_mut("/components/parameters") {
+        for parameter in parameters.values_mut() {
+            if let Some(schema) = parameter.get_mut("schema") {
+                strip_string_constraints(schema);
+            }
+        }
+    }
     Ok(spec)
 }
 

@@ -43,6 +43,7 @@ from ._models import (
     PayoutAccount,
     PayeeSummary,
     PayoutAccounts,
+    DeleteResult,
     Payout,
     Balance,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "PayoutAccount",
     "PayeeSummary",
     "PayoutAccounts",
+    "DeleteResult",
     "Payout",
     "Balance",
     # enums

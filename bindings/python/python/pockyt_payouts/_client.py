@@ -30,6 +30,7 @@ from ._models import (
     PayoutAccount,
     PayeeSummary,
     PayoutAccounts,
+    DeleteResult,
     Payout,
     Balance,
 )
@@ -465,6 +466,37 @@ class Client(_BaseClient):
         answer = self._call("list_payout_accounts", params, timeout, connect_timeout, deadline)
         return PayoutAccounts._from_wire(answer)
 
+    def delete_payout_account(
+        self,
+        *,
+        customer_no: str,
+        account_token: str,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> DeleteResult:
+        """Delete a payout account (funding source) of a payee. (``POST /v3/payee/account/delete``)
+
+        Removes the payout account `accountToken` from payee `customerNo`
+        (provider's current docs): it is no longer listed, and payouts to it are
+        refused. For merchant-of-record accounts the API refuses it while the
+        payor's status is DECLINED or SAVED.
+
+        :param customer_no: The payee's number, as answered by register.
+        :param account_token: The payout account to delete, as answered by add-bank-account.
+        :param timeout: Seconds for one attempt of this call (overrides the client's).
+        :param connect_timeout: Seconds to establish a connection for this call.
+        :param deadline: Seconds for the whole call, retries included.
+        :raises PockytError: the subclass for the error's ``code``; bad input
+            raises ``InvalidRequestError`` before anything is sent.
+        """
+        params: dict[str, object] = {
+            "customerNo": customer_no,
+            "accountToken": account_token,
+        }
+        answer = self._call("delete_payout_account", params, timeout, connect_timeout, deadline)
+        return DeleteResult._from_wire(answer)
+
     def pay(
         self,
         *,
@@ -866,6 +898,37 @@ class AsyncClient(_BaseClient):
         }
         answer = await self._call("list_payout_accounts", params, timeout, connect_timeout, deadline)
         return PayoutAccounts._from_wire(answer)
+
+    async def delete_payout_account(
+        self,
+        *,
+        customer_no: str,
+        account_token: str,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> DeleteResult:
+        """Delete a payout account (funding source) of a payee. (``POST /v3/payee/account/delete``)
+
+        Removes the payout account `accountToken` from payee `customerNo`
+        (provider's current docs): it is no longer listed, and payouts to it are
+        refused. For merchant-of-record accounts the API refuses it while the
+        payor's status is DECLINED or SAVED.
+
+        :param customer_no: The payee's number, as answered by register.
+        :param account_token: The payout account to delete, as answered by add-bank-account.
+        :param timeout: Seconds for one attempt of this call (overrides the client's).
+        :param connect_timeout: Seconds to establish a connection for this call.
+        :param deadline: Seconds for the whole call, retries included.
+        :raises PockytError: the subclass for the error's ``code``; bad input
+            raises ``InvalidRequestError`` before anything is sent.
+        """
+        params: dict[str, object] = {
+            "customerNo": customer_no,
+            "accountToken": account_token,
+        }
+        answer = await self._call("delete_payout_account", params, timeout, connect_timeout, deadline)
+        return DeleteResult._from_wire(answer)
 
     async def pay(
         self,

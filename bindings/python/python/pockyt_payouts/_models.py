@@ -30,6 +30,7 @@ __all__ = [
     "PayoutAccount",
     "PayeeSummary",
     "PayoutAccounts",
+    "DeleteResult",
     "Payout",
     "Balance",
 ]
@@ -250,6 +251,19 @@ class PayoutAccounts(_Result):
         "accounts": PayoutAccount,
         "user": PayeeSummary,
     }
+
+
+@dataclass(frozen=True)
+class DeleteResult(_Result):
+    """The answer of `/v3/payee/account/delete`."""
+
+    ret_code: str
+    """The answer's result code. `000100` is success; the rest are errors.
+    Open: a code not listed here must be accepted. See :class:`RetCode`."""
+    ret_msg: str | None = None
+    """Human-readable result message."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Fields this SDK does not know, snake_case names."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ pub enum Operation {
     AddBankAccount,
     /// `POST /v3/payee/payout-accounts`: List a payee's payout accounts (funding sources created above).
     ListPayoutAccounts,
+    /// `POST /v3/payee/account/delete`: Delete a payout account (funding source) of a payee.
+    DeletePayoutAccount,
     /// `POST /v3/payouts/pay`: Pay a payee (transfer).
     Pay,
     /// `POST /v3/payouts/inquiry`: Look a payout up by the merchant's invoiceId.
@@ -26,12 +28,13 @@ pub enum Operation {
 }
 impl Operation {
     /// Every operation, in the spec's order.
-    pub const ALL: [Operation; 8] = [
+    pub const ALL: [Operation; 9] = [
         Operation::RegisterPayee,
         Operation::RetrievePayee,
         Operation::UpdatePayee,
         Operation::AddBankAccount,
         Operation::ListPayoutAccounts,
+        Operation::DeletePayoutAccount,
         Operation::Pay,
         Operation::InquirePayout,
         Operation::Balance,
@@ -45,6 +48,7 @@ impl Operation {
             Operation::UpdatePayee => "update_payee",
             Operation::AddBankAccount => "add_bank_account",
             Operation::ListPayoutAccounts => "list_payout_accounts",
+            Operation::DeletePayoutAccount => "delete_payout_account",
             Operation::Pay => "pay",
             Operation::InquirePayout => "inquire_payout",
             Operation::Balance => "balance",
@@ -58,6 +62,7 @@ impl Operation {
             Operation::UpdatePayee => "updatePayee",
             Operation::AddBankAccount => "addBankAccount",
             Operation::ListPayoutAccounts => "listPayoutAccounts",
+            Operation::DeletePayoutAccount => "deletePayoutAccount",
             Operation::Pay => "pay",
             Operation::InquirePayout => "inquirePayout",
             Operation::Balance => "balance",
@@ -71,6 +76,7 @@ impl Operation {
             Operation::UpdatePayee => "/v3/payee/update",
             Operation::AddBankAccount => "/v3/payee/account/create/bank-account",
             Operation::ListPayoutAccounts => "/v3/payee/payout-accounts",
+            Operation::DeletePayoutAccount => "/v3/payee/account/delete",
             Operation::Pay => "/v3/payouts/pay",
             Operation::InquirePayout => "/v3/payouts/inquiry",
             Operation::Balance => "/v3/payouts/balance",
@@ -154,6 +160,7 @@ impl Operation {
                 ]
             }
             Operation::ListPayoutAccounts => &["customerNo"],
+            Operation::DeletePayoutAccount => &["customerNo", "accountToken"],
             Operation::Pay => {
                 &[
                     "accountToken",
@@ -182,6 +189,7 @@ impl Operation {
                 &["customerNo", "bankAccountId", "branchId", "bankAccountPurpose"]
             }
             Operation::ListPayoutAccounts => &["customerNo"],
+            Operation::DeletePayoutAccount => &["customerNo", "accountToken"],
             Operation::Pay => {
                 &["accountToken", "amount", "currency", "customerNo", "invoiceId"]
             }
@@ -198,6 +206,7 @@ impl Operation {
             Operation::UpdatePayee => None,
             Operation::AddBankAccount => Some("result"),
             Operation::ListPayoutAccounts => None,
+            Operation::DeletePayoutAccount => None,
             Operation::Pay => Some("result"),
             Operation::InquirePayout => Some("result"),
             Operation::Balance => Some("balance"),
@@ -212,6 +221,7 @@ impl Operation {
             Operation::UpdatePayee => &[],
             Operation::AddBankAccount => &[],
             Operation::ListPayoutAccounts => &["accounts"],
+            Operation::DeletePayoutAccount => &[],
             Operation::Pay => &[],
             Operation::InquirePayout => &[],
             Operation::Balance => &[],
