@@ -35,6 +35,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_sandbox/state", get(state))
         .route("/_sandbox/payouts/{invoice_id}/status", post(force_status))
         .route("/_sandbox/ipn-log", get(ipn_log))
+        .route("/_sandbox/requests", get(requests))
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/balances", get(balances).post(set_balances))
         .route(
@@ -131,6 +132,7 @@ pub(crate) fn state_json(shared: &Shared) -> Value {
         "payouts": payouts,
         "balances": balances_json(&state),
         "faults": faults_json(&state),
+        "requestIdsKept": state.idempotency.kept(),
     })
 }
 
@@ -142,6 +144,12 @@ async fn ipn_log(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
     let state = shared.lock();
     let log: Vec<Value> = state.ipn_log.iter().map(ipn_json).collect();
     Json(Value::Array(log)).into_response()
+}
+
+async fn requests(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
+    let state = shared.lock();
+    let log: Vec<Value> = state.request_log.iter().map(|r| r.to_json()).collect();
+    Json(json!({ "requests": log })).into_response()
 }
 
 async fn reset(AxumState(shared): AxumState<Arc<Shared>>) -> Response {

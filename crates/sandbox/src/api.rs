@@ -1,4 +1,4 @@
-//! The eight API operations.
+//! The API operations.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -14,8 +14,9 @@ use pockyt_payouts_core::enums::{
     AccountType, GovernmentIdType, PayoutStatus, ProfileType, RetCode,
 };
 use pockyt_payouts_core::types::{
-    AddBankAccountParams, BalanceParams, InquirePayoutParams, ListPayoutAccountsParams, PayParams,
-    RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
+    AddBankAccountParams, BalanceParams, DeletePayoutAccountParams, InquirePayoutParams,
+    ListPayoutAccountsParams, PayParams, RegisterPayeeParams, RetrievePayeeParams,
+    UpdatePayeeParams,
 };
 use pockyt_payouts_core::validate::{self, Validate};
 use pockyt_payouts_sign::{
@@ -26,10 +27,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 use crate::fault::{self, Fault, Refusal};
+use crate::idempotency::{self, Claim, Fingerprint, Owner, Request, Resolution};
 use crate::lifecycle;
 use crate::money::{format_cents, parse_cents};
 use crate::shared::Shared;
-use crate::state::{Account, Payee, Payout};
+use crate::state::{Account, Payee, Payout, RequestRecord};
 
 pub(crate) use pockyt_payouts_core::operation::Operation;
 
@@ -52,6 +54,11 @@ impl Fields {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Every field, as received.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// The field, when present and not empty.
@@ -137,7 +144,7 @@ impl IntoResponse for Answer {
     }
 }
 
-/// The routes of the eight operations.
+/// The routes of the operations.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     let mut router = Router::new();
     for op in Operation::ALL {
@@ -155,21 +162,34 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
     router
 }
 
-/// One API request: read it, check its envelope and signature, choose its
-/// fault, process it, answer.
+/// One API request: read it, check its envelope and signature, check its
+/// idempotency key, choose its fault, process it (or replay the answer
+/// kept under its key), answer.
 ///
 /// Nothing that costs more than reading the body once happens before the
-/// signature verified: no fault (so no delay) is ever chosen for a request
-/// that is not signed with the API token.
+/// signature verified: no fault (so no delay) is ever chosen, and no key
+/// kept, for a request that is not signed with the API token. A fault that
+/// answers without processing (`http_5xx`, `ret_…`) is chosen before the
+/// key is looked at, so it leaves nothing under the key; one that acts
+/// after the commit (`drop`, `delay_after`, `http_500_after_commit`,
+/// `malformed`) finds the answer already kept.
 async fn handle(shared: Arc<Shared>, op: Operation, headers: HeaderMap, body: Bytes) -> Response {
+    let log = |answer: Answer, key: Option<String>| {
+        log_request(&shared, op, key, false, Some(&answer.ret_code), None);
+        answer.into_response()
+    };
     let fields = match parse_body(&headers, &body, shared.config.max_fields) {
         Ok(fields) => fields,
-        Err(answer) => return answer.into_response(),
+        Err(answer) => return log(answer, well_formed_key(&headers)),
     };
     drop(body);
     if let Err(answer) = check_signed(&shared, &fields) {
-        return answer.into_response();
+        return log(answer, well_formed_key(&headers));
     }
+    let key = match idempotency::request_id(&headers) {
+        Ok(key) => key,
+        Err(answer) => return log(answer, None),
+    };
     let chosen = {
         let mut state = shared.lock();
         fault::choose(&mut state, op, &headers, &fields)
@@ -177,28 +197,44 @@ async fn handle(shared: Arc<Shared>, op: Operation, headers: HeaderMap, body: By
     let fault = match chosen {
         Ok(fault) => fault,
         Err(Refusal::BadHeader(message)) => {
-            return (StatusCode::BAD_REQUEST, message).into_response()
+            log_request(&shared, op, key, false, None, None);
+            return (StatusCode::BAD_REQUEST, message).into_response();
         }
-        Err(Refusal::Answer(answer)) => return answer.into_response(),
+        Err(Refusal::Answer(answer)) => return log(answer, key),
     };
+    let fault_name = fault.as_ref().map(ToString::to_string);
     let mut response = match &fault {
-        Some(Fault::Http(status)) => fault_text(*status, fault.as_ref()),
-        Some(Fault::Ret(code)) => Answer::error(code.clone(), fault_message(code)).into_response(),
+        Some(Fault::Http(status)) => {
+            log_request(&shared, op, key, false, None, fault_name);
+            fault_text(*status, fault.as_ref())
+        }
+        Some(Fault::Ret(code)) => {
+            let answer = Answer::error(code.clone(), fault_message(code));
+            log_request(&shared, op, key, false, None, fault_name);
+            answer.into_response()
+        }
         _ => {
             // A request runs to completion on its own task: like a real
             // server, the sandbox does not undo or skip work because the
             // client stopped waiting. So a `delay` fault whose client timed
-            // out still commits, late, as a slow server would.
+            // out still commits, late, as a slow server would, and its
+            // answer is kept under its key.
             let delay = match fault {
                 Some(Fault::Delay(wait)) => Some(wait),
                 _ => None,
             };
             let worker = Arc::clone(&shared);
             let task = tokio::spawn(async move {
-                if let Some(wait) = delay {
-                    tokio::time::sleep(wait).await;
-                }
-                process(&worker, op, &fields)
+                let (answer, replayed) = run(&worker, op, &fields, key.as_deref(), delay).await;
+                log_request(
+                    &worker,
+                    op,
+                    key,
+                    replayed,
+                    Some(&answer.ret_code),
+                    fault_name,
+                );
+                answer
             });
             let answer = task.await.unwrap_or_else(|_| {
                 Answer::error(
@@ -245,6 +281,97 @@ async fn handle(shared: Arc<Shared>, op: Operation, headers: HeaderMap, body: By
             .insert(FaultNote(fault.to_string()));
     }
     response
+}
+
+/// The request's `Pockyt-Request-ID` when it is well-formed, for the log.
+fn well_formed_key(headers: &HeaderMap) -> Option<String> {
+    idempotency::request_id(headers).ok().flatten()
+}
+
+/// Adds a request to the request log.
+fn log_request(
+    shared: &Shared,
+    op: Operation,
+    request_id: Option<String>,
+    replayed: bool,
+    ret_code: Option<&RetCode>,
+    fault: Option<String>,
+) {
+    let record = RequestRecord {
+        time: now(),
+        operation: op.name(),
+        request_id,
+        replayed,
+        ret_code: ret_code.map(|code| code.as_str().to_owned()),
+        fault,
+    };
+    shared.lock().log_request(record);
+}
+
+/// Processes a signed request under its idempotency key (if any): claims
+/// the key, waits `delay` (a `delay` fault), then processes, replays the
+/// kept answer, refuses, or waits for the request in flight with the same
+/// key. Answers the answer and whether it was replayed.
+async fn run(
+    shared: &Arc<Shared>,
+    op: Operation,
+    fields: &Fields,
+    key: Option<&str>,
+    mut delay: Option<Duration>,
+) -> (Answer, bool) {
+    let request = Request {
+        merchant_no: fields.get(MERCHANT_NO_FIELD).unwrap_or_default(),
+        op,
+        key,
+        fingerprint: Fingerprint::of(op, fields),
+    };
+    let deadline = tokio::time::Instant::now() + shared.config.idempotency_wait;
+    loop {
+        let claim = shared
+            .lock()
+            .claim(&shared.config, &request, std::time::Instant::now());
+        // The owner is set up before any wait: if this task is dropped,
+        // the key is released and its waiters wake.
+        let (claim, owner) = match claim {
+            Claim::Process(ticket) => (None, Some(Owner::new(Arc::clone(shared), ticket))),
+            other => (Some(other), None),
+        };
+        if let Some(wait) = delay.take() {
+            tokio::time::sleep(wait).await;
+        }
+        if let Some(owner) = owner {
+            let answer = process(shared, op, fields);
+            owner.finish(&answer);
+            return (answer, false);
+        }
+        match claim {
+            Some(Claim::Replay(answer)) => return (answer, true),
+            Some(Claim::Refuse(answer)) => return (answer, false),
+            Some(Claim::Wait(mut done)) => {
+                let waited =
+                    tokio::time::timeout_at(deadline, done.wait_for(Option::is_some)).await;
+                let resolution = match waited {
+                    Ok(Ok(resolution)) => resolution.clone(),
+                    // The first request was abandoned: claim again.
+                    Ok(Err(_)) => None,
+                    Err(_) => {
+                        return (
+                            Answer::error(
+                                RetCode::SystemError,
+                                "request with this Pockyt-Request-ID still in progress; send it again later",
+                            ),
+                            false,
+                        )
+                    }
+                };
+                if let Some(Resolution::Completed(answer)) = resolution {
+                    return (answer, true);
+                }
+                // Refused: this repeat is processed normally.
+            }
+            Some(Claim::Process(_)) | None => {}
+        }
+    }
 }
 
 fn fault_text(status: u16, fault: Option<&Fault>) -> Response {
@@ -446,6 +573,7 @@ fn process(shared: &Arc<Shared>, op: Operation, fields: &Fields) -> Answer {
         Operation::UpdatePayee => update(shared, fields),
         Operation::AddBankAccount => add_bank_account(shared, fields),
         Operation::ListPayoutAccounts => list_payout_accounts(shared, fields),
+        Operation::DeletePayoutAccount => delete_payout_account(shared, fields),
         Operation::Pay => pay(shared, fields),
         Operation::InquirePayout => inquire(shared, fields),
         Operation::Balance => balance(shared, fields),
@@ -469,6 +597,20 @@ fn unknown_payee(customer_no: &str) -> Answer {
     Answer::error(
         RetCode::NoRelatedInformation,
         format!("customerNo {customer_no} is not a registered payee"),
+    )
+}
+
+fn unknown_account(account_token: &str) -> Answer {
+    Answer::error(
+        RetCode::NoRelatedInformation,
+        format!("accountToken {account_token} is not a payout account (never added, or deleted)"),
+    )
+}
+
+fn not_the_payees(account_token: &str, customer_no: &str) -> Answer {
+    Answer::error(
+        RetCode::ParametersDoNotMatch,
+        format!("accountToken {account_token} is not a payout account of customerNo {customer_no}"),
     )
 }
 
@@ -668,6 +810,24 @@ fn list_payout_accounts(shared: &Shared, fields: &Fields) -> Outcome {
     ))
 }
 
+/// Removes a payout account: it is no longer listed and pays to it answer
+/// 000021. The payouts already made to it stay.
+fn delete_payout_account(shared: &Shared, fields: &Fields) -> Outcome {
+    let params: DeletePayoutAccountParams = fields.params()?;
+    let mut state = shared.lock();
+    if state.payee(&params.customer_no).is_none() {
+        return Err(unknown_payee(&params.customer_no));
+    }
+    let account = state
+        .account(&params.account_token)
+        .ok_or_else(|| unknown_account(&params.account_token))?;
+    if account.customer_no != params.customer_no {
+        return Err(not_the_payees(&params.account_token, &params.customer_no));
+    }
+    state.remove_account(&params.account_token);
+    Ok(Answer::success("success", []))
+}
+
 fn pay(shared: &Arc<Shared>, fields: &Fields) -> Outcome {
     let params: PayParams = fields.params()?;
     let amount = parse_cents(&params.amount).ok_or_else(|| {
@@ -701,23 +861,11 @@ fn pay(shared: &Arc<Shared>, fields: &Fields) -> Outcome {
     if state.payee(&params.customer_no).is_none() {
         return Err(unknown_payee(&params.customer_no));
     }
-    let account = state.account(&params.account_token).ok_or_else(|| {
-        Answer::error(
-            RetCode::NoRelatedInformation,
-            format!(
-                "accountToken {} is not a payout account",
-                params.account_token
-            ),
-        )
-    })?;
+    let account = state
+        .account(&params.account_token)
+        .ok_or_else(|| unknown_account(&params.account_token))?;
     if account.customer_no != params.customer_no {
-        return Err(Answer::error(
-            RetCode::ParametersDoNotMatch,
-            format!(
-                "accountToken {} is not a payout account of customerNo {}",
-                params.account_token, params.customer_no
-            ),
-        ));
+        return Err(not_the_payees(&params.account_token, &params.customer_no));
     }
     let balance = state.balances.get(&params.currency).copied();
     match balance {

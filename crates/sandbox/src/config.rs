@@ -44,6 +44,18 @@ pub const DEFAULT_MAX_FIELDS: usize = 256;
 /// HTTP 400 from the admin endpoint).
 pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(60);
 
+/// Default time an idempotency key (`Pockyt-Request-ID`) is kept: 24 h.
+pub const DEFAULT_IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// Default most idempotency keys kept per merchant (and most recent pays
+/// kept for the duplicate check): 100,000; the oldest is dropped first.
+pub const DEFAULT_IDEMPOTENCY_MAX_KEYS: usize = 100_000;
+/// Default longest wait of a request whose idempotency key is in flight
+/// for another request: 30 s (then `000000`, still in progress).
+pub const DEFAULT_IDEMPOTENCY_WAIT: Duration = Duration::from_secs(30);
+/// Default window in which an identical pay sent without a key is refused
+/// as a "Duplicate request": 10 minutes.
+pub const DEFAULT_DUPLICATE_WINDOW: Duration = Duration::from_secs(600);
+
 /// Default IPN schedule, in milliseconds: the wait before each of the 8
 /// tries (the real API spreads its 8 tries over about two hours; the
 /// sandbox compresses them to about 32 seconds).
@@ -117,6 +129,23 @@ pub struct SandboxConfig {
     /// The most fields (JSON members or form fields) in one request body;
     /// more answer `000023`. Default [`DEFAULT_MAX_FIELDS`] (256).
     pub max_fields: usize,
+    /// How long an idempotency key (`Pockyt-Request-ID`) and the answer
+    /// kept under it are remembered, from the key's first request.
+    /// Default [`DEFAULT_IDEMPOTENCY_TTL`] (24 h).
+    pub idempotency_ttl: Duration,
+    /// The most idempotency keys kept per merchant, and the most recent
+    /// pays kept for the no-key duplicate check (at least 1); the oldest
+    /// is dropped first. Default [`DEFAULT_IDEMPOTENCY_MAX_KEYS`]
+    /// (100,000).
+    pub idempotency_max_keys: usize,
+    /// How long a request waits for another request with the same
+    /// idempotency key that is still in flight; then it answers `000000`.
+    /// Default [`DEFAULT_IDEMPOTENCY_WAIT`] (30 s).
+    pub idempotency_wait: Duration,
+    /// How long after an identical pay (in flight or succeeded) a pay sent
+    /// without a key is refused as a "Duplicate request" (`000023`).
+    /// Default [`DEFAULT_DUPLICATE_WINDOW`] (10 minutes).
+    pub duplicate_window: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -125,7 +154,9 @@ impl Default for SandboxConfig {
     /// after 0, 250 ms, 500 ms, 1 s, 2 s, 4 s, 8 s and 16 s, timestamp
     /// tolerance 10 minutes, at most 512 connections, 10 s to send the
     /// headers and 10 s to send the body, bodies up to 256 KiB with up to
-    /// 256 fields.
+    /// 256 fields, idempotency keys kept 24 h (at most 100,000 per
+    /// merchant, 30 s wait for one in flight), duplicate pays refused for
+    /// 10 minutes.
     fn default() -> Self {
         SandboxConfig {
             merchant_no: DEFAULT_MERCHANT_NO.to_owned(),
@@ -148,6 +179,10 @@ impl Default for SandboxConfig {
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_fields: DEFAULT_MAX_FIELDS,
+            idempotency_ttl: DEFAULT_IDEMPOTENCY_TTL,
+            idempotency_max_keys: DEFAULT_IDEMPOTENCY_MAX_KEYS,
+            idempotency_wait: DEFAULT_IDEMPOTENCY_WAIT,
+            duplicate_window: DEFAULT_DUPLICATE_WINDOW,
         }
     }
 }
@@ -169,6 +204,10 @@ impl fmt::Debug for SandboxConfig {
             .field("body_read_timeout", &self.body_read_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_fields", &self.max_fields)
+            .field("idempotency_ttl", &self.idempotency_ttl)
+            .field("idempotency_max_keys", &self.idempotency_max_keys)
+            .field("idempotency_wait", &self.idempotency_wait)
+            .field("duplicate_window", &self.duplicate_window)
             .finish()
     }
 }

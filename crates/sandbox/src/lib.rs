@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod config;
 mod fault;
+mod idempotency;
 mod lifecycle;
 mod money;
 pub mod options;
@@ -25,10 +26,11 @@ use tokio::task::JoinHandle;
 
 pub use config::{
     SandboxConfig, DEFAULT_API_TOKEN, DEFAULT_BALANCE, DEFAULT_BALANCE_CURRENCY,
-    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IPN_RETRY_DELAYS_MS,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FIELDS, DEFAULT_MERCHANT_NO,
-    DEFAULT_SETTLE_DELAY, DEFAULT_STORE_NO, DEFAULT_TIMESTAMP_TOLERANCE, MAX_FAULT_DELAY,
-    MAX_IPN_TRIES,
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_DUPLICATE_WINDOW, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_IDEMPOTENCY_MAX_KEYS, DEFAULT_IDEMPOTENCY_TTL, DEFAULT_IDEMPOTENCY_WAIT,
+    DEFAULT_IPN_RETRY_DELAYS_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_FIELDS, DEFAULT_MERCHANT_NO, DEFAULT_SETTLE_DELAY, DEFAULT_STORE_NO,
+    DEFAULT_TIMESTAMP_TOLERANCE, MAX_FAULT_DELAY, MAX_IPN_TRIES,
 };
 
 use crate::money::{format_cents, parse_cents};
@@ -243,9 +245,9 @@ impl Sandbox {
         admin::state_json(&self.view.shared)
     }
 
-    /// Forgets every payee, account, payout, IPN try and fault rule, stops
-    /// pending settles and IPN deliveries, and puts the balances back to
-    /// the configured ones.
+    /// Forgets every payee, account, payout, IPN try, fault rule,
+    /// idempotency key and request log entry, stops pending settles and
+    /// IPN deliveries, and puts the balances back to the configured ones.
     pub fn reset(&self) {
         self.view.shared.reset();
     }

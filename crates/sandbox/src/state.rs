@@ -2,14 +2,17 @@
 //! IPN log and the fault rules. Always behind a `std::sync::Mutex` that is
 //! never held across an `.await`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::time::Instant;
 
 use pockyt_payouts_core::enums::PayoutStatus;
 use rand::Rng;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::config::SandboxConfig;
 use crate::fault::FaultRule;
+use crate::idempotency::{Claim, Idempotency, Request};
 use crate::money::format_cents;
 use crate::{IpnDelivery, PayoutRecord};
 
@@ -126,6 +129,40 @@ pub(crate) fn holds_funds(status: &PayoutStatus) -> bool {
     matches!(status, PayoutStatus::Pending | PayoutStatus::Success)
 }
 
+/// The most entries the request log keeps (`GET /_sandbox/requests`); the
+/// oldest is dropped first.
+pub(crate) const MAX_REQUEST_LOG: usize = 1_000;
+
+/// One API request, as the request log shows it.
+pub(crate) struct RequestRecord {
+    /// When it was answered, UTC `YYYY-MM-DDTHH:MM:SSZ`.
+    pub time: String,
+    /// The operationId.
+    pub operation: &'static str,
+    /// Its `Pockyt-Request-ID`, when it sent a well-formed one.
+    pub request_id: Option<String>,
+    /// Whether the answer was replayed from the key's first request.
+    pub replayed: bool,
+    /// The answer's `ret_code` (the one processing gave, even when a fault
+    /// hid it); `None` when a fault answered without processing.
+    pub ret_code: Option<String>,
+    /// The fault it got.
+    pub fault: Option<String>,
+}
+
+impl RequestRecord {
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "time": self.time,
+            "operation": self.operation,
+            "requestId": self.request_id,
+            "replayed": self.replayed,
+            "retCode": self.ret_code,
+            "fault": self.fault,
+        })
+    }
+}
+
 /// Everything the sandbox remembers.
 pub(crate) struct State {
     pub payees: Vec<Payee>,
@@ -141,6 +178,10 @@ pub(crate) struct State {
     pub fault_rules: Vec<FaultRule>,
     /// `fault-…` invoiceIds whose one faulted pay has happened.
     pub fault_invoices_used: HashSet<String>,
+    /// Idempotency keys and recent pays, per merchant.
+    pub idempotency: Idempotency,
+    /// The last [`MAX_REQUEST_LOG`] API requests.
+    pub request_log: VecDeque<RequestRecord>,
     next_uid: u64,
 }
 
@@ -158,8 +199,21 @@ impl State {
             ipn_log: Vec::new(),
             fault_rules: Vec::new(),
             fault_invoices_used: HashSet::new(),
+            idempotency: Idempotency::new(),
+            request_log: VecDeque::new(),
             next_uid: 0,
         }
+    }
+
+    /// Decides what to do with a request under its idempotency key (see
+    /// [`Idempotency::claim`]); sequence numbers come from `next_uid`, so
+    /// they stay unique across resets.
+    pub fn claim(&mut self, config: &SandboxConfig, request: &Request<'_>, now: Instant) -> Claim {
+        let next_uid = &mut self.next_uid;
+        self.idempotency.claim(config, request, now, || {
+            *next_uid += 1;
+            *next_uid
+        })
     }
 
     /// Forgets everything but keeps `next_uid` growing.
@@ -235,6 +289,29 @@ impl State {
         self.account_index
             .insert(account.account_token.clone(), self.accounts.len());
         self.accounts.push(account);
+    }
+
+    /// Removes a payout account (the payouts made to it stay).
+    pub fn remove_account(&mut self, token: &str) -> Option<Account> {
+        let index = self.account_index.remove(token)?;
+        let account = self.accounts.remove(index);
+        // Accounts keep their order (payout-accounts lists them oldest
+        // first): the later ones move down by one.
+        for later in &self.accounts[index..] {
+            if let Some(i) = self.account_index.get_mut(&later.account_token) {
+                *i -= 1;
+            }
+        }
+        Some(account)
+    }
+
+    /// Appends to the request log, dropping the oldest past
+    /// [`MAX_REQUEST_LOG`].
+    pub fn log_request(&mut self, record: RequestRecord) {
+        while self.request_log.len() >= MAX_REQUEST_LOG {
+            self.request_log.pop_front();
+        }
+        self.request_log.push_back(record);
     }
 
     /// Adds a payout and answers its index.
