@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{eventually, invoice, object, start, Api};
+use common::{eventually, invoice, key, object, start, Api};
 use serde_json::{json, Value};
 
 /// Pays with an `x-sandbox-fault` header; answers the raw result.
@@ -188,7 +188,11 @@ async fn http_500_after_commit_and_malformed_process_first() {
 
     assert_booked(&sandbox, &[&after_commit, &malformed]);
     for invoice_id in [&after_commit, &malformed] {
-        let retry = api.pay(&customer_no, &token, "10", invoice_id).await;
+        // An identical resend without a key is a duplicate; with another
+        // amount spelling it is the same payout by invoiceId.
+        let duplicate = api.pay(&customer_no, &token, "10", invoice_id).await;
+        assert_eq!(duplicate["ret_code"], "000023", "{duplicate}");
+        let retry = api.pay(&customer_no, &token, "10.00", invoice_id).await;
         assert_eq!(retry["ret_code"], "000100");
     }
     assert_booked(&sandbox, &[&after_commit, &malformed]);
@@ -345,9 +349,11 @@ async fn a_fault_test_value_applies_to_the_first_pay_only() {
     let (customer_no, token) = api.payee().await;
 
     let dropped = invoice("fault-drop-");
+    let request_id = key("dropped");
     let error = api
         .http
         .post(format!("{}/v3/payouts/pay", api.base))
+        .header("Pockyt-Request-ID", &request_id)
         .json(&pay_body(&api, &customer_no, &token, &dropped))
         .send()
         .await
@@ -355,7 +361,10 @@ async fn a_fault_test_value_applies_to_the_first_pay_only() {
     assert!(!error.is_timeout());
     let inquiry = api.inquire(&dropped).await;
     assert_eq!(inquiry["ret_code"], "000100", "{inquiry}");
-    let retry = api.pay(&customer_no, &token, "10", &dropped).await;
+    // The resend with the same key gets the answer the drop swallowed.
+    let retry = api
+        .pay_keyed(&customer_no, &token, "10", &dropped, &request_id)
+        .await;
     assert_eq!(retry["ret_code"], "000100", "{retry}");
     assert_eq!(
         retry["result"]["transactionNo"],

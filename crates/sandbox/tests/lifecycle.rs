@@ -188,16 +188,22 @@ async fn two_hundred_concurrent_pays_are_all_booked_exactly_once() {
     let api = std::sync::Arc::new(Api::new(&sandbox));
     let (customer_no, token) = api.payee().await;
     let repeated = invoice("pending-same-");
+    // The repeats of one pay share its idempotency key (without one, the
+    // identical repeats would be refused as duplicates).
+    let repeated_key = common::key("repeated");
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..250 {
         let api = std::sync::Arc::clone(&api);
         let (customer_no, token) = (customer_no.clone(), token.clone());
-        let invoice_id = if i % 5 == 0 {
-            repeated.clone()
+        let (invoice_id, request_id) = if i % 5 == 0 {
+            (repeated.clone(), repeated_key.clone())
         } else {
-            format!("pending-conc-{i}")
+            (format!("pending-conc-{i}"), format!("conc-{i}"))
         };
-        tasks.spawn(async move { api.pay(&customer_no, &token, "1.25", &invoice_id).await });
+        tasks.spawn(async move {
+            api.pay_keyed(&customer_no, &token, "1.25", &invoice_id, &request_id)
+                .await
+        });
     }
     let mut repeated_transactions = std::collections::HashSet::new();
     while let Some(answer) = tasks.join_next().await {

@@ -43,6 +43,16 @@ pub fn http() -> reqwest::Client {
         .expect("HTTP client")
 }
 
+/// A unique idempotency key with a prefix.
+pub fn key(prefix: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 /// A unique invoiceId with a prefix.
 pub fn invoice(prefix: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -151,6 +161,70 @@ impl Api {
     /// Signs `params` and calls `path`.
     pub async fn call(&self, path: &str, params: &[(&str, &str)]) -> Value {
         self.post_value(path, &self.signed(params)).await
+    }
+
+    /// POSTs a JSON body with extra request headers and reads the HTTP 200
+    /// JSON answer.
+    pub async fn post_value_with(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Value {
+        let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("request");
+        assert_eq!(response.status(), 200, "{path}");
+        response.json().await.expect("JSON answer")
+    }
+
+    /// Signs `params` and calls `path` with extra request headers.
+    pub async fn call_with(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Value {
+        self.post_value_with(path, &self.signed(params), headers)
+            .await
+    }
+
+    /// Signs `params` and calls `path` with `Pockyt-Request-ID: key`.
+    pub async fn call_keyed(&self, path: &str, params: &[(&str, &str)], key: &str) -> Value {
+        self.call_with(path, params, &[("Pockyt-Request-ID", key)])
+            .await
+    }
+
+    /// Pays (USD) with `Pockyt-Request-ID: key`.
+    pub async fn pay_keyed(
+        &self,
+        customer_no: &str,
+        token: &str,
+        amount: &str,
+        invoice_id: &str,
+        key: &str,
+    ) -> Value {
+        self.call_keyed(
+            "/v3/payouts/pay",
+            &[
+                ("customerNo", customer_no),
+                ("accountToken", token),
+                ("amount", amount),
+                ("currency", "USD"),
+                ("invoiceId", invoice_id),
+            ],
+            key,
+        )
+        .await
+    }
+
+    /// The request log (`GET /_sandbox/requests`).
+    pub async fn requests(&self) -> Vec<Value> {
+        let (status, body) = self.admin_get("/_sandbox/requests").await;
+        assert_eq!(status, 200);
+        body["requests"].as_array().expect("requests").clone()
     }
 
     /// Calls `path` and expects success.
