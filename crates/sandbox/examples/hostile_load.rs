@@ -197,7 +197,8 @@ async fn wide_forms(bin: &str, label: &str, args: &[&str]) {
 
 /// Opens `n` connections at once, each sending part of a request and then
 /// holding it for up to `hold`; `body` chooses a complete head with a body
-/// that never comes. Counts the connections established.
+/// that never comes. Counts the connections established, and those the
+/// sandbox closed.
 fn slow_connections(
     addr: &str,
     n: usize,
@@ -206,12 +207,15 @@ fn slow_connections(
 ) -> (
     tokio::task::JoinSet<()>,
     std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
 ) {
     let opened = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let closed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..n {
         let addr = addr.to_owned();
         let opened = std::sync::Arc::clone(&opened);
+        let closed = std::sync::Arc::clone(&closed);
         tasks.spawn(async move {
             let deadline = tokio::time::Instant::now() + hold;
             let Ok(Ok(mut stream)) = tokio::time::timeout_at(deadline, TcpStream::connect(&addr)).await else {
@@ -231,9 +235,11 @@ fn slow_connections(
                 loop {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     if stream.write_all(b"a").await.is_err() {
+                        closed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         break;
                     }
-                    if let Ok(Ok(0)) = tokio::time::timeout(Duration::from_millis(1), tokio::io::AsyncReadExt::read(&mut stream, &mut buf)).await {
+                    if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(1), tokio::io::AsyncReadExt::read(&mut stream, &mut buf)).await {
+                        closed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         break;
                     }
                 }
@@ -241,7 +247,7 @@ fn slow_connections(
             .await;
         });
     }
-    (tasks, opened)
+    (tasks, opened, closed)
 }
 
 async fn slow(bin: &str, args: &[&str], body: bool) {
@@ -249,7 +255,11 @@ async fn slow(bin: &str, args: &[&str], body: bool) {
     let kind = if body { "slow-body" } else { "slow-header" };
     println!("1,100 {kind} connections at once (sandbox {args:?}, ulimit -n 1024):");
     println!("  baseline: {}", ms(balance(&sandbox.base).await.unwrap()));
-    let (mut tasks, opened) = slow_connections(&sandbox.addr, 1_100, body, Duration::from_secs(40));
+    let (mut tasks, opened, closed) =
+        slow_connections(&sandbox.addr, 1_100, body, Duration::from_secs(40));
+    let count = |n: &std::sync::Arc<std::sync::atomic::AtomicUsize>| {
+        n.load(std::sync::atomic::Ordering::Relaxed)
+    };
     tokio::time::sleep(Duration::from_secs(1)).await;
     println!(
         "  after 1 s: {} connections established (the rest wait in SYN retry)",
@@ -262,9 +272,30 @@ async fn slow(bin: &str, args: &[&str], body: bool) {
         }
     }
     println!(
-        "  {} attacker connections established so far",
-        opened.load(std::sync::atomic::Ordering::Relaxed)
+        "  {} attacker connections established so far, {} closed by the sandbox",
+        count(&opened),
+        count(&closed)
     );
+    // Once all 1,100 have connected (the ones whose SYN was dropped retry
+    // after 1, 3, 7 s...), or 20 s have passed.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(&opened) < 1_100 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A slow client notices it was closed at its next write (500 ms).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    println!(
+        "  {} established, {} closed by the sandbox, {} held open by the attacker:",
+        count(&opened),
+        count(&closed),
+        count(&opened) - count(&closed)
+    );
+    for i in 0..3 {
+        match balance(&sandbox.base).await {
+            Ok(d) => println!("  balance call {} then: {}", i + 1, ms(d)),
+            Err(e) => println!("  balance call {} then FAILED: {e}", i + 1),
+        }
+    }
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
     tokio::time::sleep(Duration::from_millis(200)).await;

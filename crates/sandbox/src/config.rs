@@ -23,10 +23,15 @@ pub const DEFAULT_TIMESTAMP_TOLERANCE: Duration = Duration::from_secs(600);
 /// The most IPN tries per notification, as the real API does (8).
 pub const MAX_IPN_TRIES: usize = 8;
 
-/// Default cap on connections served at once: 512. Beyond it the sandbox
-/// stops accepting (new connections wait in the listen queue) until one
-/// closes.
+/// Default cap on connections kept open at once: 512. Beyond it the
+/// sandbox closes the connection waiting longest for a complete request
+/// (see [`SandboxConfig::max_connections`]).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Default number of connections accepted beyond `max_connections` while
+/// the ones waiting longest are being closed, or while every other one is
+/// being processed: 64 (so at most 576 are open, below the common limit
+/// of 1,024 open files).
+pub const DEFAULT_CONNECTION_RESERVE: usize = 64;
 /// Default time a client has to send a request's headers (and, on a kept
 /// alive connection, to start its next request): 10 s.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -108,11 +113,18 @@ pub struct SandboxConfig {
     /// How far a request's `timestamp` may be from the sandbox's clock, in
     /// either direction. Default 10 minutes.
     pub timestamp_tolerance: Duration,
-    /// The most connections served at once (at least 1). Beyond it the
-    /// sandbox accepts no more until one closes; they wait in the OS's
-    /// listen queue. Default [`DEFAULT_MAX_CONNECTIONS`] (512), below the
-    /// common limit of 1,024 open files.
+    /// The most connections kept open at once (at least 1). When one more
+    /// is accepted, the sandbox closes the connection that has waited
+    /// longest for a complete request (an idle kept-alive one first, then
+    /// one still sending its head or body), never one whose request is
+    /// being processed. Default [`DEFAULT_MAX_CONNECTIONS`] (512).
     pub max_connections: usize,
+    /// How many connections may be open beyond `max_connections`: while
+    /// the ones waiting longest are being closed, or when every other one
+    /// is being processed (at least 1 is used). `max_connections` plus
+    /// this is a hard ceiling: past it, new connections wait in the OS's
+    /// listen queue. Default [`DEFAULT_CONNECTION_RESERVE`] (64).
+    pub connection_reserve: usize,
     /// How long a client may take to send a request's headers, and how
     /// long a kept-alive connection may stay idle before its next request;
     /// then the connection is closed without an answer. Default
@@ -152,8 +164,9 @@ impl Default for SandboxConfig {
     /// merchant `202333`, store `301854`, token `sandbox-api-token`,
     /// `127.0.0.1:0`, USD balance `1000000.00`, settle delay 2 s, IPN tries
     /// after 0, 250 ms, 500 ms, 1 s, 2 s, 4 s, 8 s and 16 s, timestamp
-    /// tolerance 10 minutes, at most 512 connections, 10 s to send the
-    /// headers and 10 s to send the body, bodies up to 256 KiB with up to
+    /// tolerance 10 minutes, at most 512 connections (64 more while the
+    /// longest waiting are closed), 10 s to send the headers and 10 s to
+    /// send the body, bodies up to 256 KiB with up to
     /// 256 fields, idempotency keys kept 24 h (at most 100,000 per
     /// merchant, 30 s wait for one in flight), duplicate pays refused for
     /// 10 minutes.
@@ -175,6 +188,7 @@ impl Default for SandboxConfig {
                 .collect(),
             timestamp_tolerance: DEFAULT_TIMESTAMP_TOLERANCE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            connection_reserve: DEFAULT_CONNECTION_RESERVE,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -200,6 +214,7 @@ impl fmt::Debug for SandboxConfig {
             .field("ipn_retry_delays", &self.ipn_retry_delays)
             .field("timestamp_tolerance", &self.timestamp_tolerance)
             .field("max_connections", &self.max_connections)
+            .field("connection_reserve", &self.connection_reserve)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("body_read_timeout", &self.body_read_timeout)
             .field("max_body_bytes", &self.max_body_bytes)

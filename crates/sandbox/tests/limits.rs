@@ -324,29 +324,139 @@ async fn a_signed_call_gets_through_while_slow_connections_are_held_open() {
     assert_eq!(held.len(), 24);
 }
 
-#[tokio::test]
-async fn past_the_connection_cap_a_signed_call_waits_for_a_free_slot() {
-    let sandbox = start(SandboxConfig {
-        max_connections: 4,
-        header_read_timeout: Duration::from_millis(400),
+/// `n` connections that sent half a request head, then `n` that sent a
+/// head and part of a body, in that order (so in that order accepted).
+async fn slow_heads_and_bodies(sandbox: &Sandbox, n: usize) -> Vec<TcpStream> {
+    let mut slow = Vec::new();
+    for i in 0..2 * n {
+        let mut stream = TcpStream::connect(sandbox.local_addr()).await.unwrap();
+        let sent: &[u8] = if i < n {
+            b"POST /v3/payouts/balance HTTP/1.1\r\nHost: sandbox\r\n"
+        } else {
+            b"POST /v3/payouts/balance HTTP/1.1\r\nHost: sandbox\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"cur"
+        };
+        stream.write_all(sent).await.unwrap();
+        slow.push(stream);
+    }
+    slow
+}
+
+/// True when the sandbox has closed `stream` (it answered nothing); false
+/// when the connection is still open, after a short look.
+async fn closed_without_answer(stream: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 256];
+    match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await {
+        Err(_) => false,
+        Ok(Ok(0)) | Ok(Err(_)) => true,
+        Ok(Ok(n)) => panic!("answered: {}", String::from_utf8_lossy(&buf[..n])),
+    }
+}
+
+/// Timeouts no test outlasts: only making room closes a connection.
+fn long_timeouts(max_connections: usize) -> SandboxConfig {
+    SandboxConfig {
+        max_connections,
+        header_read_timeout: Duration::from_secs(120),
+        body_read_timeout: Duration::from_secs(120),
         ..fast_config()
+    }
+}
+
+#[tokio::test]
+async fn past_the_cap_the_longest_waiting_slow_connections_are_closed_and_a_signed_call_gets_through(
+) {
+    let sandbox = start(long_timeouts(8)).await;
+    // Three times the cap of each; all still open on this side.
+    let mut slow = slow_heads_and_bodies(&sandbox, 24).await;
+    assert_balance_ok(&Api::new(&sandbox)).await;
+    // Each newcomer closed the one waiting longest: of the 48 slow ones
+    // and the signed call's connection, the 7 newest slow ones and the
+    // signed call's are open.
+    let (oldest, newest) = slow.split_at_mut(48 - 7);
+    for stream in oldest {
+        let closed = tokio::time::timeout(STUCK, read_until_closed(stream)).await;
+        assert_eq!(closed.expect("closed"), "");
+    }
+    for stream in newest {
+        assert!(
+            !closed_without_answer(stream).await,
+            "a newer one was closed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_request_being_processed_is_not_closed_to_make_room() {
+    let sandbox = start(long_timeouts(8)).await;
+    let api = Api::new(&sandbox);
+    // The oldest connection of all, its request read and held by a
+    // (signed) delay fault.
+    let delayed = tokio::spawn({
+        let body = api.signed(&[("currency", "USD")]);
+        let api = Api::new(&sandbox);
+        async move { post_with_fault(&api, "/v3/payouts/balance", &body, "delay=3000").await }
+    });
+    // Served after it on the same sandbox: by then the delayed request
+    // has been accepted and read.
+    assert_balance_ok(&api).await;
+    let mut slow = slow_heads_and_bodies(&sandbox, 24).await;
+    let response = tokio::time::timeout(STUCK, delayed)
+        .await
+        .expect("answered")
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["ret_code"], "000100", "{answer}");
+    // The slow ones went instead (the balance call's idle connection,
+    // then the oldest slow ones).
+    assert!(closed_without_answer(&mut slow[0]).await);
+    assert_balance_ok(&api).await;
+}
+
+/// Connections the sandbox holds a descriptor for: accepted sockets on
+/// its port (one still in the listen queue, or closed, has inode 0).
+#[cfg(target_os = "linux")]
+fn accepted_sockets(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let local = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.len() > 9
+                && fields[1].ends_with(&local)
+                && fields[3] != "0A" // LISTEN
+                && fields[9] != "0"
+        })
+        .count()
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn open_connections_never_exceed_max_connections_plus_the_reserve() {
+    let sandbox = start(SandboxConfig {
+        connection_reserve: 4,
+        ..long_timeouts(8)
     })
     .await;
+    let port = sandbox.local_addr().port();
+    let ceiling = 8 + 4;
     let mut held = Vec::new();
-    for _ in 0..12 {
-        let mut stream = TcpStream::connect(sandbox.local_addr()).await.unwrap();
-        stream.write_all(b"POST /v3/pay").await.unwrap();
-        held.push(stream);
+    let mut most = 0;
+    for _ in 0..4 {
+        held.extend(slow_heads_and_bodies(&sandbox, 12).await);
+        most = most.max(accepted_sockets(port));
     }
-    // All 12 slow connections come before it, 4 at a time; each is cut
-    // off by the header timeout, and then the call is served.
-    let api = Api::new(&sandbox);
-    assert_balance_ok(&api).await;
-    for stream in &mut held {
-        let answer = read_until_closed(stream).await;
-        assert!(!answer.contains("200 OK"), "{answer}");
+    assert_balance_ok(&Api::new(&sandbox)).await;
+    for _ in 0..20 {
+        most = most.max(accepted_sockets(port));
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_balance_ok(&api).await;
+    assert!(most <= ceiling, "{most} connections open at once");
+    assert!(most >= 8, "only {most} seen: the count is broken");
+    assert_eq!(held.len(), 96);
 }
 
 #[tokio::test]
@@ -497,16 +607,15 @@ async fn fault_rules_are_capped() {
 }
 
 #[tokio::test]
-async fn the_connection_cap_holds_new_connections_until_a_slot_frees() {
-    let sandbox = start(SandboxConfig {
-        max_connections: 2,
-        ..fast_config()
-    })
-    .await;
-    let api = Api::new(&sandbox);
-    let mut held = Vec::new();
+async fn idle_kept_alive_connections_are_the_first_to_go() {
+    let sandbox = start(long_timeouts(2)).await;
+    // A slow head, then two connections served and kept alive, idle.
+    let mut slow = TcpStream::connect(sandbox.local_addr()).await.unwrap();
+    slow.write_all(b"POST /v3/payouts/balance HTTP/1.1\r\nHost: sandbox\r\n")
+        .await
+        .unwrap();
+    let mut idle = Vec::new();
     for _ in 0..2 {
-        // Served (a whole request answered), then kept alive and idle.
         let mut stream = TcpStream::connect(sandbox.local_addr()).await.unwrap();
         stream
             .write_all(b"GET /_sandbox/balances HTTP/1.1\r\nHost: sandbox\r\n\r\n")
@@ -515,21 +624,13 @@ async fn the_connection_cap_holds_new_connections_until_a_slot_frees() {
         let mut buf = [0u8; 1024];
         let n = stream.read(&mut buf).await.unwrap();
         assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
-        held.push(stream);
+        idle.push(stream);
     }
-    // A third connection is not served while both slots are taken...
-    let waiting = tokio::spawn({
-        let body = api.signed(&[("currency", "USD")]);
-        let api = Api::new(&sandbox);
-        async move { api.post_value("/v3/payouts/balance", &body).await }
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!waiting.is_finished(), "served past the cap");
-    // ...and is once one of them closes.
-    drop(held.pop());
-    let answer = tokio::time::timeout(STUCK, waiting)
-        .await
-        .expect("served once a slot freed")
-        .unwrap();
-    assert_eq!(answer["ret_code"], "000100", "{answer}");
+    // The second came past the cap: the first, idle, went, though the
+    // slow head has waited longer. A signed call past the cap closes the
+    // second; the slow head is still open.
+    assert!(closed_without_answer(&mut idle[0]).await);
+    assert_balance_ok(&Api::new(&sandbox)).await;
+    assert!(closed_without_answer(&mut idle[1]).await);
+    assert!(!closed_without_answer(&mut slow).await);
 }
