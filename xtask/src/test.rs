@@ -99,7 +99,38 @@ fn rust() -> Result<(), String> {
         "codegen: a new operation in a scratch copy",
         crate::codegen::prove::run,
     )?;
-    step("cargo test", || run_cmd("cargo", &["test", "--workspace"]))
+    // The fault suites are heavy: they run once, in release mode, below.
+    step("cargo test", || {
+        run_cmd(
+            "cargo",
+            &[
+                "test",
+                "--workspace",
+                "--",
+                "--skip",
+                "a_thousand_faulty_pays_never_pay_twice",
+                "--skip",
+                "faulty_registers_and_bank_accounts_never_duplicate",
+            ],
+        )
+    })?;
+    step("fault suites (release)", || {
+        run_cmd(
+            "cargo",
+            &[
+                "test",
+                "--release",
+                "-p",
+                "pockyt-payouts",
+                "--test",
+                "faults",
+                "--test",
+                "faults_state",
+                "--",
+                "--nocapture",
+            ],
+        )
+    })
 }
 
 /// The virtual environment the Python checks run in.

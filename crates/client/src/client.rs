@@ -75,6 +75,8 @@ pub struct Client {
     pub(crate) shared: Arc<Shared>,
     pub(crate) timeout: Duration,
     pub(crate) deadline: Duration,
+    /// The caller's `Pockyt-Request-ID` for the next state-changing call.
+    pub(crate) idempotency_key: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -124,6 +126,7 @@ impl Client {
             shared: Arc::new(Shared::new(config)?),
             timeout,
             deadline,
+            idempotency_key: None,
         })
     }
 
@@ -166,6 +169,23 @@ impl Client {
         }
     }
 
+    /// The same client (same connections) sending `key` as the
+    /// `Pockyt-Request-ID` of its next state-changing call, in place of the
+    /// one the SDK makes (a random UUID, or for `pay` one derived from the
+    /// merchant, store, invoiceId and the payout's details). Every attempt
+    /// of that call carries it. Use it for one call:
+    /// `client.with_idempotency_key("order-1234-payout")?.pay(params)`.
+    /// Fails with `INVALID_REQUEST` (field `idempotencyKey`) unless the key
+    /// is 1 to 64 ASCII letters, digits, `-`, `_`, `.` or `:`.
+    pub fn with_idempotency_key(&self, key: impl Into<String>) -> Result<Client, Error> {
+        let key = key.into();
+        pockyt_payouts_core::validate::idempotency_key("idempotencyKey", &key)?;
+        Ok(Client {
+            idempotency_key: Some(Arc::from(key)),
+            ..self.clone()
+        })
+    }
+
     /// The same client with another connect timeout, for one call or a
     /// few: `client.with_connect_timeout(Duration::from_secs(2))?.pay(params)`.
     /// A connect timeout belongs to a connection pool, so each distinct value
@@ -199,6 +219,7 @@ impl Client {
             shared,
             timeout: self.timeout,
             deadline: self.deadline,
+            idempotency_key: self.idempotency_key.clone(),
         })
     }
 

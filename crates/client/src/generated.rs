@@ -69,7 +69,14 @@ impl Client {
         self.run_op(
                 op,
                 params,
-                |core, p| core.register_payee().body(p).send(),
+                |core, p, key| {
+                    let request = core.register_payee();
+                    let request = match key {
+                        Some(key) => request.pockyt_request_id(key),
+                        None => request,
+                    };
+                    request.body(p).send()
+                },
                 |answer| {
                     let result = payload(answer.customer, op, "customer")?;
                     required_id(&result.customer_no, op, "customer.customerNo")?;
@@ -87,7 +94,7 @@ impl Client {
         self.run_op(
                 op,
                 params,
-                |core, p| core.retrieve_payee().body(p).send(),
+                |core, p, _key| core.retrieve_payee().body(p).send(),
                 |answer| {
                     let result = payload(answer.customer, op, "customer")?;
                     required_id(&result.customer_no, op, "customer.customerNo")?;
@@ -104,7 +111,20 @@ impl Client {
         params: impl IntoParams<UpdatePayeeParams>,
     ) -> Result<UpdatePayeeResponse, Error> {
         let op = Operation::UpdatePayee;
-        self.run_op(op, params, |core, p| core.update_payee().body(p).send(), Ok).await
+        self.run_op(
+                op,
+                params,
+                |core, p, key| {
+                    let request = core.update_payee();
+                    let request = match key {
+                        Some(key) => request.pockyt_request_id(key),
+                        None => request,
+                    };
+                    request.body(p).send()
+                },
+                Ok,
+            )
+            .await
     }
     /// Add a bank account as a payee's funding source (payout account). (`POST /v3/payee/account/create/bank-account`)
     ///
@@ -119,7 +139,14 @@ impl Client {
         self.run_op(
                 op,
                 params,
-                |core, p| core.add_bank_account().body(p).send(),
+                |core, p, key| {
+                    let request = core.add_bank_account();
+                    let request = match key {
+                        Some(key) => request.pockyt_request_id(key),
+                        None => request,
+                    };
+                    request.body(p).send()
+                },
                 |answer| {
                     let result = payload(answer.result, op, "result")?;
                     required_id(&result.account_token, op, "result.accountToken")?;
@@ -134,7 +161,12 @@ impl Client {
         params: impl IntoParams<ListPayoutAccountsParams>,
     ) -> Result<ListPayoutAccountsResponse, Error> {
         let op = Operation::ListPayoutAccounts;
-        self.run_op(op, params, |core, p| core.list_payout_accounts().body(p).send(), Ok)
+        self.run_op(
+                op,
+                params,
+                |core, p, _key| core.list_payout_accounts().body(p).send(),
+                Ok,
+            )
             .await
     }
     /// Delete a payout account (funding source) of a payee. (`POST /v3/payee/account/delete`)
@@ -151,7 +183,14 @@ while the payor's status is DECLINED or SAVED.*/
         self.run_op(
                 op,
                 params,
-                |core, p| core.delete_payout_account().body(p).send(),
+                |core, p, key| {
+                    let request = core.delete_payout_account();
+                    let request = match key {
+                        Some(key) => request.pockyt_request_id(key),
+                        None => request,
+                    };
+                    request.body(p).send()
+                },
                 Ok,
             )
             .await
@@ -184,7 +223,7 @@ information).*/
         self.run_op(
                 op,
                 params,
-                |core, p| core.inquire_payout().body(p).send(),
+                |core, p, _key| core.inquire_payout().body(p).send(),
                 |answer| {
                     let result = payload(answer.result, op, "result")?;
                     Ok(result)
@@ -203,7 +242,7 @@ information).*/
         self.run_op(
                 op,
                 params,
-                |core, p| core.balance().body(p).send(),
+                |core, p, _key| core.balance().body(p).send(),
                 |answer| {
                     let result = payload(answer.balance, op, "balance")?;
                     Ok(result)

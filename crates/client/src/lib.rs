@@ -125,6 +125,7 @@ pub mod events;
 #[rustfmt::skip]
 #[allow(clippy::all)]
 mod generated;
+mod idempotency;
 mod json;
 /// Name spelling between the wire (camelCase) and Rust / Python (snake_case).
 pub use pockyt_payouts_core::naming;

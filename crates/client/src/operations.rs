@@ -52,7 +52,9 @@ pub(crate) fn prepared<T: Validate>(params: impl IntoParams<T>) -> Result<T, Err
 
 impl Client {
     /// The one runner of every operation but `pay`: prepares the params,
-    /// sends them with `send` under the operation's retry rule, and makes
+    /// makes the call's idempotency key (state-changing calls; see
+    /// [`crate::idempotency`]), sends them with `send` under the
+    /// operation's retry rule, every attempt with the same key, and makes
     /// the result of the answer with `result`.
     pub(crate) async fn run_op<'a, T, R, Out, F, Fut>(
         &'a self,
@@ -64,14 +66,17 @@ impl Client {
     where
         T: Validate + Clone,
         R: Answer,
-        F: Fn(&'a pockyt_payouts_core::Client, T) -> Fut,
+        F: Fn(&'a pockyt_payouts_core::Client, T, Option<String>) -> Fut,
         Fut: Future<Output = Result<ResponseValue<R>, CoreError>>,
     {
         let params = prepared(params)?;
         let deadline = self.start_call()?;
+        let key = self.call_key(op);
         let core = &self.shared.core;
         let answer = self
-            .run(op, &deadline, || send(core, params.clone()))
+            .run(op, &deadline, key.is_some(), || {
+                send(core, params.clone(), key.clone())
+            })
             .await?;
         result(answer)
     }

@@ -5,6 +5,8 @@
 //! again. Every other ending after a possibly received attempt is the
 //! payout found or `PAYOUT_OUTCOME_UNKNOWN`.
 
+use std::time::Duration;
+
 use pockyt_payouts_core::enums::RetCode;
 use pockyt_payouts_core::money::Amount;
 use pockyt_payouts_core::operation::Operation;
@@ -57,6 +59,18 @@ fn cents(amount: &str) -> Option<u64> {
     Amount::parse(amount).ok().map(Amount::minor_units)
 }
 
+/// Whether a failed attempt was answered by the API itself, so it cannot
+/// still create a payout: a ret_code, an undecodable answer, an HTTP status
+/// other than a gateway timeout (504).
+fn answered_by_the_api(error: &Error) -> bool {
+    match error {
+        Error::Api { .. } | Error::Decode { .. } => true,
+        // A gateway timeout: the origin may still be working on it.
+        Error::Http { status, .. } => *status != 504,
+        _ => false,
+    }
+}
+
 impl Client {
     /// Sends a prepared pay, reconciling by inquiry whenever an attempt may
     /// have been received (see [`Client::pay`]), all before the call's
@@ -66,7 +80,15 @@ impl Client {
         let deadline = &self.start_call()?;
         let op = Operation::Pay;
         let core = &self.shared.core;
-        let send = || core.pay().body(params.clone()).send();
+        // One key for every attempt of this pay: a resend of a pay the API
+        // completed gets the first answer back, never a second payout.
+        let key = self.pay_key(&params);
+        let send = || {
+            core.pay()
+                .pockyt_request_id(key.clone())
+                .body(params.clone())
+                .send()
+        };
         let policy = &self.shared.config.retry;
         let mut retries = 0u32;
         // Set once an attempt may have reached the server. From then on only
@@ -75,6 +97,8 @@ impl Client {
         // other ending is PAYOUT_OUTCOME_UNKNOWN, because that attempt may
         // still create the payout.
         let mut maybe_created = false;
+        // Whether any attempt may still be on its way (see below).
+        let mut unanswered = false;
         loop {
             let error = match self.attempt(op, retries, deadline, &send).await {
                 // "Created", but without the payout: look it up like a lost answer.
@@ -86,6 +110,14 @@ impl Client {
             };
             let ambiguous = is_ambiguous(&error);
             let not_sent = never_reached_server(&error);
+            // An attempt that ended without an answer from the API itself
+            // may still be processed: it timed out, the connection broke
+            // after the request may have been written, or a gateway timed
+            // out (504: the origin may still be working on it). One the
+            // server answered (a ret_code, an HTTP status) is over.
+            if !answered_by_the_api(&error) && error.may_have_been_received() {
+                unanswered = true;
+            }
             if !ambiguous && !maybe_created {
                 // Nothing reached the server: sending again is safe.
                 if not_sent
@@ -93,6 +125,15 @@ impl Client {
                     && self.backoff(op, &mut retries, &error, deadline).await
                 {
                     continue;
+                }
+                // The key (or the invoiceId) was already used with other
+                // parameters, say another description: if the payout under
+                // this invoiceId is this one (same payee, account, amount,
+                // currency), that payout is the answer.
+                if matches!(error.ret_code(), Some(RetCode::ParametersDoNotMatch)) {
+                    if let Ok(Found::Same(payout)) = self.find_payout(&params, deadline).await {
+                        return Ok(*payout);
+                    }
                 }
                 return Err(error);
             }
@@ -126,15 +167,68 @@ impl Client {
                     let again = (ambiguous || not_sent)
                         && retries < policy.get_max_retries()
                         && self.backoff(op, &mut retries, &error, deadline).await;
+                    if again {
+                        continue;
+                    }
+                    // Every attempt was answered (none can still land) and
+                    // the API says no payout has this invoiceId: nothing was
+                    // paid. The last failure is the call's, definite; paying
+                    // again under the same invoiceId is safe.
+                    if !unanswered {
+                        tracing::info!(operation = op.name(), error_code = %error.code(), "no payout under this invoiceId after answered attempts");
+                        return Err(error);
+                    }
+                    // An attempt may still land: give it a while to, by
+                    // inquiry only (nothing is sent again).
+                    return match self.settle(&params, deadline).await {
+                        Some(payout) => Ok(payout),
+                        None => Err(self.outcome_unknown(&params.invoice_id, error)),
+                    };
+                }
+                // The inquiry could not say. The pay carries its idempotency
+                // key, so sending it again is safe: the API answers a pay it
+                // completed with the first answer, and processes one it
+                // never completed. With no retry (or no time) left, the
+                // outcome stays unknown.
+                Err(inquiry_error) => {
+                    let again = retries < policy.get_max_retries()
+                        && self.backoff(op, &mut retries, &error, deadline).await;
                     if !again {
-                        return Err(self.outcome_unknown(&params.invoice_id, error));
+                        let cause = if ambiguous { error } else { inquiry_error };
+                        return Err(self.outcome_unknown(&params.invoice_id, cause));
                     }
                 }
-                Err(inquiry_error) => {
-                    let cause = if ambiguous { error } else { inquiry_error };
-                    return Err(self.outcome_unknown(&params.invoice_id, cause));
-                }
             }
+        }
+    }
+
+    /// After the last attempt, when one may still be on its way: inquires
+    /// by invoiceId, with growing waits, for twice the per-attempt timeout
+    /// (the time an attempt that timed out is given to land) or until the
+    /// deadline, whichever comes first. The payout if it appears.
+    async fn settle(&self, params: &PayParams, deadline: &Deadline) -> Option<Payout> {
+        let window = std::time::Instant::now() + self.timeout.saturating_mul(2);
+        let mut wait = self
+            .shared
+            .config
+            .retry
+            .get_base_delay()
+            .max(Duration::from_millis(10));
+        loop {
+            let until_window = window.saturating_duration_since(std::time::Instant::now());
+            let pause = wait.min(until_window);
+            if pause.is_zero() || pause >= deadline.remaining() {
+                return None;
+            }
+            tokio::time::sleep(pause).await;
+            tracing::info!(
+                operation = "pay",
+                "payout outcome unclear; inquiring again while an attempt may land"
+            );
+            if let Ok(Found::Same(payout)) = self.find_payout(params, deadline).await {
+                return Some(*payout);
+            }
+            wait = (wait * 2).min(self.timeout.max(Duration::from_millis(10)));
         }
     }
 
@@ -156,7 +250,7 @@ impl Client {
         };
         let core = &self.shared.core;
         let found = self
-            .run(op, deadline, || {
+            .run(op, deadline, false, || {
                 core.inquire_payout().body(params.clone()).send()
             })
             .await

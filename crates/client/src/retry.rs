@@ -128,15 +128,17 @@ pub(crate) fn never_reached_server(error: &Error) -> bool {
 
 impl Client {
     /// Sends with the retry rule of every operation but `pay`: a request
-    /// that never reached the server is always sent again; a read-only call
-    /// also on transient failures. Register, update and add-bank-account
-    /// are never sent again once they may have been received. Nothing is
-    /// sent after `deadline`: when no time is left for another attempt the
-    /// last failure is the call's.
+    /// that never reached the server is always sent again; a read-only call,
+    /// or a state-changing call that carries an idempotency key
+    /// (`idempotent`: the API answers its resend with the first answer,
+    /// without acting twice), also on transient failures. Nothing is sent
+    /// after `deadline`: when no time is left for another attempt the last
+    /// failure is the call's.
     pub(crate) async fn run<R, F, Fut>(
         &self,
         op: Operation,
         deadline: &Deadline,
+        idempotent: bool,
         send: F,
     ) -> Result<R, Error>
     where
@@ -150,8 +152,8 @@ impl Client {
             match self.attempt(op, retries, deadline, &send).await {
                 Ok(answer) => return Ok(answer),
                 Err(error) => {
-                    let retry =
-                        never_reached_server(&error) || op.is_read_only() && is_transient(&error);
+                    let retry = never_reached_server(&error)
+                        || (op.is_read_only() || idempotent) && is_transient(&error);
                     if !retry
                         || retries >= policy.get_max_retries()
                         || !self.backoff(op, &mut retries, &error, deadline).await

@@ -324,7 +324,7 @@ fn respell(spelling: Spelling, error: Error) -> Error {
 }
 
 /// The options of one call: overrides of the client's settings.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CallOptions {
     /// Time for one attempt of this call.
@@ -333,10 +333,12 @@ pub struct CallOptions {
     pub connect_timeout: Option<Duration>,
     /// Time for this whole call, retries included.
     pub deadline: Option<Duration>,
+    /// The `Pockyt-Request-ID` of this call (state-changing calls only).
+    pub idempotency_key: Option<String>,
 }
 
 /// The options of one call given by name: `timeout`, `connect_timeout`,
-/// `deadline` (in the language's spelling and unit).
+/// `deadline` (in the language's spelling and unit) and `idempotency_key`.
 pub fn call_options(
     spelling: Spelling,
     options: &Map<String, Value>,
@@ -346,6 +348,7 @@ pub fn call_options(
         timeout: given.duration("timeout")?,
         connect_timeout: given.duration("connect_timeout")?,
         deadline: given.duration("deadline")?,
+        idempotency_key: given.text("idempotency_key")?,
     })
 }
 
@@ -361,6 +364,9 @@ impl crate::Client {
         }
         if let Some(deadline) = options.deadline {
             client = client.with_deadline(deadline);
+        }
+        if let Some(key) = &options.idempotency_key {
+            client = client.with_idempotency_key(key.clone())?;
         }
         Ok(client)
     }

@@ -170,7 +170,8 @@ async fn a_thousand_faulty_pays_never_pay_twice() {
             .or_default()
             .push(record);
     }
-    let (mut paid, mut unknown) = (0, 0);
+    let (mut paid, mut unknown, mut not_paid) = (0, 0, 0);
+    let mut unknown_causes: BTreeMap<String, usize> = BTreeMap::new();
     for (invoice_id, amount, _) in &plan {
         let found = payouts
             .get(invoice_id)
@@ -195,14 +196,22 @@ async fn a_thousand_faulty_pays_never_pay_twice() {
                 );
                 assert_eq!(cents(payout.amount.as_deref().unwrap()), cents(amount));
             }
+            // A definite failure: every attempt was answered and the API
+            // holds no payout under this invoiceId; nothing was paid.
+            Err(e) if e.code() != ErrorCode::PayoutOutcomeUnknown => {
+                not_paid += 1;
+                assert!(
+                    found.is_empty(),
+                    "{invoice_id}: pay failed definitely ({e}) but the sandbox holds a payout"
+                );
+            }
             Err(e) => {
                 unknown += 1;
-                assert_eq!(
-                    e.code(),
-                    ErrorCode::PayoutOutcomeUnknown,
-                    "{invoice_id}: {e}"
-                );
                 assert_eq!(e.invoice_id(), Some(invoice_id.as_str()));
+                let cause = std::error::Error::source(e)
+                    .and_then(|c| c.downcast_ref::<pockyt_payouts::Error>())
+                    .map_or("none".to_owned(), |c| c.code().to_string());
+                *unknown_causes.entry(cause).or_default() += 1;
             }
         }
     }
@@ -224,14 +233,19 @@ async fn a_thousand_faulty_pays_never_pay_twice() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    println!("{PAYS} pays with {injected} injected faults: {paid} paid exactly once, {unknown} PAYOUT_OUTCOME_UNKNOWN, 0 paid twice");
+    println!("{PAYS} pays with {injected} injected faults: {paid} paid exactly once, {not_paid} definitely not paid, {unknown} PAYOUT_OUTCOME_UNKNOWN, 0 paid twice");
+    println!("PAYOUT_OUTCOME_UNKNOWN by last failure: {unknown_causes:?}");
     assert!(
         paid > PAYS / 2,
         "the faults should not defeat most pays ({paid} paid)"
     );
+    // With idempotency keys, resends and a settle by inquiry, at most 2 %
+    // stay unknown; the plan still defeats some pays (the failure paths are
+    // exercised, not skipped).
     assert!(
-        unknown > 0,
-        "the plan should drive some pays to PAYOUT_OUTCOME_UNKNOWN"
+        unknown <= PAYS / 50,
+        "{unknown} PAYOUT_OUTCOME_UNKNOWN (at most 2 % expected)"
     );
+    assert!(unknown + not_paid > 0, "the plan should defeat some pays");
     sandbox.shutdown().await;
 }

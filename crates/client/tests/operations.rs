@@ -102,6 +102,16 @@ async fn every_operation_is_signed_sent_to_its_path_and_typed() {
         Some("1665425123")
     );
 
+    let deleted = client
+        .delete_payout_account(
+            DeletePayoutAccountParams::builder()
+                .customer_no("2000305228292319592008")
+                .account_token("2010305228303182765718"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deleted.ret_code, RetCode::Success);
+
     let payout = client
         .pay(pay("9aae4c685d824c5da746f97620c59eb5"))
         .await
@@ -125,6 +135,17 @@ async fn every_operation_is_signed_sent_to_its_path_and_typed() {
     assert_eq!(balance.amount.as_deref(), Some("9500.00"));
 
     assert_eq!(server.problems(), Vec::<String>::new());
+    // Every state-changing call carries an idempotency key (a UUID, one per
+    // call); read-only calls carry none.
+    for (op, key) in Operation::ALL.iter().zip(server.request_ids()) {
+        match key {
+            Some(key) => {
+                assert!(!op.is_read_only(), "{op}: {key}");
+                assert_eq!(key.len(), 36, "{op}: {key}");
+            }
+            None => assert!(op.is_read_only(), "{op} carried no Pockyt-Request-ID"),
+        }
+    }
     let paths: Vec<String> = server.received().into_iter().map(|(p, _)| p).collect();
     assert_eq!(
         paths,

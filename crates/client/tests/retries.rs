@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Capture, Scripted, TestServer};
+use common::{Scripted, TestServer};
 use pockyt_payouts::types::*;
 use pockyt_payouts::{Client, ErrorCode, PayoutStatus, RetCode, RetryPolicy};
 
@@ -85,29 +85,35 @@ async fn read_only_calls_retry_timeouts() {
 }
 
 #[tokio::test]
-async fn changing_calls_are_never_resent_once_they_may_have_been_received() {
+async fn changing_calls_are_resent_with_their_idempotency_key() {
+    // Register, update and add-bank-account carry a Pockyt-Request-ID, the
+    // same for every attempt of one call: a resend after a possibly
+    // received attempt is safe (the API answers it with the first answer).
     let server = TestServer::start().await;
     let client = retrying_client(&server, 2);
     server.script(Scripted::Status(503, "busy".into()));
-    let e = client
+    let payee = client
         .register_payee(
             RegisterPayeeParams::builder()
                 .profile_type(pockyt_payouts::ProfileType::Business)
                 .date_of_birth("1970-01-01"),
         )
         .await
-        .unwrap_err();
-    assert_eq!(e.code(), ErrorCode::Http);
-    assert!(e.may_have_been_received());
-    server.script(Scripted::Json(r#"{"ret_code":"000080"}"#.into()));
+        .unwrap();
+    assert_eq!(payee.customer_no, "2000305228292319592008");
+    for _ in 0..3 {
+        server.script(Scripted::Json(r#"{"ret_code":"000080"}"#.into()));
+    }
     let e = client
         .update_payee(UpdatePayeeParams::builder().customer_no("1"))
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Api(RetCode::SupplierSystemError));
-    server.script(Scripted::Delay(Duration::from_secs(2)));
+    // A definite refusal is final: sending it again would be refused again.
+    server.script(Scripted::Json(
+        r#"{"ret_code":"000023","ret_msg":"bad"}"#.into(),
+    ));
     let e = client
-        .with_timeout(Duration::from_millis(100))
         .add_bank_account(
             AddBankAccountParams::builder()
                 .customer_no("1")
@@ -117,13 +123,48 @@ async fn changing_calls_are_never_resent_once_they_may_have_been_received() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.code(), ErrorCode::Timeout);
+    assert_eq!(e.code(), ErrorCode::Api(RetCode::ParameterValueError));
     assert_eq!(
-        paths(&server).len(),
-        3,
-        "each sent exactly once: {:?}",
-        paths(&server)
+        paths(&server),
+        [
+            "/v3/payee/register",
+            "/v3/payee/register",
+            "/v3/payee/update",
+            "/v3/payee/update",
+            "/v3/payee/update",
+            "/v3/payee/account/create/bank-account",
+        ]
     );
+    let keys: Vec<String> = server
+        .request_ids()
+        .into_iter()
+        .map(Option::unwrap)
+        .collect();
+    assert_eq!(keys[0], keys[1], "one key for every attempt of a register");
+    assert!(
+        keys[2] == keys[3] && keys[3] == keys[4],
+        "one key for every attempt of an update"
+    );
+    assert!(keys[0] != keys[2] && keys[2] != keys[5], "a key per call");
+
+    // A key of the caller's own is sent as given; a malformed one is
+    // refused before anything is sent.
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 2);
+    client
+        .with_idempotency_key("order-77:payee")
+        .unwrap()
+        .register_payee(
+            RegisterPayeeParams::builder()
+                .profile_type(pockyt_payouts::ProfileType::Business)
+                .date_of_birth("1970-01-01"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(server.request_ids(), [Some("order-77:payee".to_string())]);
+    let e = client.with_idempotency_key("not a key").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidRequest);
+    assert_eq!(e.field(), Some("idempotencyKey"));
 }
 
 #[tokio::test]
@@ -163,11 +204,16 @@ async fn a_pay_is_resent_with_the_same_invoice_only_when_no_payout_exists() {
 
 #[tokio::test]
 async fn a_pay_whose_outcome_cannot_be_established_fails_with_outcome_unknown() {
+    // The pay's answer is lost and the inquiry cannot say: the pay is sent
+    // again with the same key (safe: the API answers a completed pay with
+    // its first answer), until no retry is left.
     let server = TestServer::start().await;
     let client = retrying_client(&server, 2);
-    server.script(Scripted::Status(500, "boom".into()));
     for _ in 0..3 {
-        server.script(Scripted::Status(503, "inquiry down".into()));
+        server.script(Scripted::Status(500, "boom".into()));
+        for _ in 0..3 {
+            server.script(Scripted::Status(503, "inquiry down".into()));
+        }
     }
     let e = client.pay(pay()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::PayoutOutcomeUnknown);
@@ -178,26 +224,50 @@ async fn a_pay_whose_outcome_cannot_be_established_fails_with_outcome_unknown() 
             .contains("look the payout up later by invoiceId"),
         "{e}"
     );
-    assert_eq!(
-        paths(&server),
-        [
-            "/v3/payouts/pay",
-            "/v3/payouts/inquiry",
-            "/v3/payouts/inquiry",
-            "/v3/payouts/inquiry"
-        ],
-        "never a second pay"
+    let sent = paths(&server);
+    assert_eq!(sent.len(), 12, "{sent:?}");
+    assert_eq!(sent.iter().filter(|p| *p == "/v3/payouts/pay").count(), 3);
+    let keys: Vec<Option<String>> = server
+        .request_ids()
+        .into_iter()
+        .zip(&sent)
+        .filter(|(_, p)| *p == "/v3/payouts/pay")
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        keys[0].is_some() && keys.iter().all(|k| *k == keys[0]),
+        "{keys:?}"
     );
 
-    // With no retries left, a lost answer and an empty inquiry still do not
-    // allow a second pay: the first may be in flight.
+    // Every attempt answered by the server (a 502, not a timeout) and the
+    // API holds no payout under the invoiceId: nothing was paid, and the
+    // failure is definite.
     let server = TestServer::start().await;
     let client = retrying_client(&server, 0);
     server.script(Scripted::Status(502, "gateway".into()));
     server.script(Scripted::Json(r#"{"ret_code":"000021"}"#.into()));
     let e = client.pay(pay()).await.unwrap_err();
-    assert_eq!(e.code(), ErrorCode::PayoutOutcomeUnknown);
+    assert_eq!(e.code(), ErrorCode::Http);
     assert_eq!(paths(&server), ["/v3/payouts/pay", "/v3/payouts/inquiry"]);
+
+    // A gateway timeout (504) may still land: with no retries left and the
+    // inquiry still finding nothing while it may, the outcome stays unknown
+    // and the pay is never sent twice.
+    let server = TestServer::start().await;
+    let client = retrying_client(&server, 0).with_timeout(Duration::from_millis(100));
+    server.script(Scripted::Status(504, "gateway timeout".into()));
+    for _ in 0..40 {
+        server.script(Scripted::Json(r#"{"ret_code":"000021"}"#.into()));
+    }
+    let e = client.pay(pay()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PayoutOutcomeUnknown);
+    let sent = paths(&server);
+    assert_eq!(
+        sent.iter().filter(|p| *p == "/v3/payouts/pay").count(),
+        1,
+        "{sent:?}"
+    );
+    assert!(sent.len() >= 2, "{sent:?}");
 }
 
 #[tokio::test]
@@ -210,45 +280,6 @@ async fn a_definite_refusal_of_pay_is_returned_as_is() {
     let e = client.pay(pay()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Api(RetCode::InsufficientBalance));
     assert_eq!(paths(&server), ["/v3/payouts/pay"]);
-}
-
-#[tokio::test]
-async fn requests_that_never_left_are_resent_for_every_operation() {
-    // Nothing listens: every attempt fails before the request is written,
-    // so even pay and register are sent again (counted in the trace).
-    let (trace, _guard) = Capture::install();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let config = pockyt_payouts::Config::new("1", "2", "test-token-1234")
-        .with_base_url(format!("http://127.0.0.1:{port}"))
-        .retry_policy(
-            RetryPolicy::default()
-                .max_retries(2)
-                .base_delay(Duration::from_millis(1)),
-        );
-    let client = Client::new(config).unwrap();
-    let e = client.pay(pay()).await.unwrap_err();
-    assert_eq!(e.code(), ErrorCode::Network, "{e}");
-    assert!(!e.may_have_been_received());
-    let e = client
-        .register_payee(
-            RegisterPayeeParams::builder()
-                .profile_type(pockyt_payouts::ProfileType::Individual)
-                .date_of_birth("1970-01-01"),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(e.code(), ErrorCode::Network);
-    let text = trace.text();
-    assert_eq!(text.matches("retrying").count(), 4, "{text}");
-    assert_eq!(
-        text.matches("operation=\"pay\" retry=").count(),
-        2,
-        "{text}"
-    );
 }
 
 #[tokio::test]
@@ -294,17 +325,27 @@ async fn after_a_lost_answer_a_later_refusal_is_not_final() {
     server.script(Scripted::Json(
         r#"{"ret_code":"000040","ret_msg":"balance not enough"}"#.into(),
     ));
-    server.script(Scripted::Json(r#"{"ret_code":"000021"}"#.into()));
+    // While pay #1 may still land, the inquiry keeps finding nothing.
+    for _ in 0..40 {
+        server.script(Scripted::Json(r#"{"ret_code":"000021"}"#.into()));
+    }
     let e = client.pay(pay()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::PayoutOutcomeUnknown, "{e}");
+    let sent = paths(&server);
     assert_eq!(
-        paths(&server),
+        sent[..4],
         [
             "/v3/payouts/pay",
             "/v3/payouts/inquiry",
             "/v3/payouts/pay",
             "/v3/payouts/inquiry"
         ]
+    );
+    // After that, only inquiries (waiting for pay #1 to land): never a
+    // third pay.
+    assert!(
+        sent[4..].iter().all(|p| p == "/v3/payouts/inquiry"),
+        "{sent:?}"
     );
 }
 

@@ -298,6 +298,31 @@ pub fn ip_address(field: &str, value: &str) -> Check {
         .map_err(|_| Violation::new(field, "must be an IPv4 or IPv6 address"))
 }
 
+/// An idempotency key (`Pockyt-Request-ID`): 1 to 64 ASCII letters, digits
+/// and `-`, `_`, `.`, `:` (a UUID fits).
+///
+/// ```
+/// use pockyt_payouts_core::validate::idempotency_key;
+/// assert!(idempotency_key("idempotencyKey", "9b2f4a59-2f0c-4e89-9d34-b1f1e3d6d2a1").is_ok());
+/// assert!(idempotency_key("idempotencyKey", "").is_err());
+/// assert!(idempotency_key("idempotencyKey", "spaces are not allowed").is_err());
+/// ```
+pub fn idempotency_key(field: &str, value: &str) -> Check {
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            field,
+            "must be 1 to 64 ASCII letters, digits, '-', '_', '.' or ':'",
+        ))
+    }
+}
+
 /// A value of an open enumeration sent in a request must be one of the
 /// documented values (`values`).
 fn known(field: &str, is_known: bool, values: &[&str]) -> Check {

@@ -36,6 +36,8 @@ pub struct Operation {
     pub read_only: bool,
     /// `x-reconcile-by-invoice-id`: a lost answer is settled by inquiry.
     pub reconcile: bool,
+    /// The operation takes the `Pockyt-Request-ID` header (idempotency key).
+    pub idempotent: bool,
     /// The generated Rust parameters type: `RegisterPayeeParams`.
     pub params_type: String,
     /// Required parameters first, then optional ones, each in spec order.
@@ -350,6 +352,15 @@ impl Reader<'_> {
     }
 }
 
+/// `#/components/parameters/X` -> `X`.
+fn ref_name_of_parameter(parameter: &Value) -> Option<String> {
+    parameter
+        .get("$ref")?
+        .as_str()?
+        .strip_prefix("#/components/parameters/")
+        .map(str::to_owned)
+}
+
 fn first_paragraph(text: &str) -> String {
     text.split("\n\n")
         .next()
@@ -448,6 +459,15 @@ pub fn read(spec: &Value) -> Result<Model, String> {
                 .get("x-reconcile-by-invoice-id")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            idempotent: op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|list| {
+                    list.iter().any(|p| {
+                        ref_name_of_parameter(p).as_deref() == Some("PockytRequestId")
+                            || p.get("name").and_then(Value::as_str) == Some("Pockyt-Request-ID")
+                    })
+                }),
             params_type,
             params,
             response,

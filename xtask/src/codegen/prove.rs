@@ -149,6 +149,29 @@ pub fn run() -> Result<(), String> {
     let spec = spec_with_new_operation(&spec)?;
     std::fs::write(&spec_path, &spec).map_err(|e| e.to_string())?;
     write_outputs(&scratch, &generate(&spec)?)?;
+    // Cargo names a workspace's build artifacts by package and version,
+    // not by where the workspace is: with the main target directory shared
+    // (so the registry's crates are built once), the copy's crates must
+    // carry another version or they would overwrite the real ones.
+    let manifest_path = scratch.join("Cargo.toml");
+    let manifest = std::fs::read_to_string(&manifest_path).map_err(|e| e.to_string())?;
+    let version = manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("version = \""))
+        .and_then(|rest| rest.split('"').next())
+        .ok_or("Cargo.toml has no workspace version")?
+        .to_owned();
+    let scratch_version = format!("{version}-scratch");
+    let manifest = manifest
+        .replace(
+            &format!("version = \"{version}\""),
+            &format!("version = \"{scratch_version}\""),
+        )
+        .replace(
+            &format!("\"={version}\""),
+            &format!("\"={scratch_version}\""),
+        );
+    std::fs::write(&manifest_path, manifest).map_err(|e| e.to_string())?;
     std::fs::write(
         scratch.join("crates/client/tests/new_operation.rs"),
         SCRATCH_TEST,

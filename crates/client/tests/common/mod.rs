@@ -35,6 +35,8 @@ pub enum Scripted {
 #[derive(Default)]
 pub struct Inner {
     pub received: Mutex<Vec<(String, Map<String, Value>)>>,
+    /// The `Pockyt-Request-ID` of each request received, in order.
+    pub request_ids: Mutex<Vec<Option<String>>>,
     pub problems: Mutex<Vec<String>>,
     pub script: Mutex<VecDeque<Scripted>>,
 }
@@ -75,6 +77,11 @@ impl TestServer {
 
     pub fn received(&self) -> Vec<(String, Map<String, Value>)> {
         self.inner.received.lock().unwrap().clone()
+    }
+
+    /// The `Pockyt-Request-ID` of each request received, in order.
+    pub fn request_ids(&self) -> Vec<Option<String>> {
+        self.inner.request_ids.lock().unwrap().clone()
     }
 
     pub fn problems(&self) -> Vec<String> {
@@ -130,6 +137,7 @@ pub fn mandatory(path: &str) -> Option<(&'static str, &'static [&'static str])> 
             ],
         ),
         "/v3/payee/payout-accounts" => ("list_payout_accounts", &["customerNo"]),
+        "/v3/payee/account/delete" => ("delete_payout_account", &["customerNo", "accountToken"]),
         "/v3/payouts/pay" => (
             "pay",
             &[
@@ -162,8 +170,15 @@ async fn handle(
     State(inner): State<Arc<Inner>>,
     method: axum::http::Method,
     uri: Uri,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
+    inner.request_ids.lock().unwrap().push(
+        headers
+            .get("pockyt-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    );
     let path = uri.path().to_owned();
     let problem = |p: String| inner.problems.lock().unwrap().push(format!("{path}: {p}"));
     if method != axum::http::Method::POST {
