@@ -92,6 +92,13 @@ export interface CallOptions {
   connectTimeoutMs?: number
   /** Time for this whole call, retries included, in milliseconds. */
   deadlineMs?: number
+  /**
+   * This call's `Pockyt-Request-ID` (state-changing calls; every attempt
+   * sends it): 1 to 64 ASCII letters, digits, `-`, `_`, `.` or `:`.
+   * Default: for `pay`, derived from the merchant, store, invoiceId and the
+   * payout's details; for the other state-changing calls a random UUID.
+   */
+  idempotencyKey?: string
 }
 
 /** Parameters of `registerPayee` (`POST /v3/payee/register`). */

@@ -135,7 +135,7 @@ impl NativeClient {
         py: Python<'_>,
         operation: &str,
         params: &Bound<'_, PyDict>,
-        options: [(&str, Option<Bound<'_, PyAny>>); 3],
+        options: [(&str, Option<Bound<'_, PyAny>>); 4],
     ) -> PyResult<(Client, Operation, Value)> {
         let op = Operation::from_str(operation)
             .map_err(|e| to_py_err(py, &pockyt_payouts::Error::from(e)))?;
@@ -219,9 +219,11 @@ impl NativeClient {
     /// Calls `operation` (its snake_case name) with `params` (wire names to
     /// `str` or `None`) and waits for the answer with the GIL released.
     /// `timeout`, `connect_timeout` and `deadline` (seconds) override the
-    /// client's for this call. Signals are checked while waiting: Ctrl-C raises
+    /// client's for this call; `idempotency_key` is the call's
+    /// `Pockyt-Request-ID` (state-changing calls). Signals are checked while waiting: Ctrl-C raises
     /// `KeyboardInterrupt` and abandons the call.
-    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None, deadline=None))]
+    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None, deadline=None, idempotency_key=None))]
+    #[allow(clippy::too_many_arguments)]
     fn call<'py>(
         &self,
         py: Python<'py>,
@@ -230,11 +232,13 @@ impl NativeClient {
         timeout: Option<Bound<'py, PyAny>>,
         connect_timeout: Option<Bound<'py, PyAny>>,
         deadline: Option<Bound<'py, PyAny>>,
+        idempotency_key: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = [
             ("timeout", timeout),
             ("connect_timeout", connect_timeout),
             ("deadline", deadline),
+            ("idempotency_key", idempotency_key),
         ];
         let (client, op, json) = self.prepare(py, operation, params, options)?;
         let handle = runtime::handle(py)?;
@@ -270,7 +274,8 @@ impl NativeClient {
     /// Like `call`, as an asyncio awaitable: the call runs on the tokio
     /// runtime and completes the future on the running event loop, which it
     /// never blocks. Must be called while an event loop is running.
-    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None, deadline=None))]
+    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None, deadline=None, idempotency_key=None))]
+    #[allow(clippy::too_many_arguments)]
     fn call_async<'py>(
         &self,
         py: Python<'py>,
@@ -279,11 +284,13 @@ impl NativeClient {
         timeout: Option<Bound<'py, PyAny>>,
         connect_timeout: Option<Bound<'py, PyAny>>,
         deadline: Option<Bound<'py, PyAny>>,
+        idempotency_key: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = [
             ("timeout", timeout),
             ("connect_timeout", connect_timeout),
             ("deadline", deadline),
+            ("idempotency_key", idempotency_key),
         ];
         let (client, op, json) = self.prepare(py, operation, params, options)?;
         let handle = runtime::handle(py)?;

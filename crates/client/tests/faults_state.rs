@@ -108,7 +108,7 @@ async fn faulty_registers_and_bank_accounts_never_duplicate() {
         }
         add_rules(&sandbox, &rules).await;
         let mut tasks = tokio::task::JoinSet::new();
-        for n in batch.iter().copied() {
+        for &n in batch {
             let client = client.clone();
             tasks.spawn(async move {
                 let result = client
@@ -145,7 +145,7 @@ async fn faulty_registers_and_bank_accounts_never_duplicate() {
         }
         add_rules(&sandbox, &rules).await;
         let mut tasks = tokio::task::JoinSet::new();
-        for n in batch.iter().copied() {
+        for &n in batch {
             let client = client.clone();
             let customer_no = customer_no.clone();
             tasks.spawn(async move {

@@ -196,8 +196,9 @@ class Client(_BaseClient):
         timeout: float | None,
         connect_timeout: float | None,
         deadline: float | None,
+        idempotency_key: str | None,
     ) -> dict[str, Any]:
-        return self._native.call(operation, params, timeout, connect_timeout, deadline)
+        return self._native.call(operation, params, timeout, connect_timeout, deadline, idempotency_key)
 
     def register_payee(
         self,
@@ -223,6 +224,7 @@ class Client(_BaseClient):
         timeout: float | None = None,
         connect_timeout: float | None = None,
         deadline: float | None = None,
+        idempotency_key: str | None = None,
     ) -> Customer:
         """Register a payee. (``POST /v3/payee/register``)
 
@@ -254,6 +256,8 @@ class Client(_BaseClient):
         :param timeout: Seconds for one attempt of this call (overrides the client's).
         :param connect_timeout: Seconds to establish a connection for this call.
         :param deadline: Seconds for the whole call, retries included.
+        :param idempotency_key: This call's ``Pockyt-Request-ID`` (every
+            attempt sends it). Default: a random UUID, made once for this call.
         :raises PockytError: the subclass for the error's ``code``; bad input
             raises ``InvalidRequestError`` before anything is sent.
         """
@@ -277,7 +281,9 @@ class Client(_BaseClient):
             "lang": lang,
             "payorNo": payor_no,
         }
-        answer = self._call("register_payee", params, timeout, connect_timeout, deadline)
+        answer = self._call(
+            "register_payee", params, timeout, connect_timeout, deadline, idempotency_key
+        )
         return Customer._from_wire(answer)
 
     def retrieve_payee(
@@ -300,7 +306,9 @@ class Client(_BaseClient):
         params: dict[str, object] = {
             "customerNo": customer_no,
         }
-        answer = self._call("retrieve_payee", params, timeout, connect_timeout, deadline)
+        answer = self._call(
+            "retrieve_payee", params, timeout, connect_timeout, deadline, None
+        )
         return Customer._from_wire(answer)
 
     def update_payee(
@@ -327,6 +335,7 @@ class Client(_BaseClient):
         timeout: float | None = None,
         connect_timeout: float | None = None,
         deadline: float | None = None,
+        idempotency_key: str | None = None,
     ) -> UpdateResult:
         """Update a payee's information. (``POST /v3/payee/update``)
 
@@ -355,6 +364,8 @@ class Client(_BaseClient):
         :param timeout: Seconds for one attempt of this call (overrides the client's).
         :param connect_timeout: Seconds to establish a connection for this call.
         :param deadline: Seconds for the whole call, retries included.
+        :param idempotency_key: This call's ``Pockyt-Request-ID`` (every
+            attempt sends it). Default: a random UUID, made once for this call.
         :raises PockytError: the subclass for the error's ``code``; bad input
             raises ``InvalidRequestError`` before anything is sent.
         """
@@ -378,7 +389,9 @@ class Client(_BaseClient):
             "profileType": profile_type,
             "dateOfBirth": date_of_birth,
         }
-        answer = self._call("update_payee", params, timeout, connect_timeout, deadline)
+        answer = self._call(
+            "update_payee", params, timeout, connect_timeout, deadline, idempotency_key
+        )
         return UpdateResult._from_wire(answer)
 
     def add_bank_account(
@@ -398,6 +411,7 @@ class Client(_BaseClient):
         timeout: float | None = None,
         connect_timeout: float | None = None,
         deadline: float | None = None,
+        idempotency_key: str | None = None,
     ) -> BankAccount:
         """Add a bank account as a payee's funding source (payout account). (``POST /v3/payee/account/create/bank-account``)
 
@@ -424,6 +438,8 @@ class Client(_BaseClient):
         :param timeout: Seconds for one attempt of this call (overrides the client's).
         :param connect_timeout: Seconds to establish a connection for this call.
         :param deadline: Seconds for the whole call, retries included.
+        :param idempotency_key: This call's ``Pockyt-Request-ID`` (every
+            attempt sends it). Default: a random UUID, made once for this call.
         :raises PockytError: the subclass for the error's ``code``; bad input
             raises ``InvalidRequestError`` before anything is sent.
         """
@@ -440,7 +456,9 @@ class Client(_BaseClient):
             "ipnUrl": ipn_url,
             "payorNo": payor_no,
         }
-        answer = self._call("add_bank_account", params, timeout, connect_timeout, deadline)
+        answer = self._call(
+            "add_bank_account", params, timeout, connect_timeout, deadline, idempotency_key
+        )
         return BankAccount._from_wire(answer)
 
     def list_payout_accounts(
@@ -463,7 +481,9 @@ class Client(_BaseClient):
         params: dict[str, object] = {
             "customerNo": customer_no,
         }
-        answer = self._call("list_payout_accounts", params, timeout, connect_timeout, deadline)
+        answer = self._call(
+            "list_payout_accounts", params, timeout, connect_timeout, deadline, None
+        )
         return PayoutAccounts._from_wire(answer)
 
     def delete_payout_account(
@@ -474,6 +494,7 @@ class Client(_BaseClient):
         timeout: float | None = None,
         connect_timeout: float | None = None,
         deadline: float | None = None,
+        idempotency_key: str | None = None,
     ) -> DeleteResult:
         """Delete a payout account (funding source) of a payee. (``POST /v3/payee/account/delete``)
 
@@ -487,6 +508,8 @@ class Client(_BaseClient):
         :param timeout: Seconds for one attempt of this call (overrides the client's).
         :param connect_timeout: Seconds to establish a connection for this call.
         :param deadline: Seconds for the whole call, retries included.
+        :param idempotency_key: This call's ``Pockyt-Request-ID`` (every
+            attempt sends it). Default: a random UUID, made once for this call.
         :raises PockytError: the subclass for the error's ``code``; bad input
             raises ``InvalidRequestError`` before anything is sent.
         """
@@ -494,7 +517,9 @@ class Client(_BaseClient):
             "customerNo": customer_no,
             "accountToken": account_token,
         }
-        answer = self._call("delete_payout_account", params, timeout, connect_timeout, deadline)
+        answer = self._call(
+            "delete_payout_account", params, timeout, connect_timeout, deadline, idempotency_key
+        )
         return DeleteResult._from_wire(answer)
 
     def pay(
@@ -513,6 +538,7 @@ class Client(_BaseClient):
         timeout: float | None = None,
         connect_timeout: float | None = None,
         deadline: float | None = None,
+        idempotency_key: str | None = None,
     ) -> Payout:
         """Pay a payee (transfer). (``POST /v3/payouts/pay``)
 
@@ -538,6 +564,10 @@ class Client(_BaseClient):
         :param timeout: Seconds for one attempt of this call (overrides the client's).
         :param connect_timeout: Seconds to establish a connection for this call.
         :param deadline: Seconds for the whole call, retries included.
+        :param idempotency_key: This call's ``Pockyt-Request-ID`` (every
+            attempt sends it). Default: derived from the merchant, store,
+            invoice id and the payout's details, so repeating the same payout
+            sends the same key.
         :raises PockytError: the subclass for the error's ``code``; bad input
             raises ``InvalidRequestError`` before anything is sent.
         """
@@ -553,7 +583,9 @@ class Client(_BaseClient):
             "ipnUrl": ipn_url,
             "processingChannel": processing_channel,
         }
-        answer = self._call("pay", params, timeout, connect_timeout, deadline)
+        answer = self._call(
+            "pay", params, timeout, connect_timeout, deadline, idempotency_key
+        )
         return Payout._from_wire(answer)
 
     def inquire_payout(
@@ -580,7 +612,9 @@ class Client(_BaseClient):
         params: dict[str, object] = {
             "invoiceId": invoice_id,
         }
-        answer = self._call("inquire_payout", params, timeout, connect_timeout, deadline)
+        answer = self._call(
+            "inquire_payout", params, timeout, connect_timeout, deadline, None
+        )
         return Payout._from_wire(answer)
 
     def balance(
@@ -605,7 +639,9 @@ class Client(_BaseClient):
         params: dict[str, object] = {
             "currency": currency,
         }
-        answer = self._call("balance", params, timeout, connect_timeout, deadline)
+        answer = self._call(
+            "balance", params, timeout, connect_timeout, deadline, None
+        )
         return Balance._from_wire(answer)
 
 
@@ -627,10 +663,11 @@ class AsyncClient(_BaseClient):
         timeout: float | None,
         connect_timeout: float | None,
         deadline: float | None,
+        idempotency_key: str | None,
     ) -> dict[str, Any]:
         # The awaitable must be created inside the running event loop: this
         # coroutine runs there.
-        return await self._native.call_async(operation, params, timeout, connect_timeout, deadline)
+        return await self._native.call_async(operation, params, timeout, connect_timeout, deadline, idempotency_key)
 
     async def register_payee(
         self,
@@ -656,6 +693,7 @@ class AsyncClient(_BaseClient):
         timeout: float | None = None,
         connect_timeout: float | None = None,
         deadline: float | None = None,
+        idempotency_key: str | None = None,
     ) -> Customer:
         """Register a payee. (``POST /v3/payee/register``)
 
@@ -687,6 +725,8 @@ class AsyncClient(_BaseClient):
         :param timeout: Seconds for one attempt of this call (overrides the client's).
         :param connect_timeout: Seconds to establish a connection for this call.
         :param deadline: Seconds for the whole call, retries included.
+        :param idempotency_key: This call's ``Pockyt-Request-ID`` (every
+            attempt sends it). Default: a random UUID, made once for this call.
         :raises PockytError: the subclass for the error's ``code``; bad input
             raises ``InvalidRequestError`` before anything is sent.
         """
@@ -710,7 +750,9 @@ class AsyncClient(_BaseClient):
             "lang": lang,
             "payorNo": payor_no,
         }
-        answer = await self._call("register_payee", params, timeout, connect_timeout, deadline)
+        answer = await self._call(
+            "register_payee", params, timeout, connect_timeout, deadline, idempotency_key
+        )
         return Customer._from_wire(answer)
 
     async def retrieve_payee(
@@ -733,7 +775,9 @@ class AsyncClient(_BaseClient):
         params: dict[str, object] = {
             "customerNo": customer_no,
         }
-        answer = await self._call("retrieve_payee", params, timeout, connect_timeout, deadline)
+        answer = await self._call(
+            "retrieve_payee", params, timeout, connect_timeout, deadline, None
+        )
         return Customer._from_wire(answer)
 
     async def update_payee(
@@ -760,6 +804,7 @@ class AsyncClient(_BaseClient):
         timeout: float | None = None,
         connect_timeout: float | None = None,
         deadline: float | None = None,
+        idempotency_key: str | None = None,
     ) -> UpdateResult:
         """Update a payee's information. (``POST /v3/payee/update``)
 
@@ -788,6 +833,8 @@ class AsyncClient(_BaseClient):
         :param timeout: Seconds for one attempt of this call (overrides the client's).
         :param connect_timeout: Seconds to establish a connection for this call.
         :param deadline: Seconds for the whole call, retries included.
+        :param idempotency_key: This call's ``Pockyt-Request-ID`` (every
+            attempt sends it). Default: a random UUID, made once for this call.
         :raises PockytError: the subclass for the error's ``code``; bad input
             raises ``InvalidRequestError`` before anything is sent.
         """
@@ -811,7 +858,9 @@ class AsyncClient(_BaseClient):
             "profileType": profile_type,
             "dateOfBirth": date_of_birth,
         }
-        answer = await self._call("update_payee", params, timeout, connect_timeout, deadline)
+        answer = await self._call(
+            "update_payee", params, timeout, connect_timeout, deadline, idempotency_key
+        )
         return UpdateResult._from_wire(answer)
 
     async def add_bank_account(
@@ -831,6 +880,7 @@ class AsyncClient(_BaseClient):
         timeout: float | None = None,
         connect_timeout: float | None = None,
         deadline: float | None = None,
+        idempotency_key: str | None = None,
     ) -> BankAccount:
         """Add a bank account as a payee's funding source (payout account). (``POST /v3/payee/account/create/bank-account``)
 
@@ -857,6 +907,8 @@ class AsyncClient(_BaseClient):
         :param timeout: Seconds for one attempt of this call (overrides the client's).
         :param connect_timeout: Seconds to establish a connection for this call.
         :param deadline: Seconds for the whole call, retries included.
+        :param idempotency_key: This call's ``Pockyt-Request-ID`` (every
+            attempt sends it). Default: a random UUID, made once for this call.
         :raises PockytError: the subclass for the error's ``code``; bad input
             raises ``InvalidRequestError`` before anything is sent.
         """
@@ -873,7 +925,9 @@ class AsyncClient(_BaseClient):
             "ipnUrl": ipn_url,
             "payorNo": payor_no,
         }
-        answer = await self._call("add_bank_account", params, timeout, connect_timeout, deadline)
+        answer = await self._call(
+            "add_bank_account", params, timeout, connect_timeout, deadline, idempotency_key
+        )
         return BankAccount._from_wire(answer)
 
     async def list_payout_accounts(
@@ -896,7 +950,9 @@ class AsyncClient(_BaseClient):
         params: dict[str, object] = {
             "customerNo": customer_no,
         }
-        answer = await self._call("list_payout_accounts", params, timeout, connect_timeout, deadline)
+        answer = await self._call(
+            "list_payout_accounts", params, timeout, connect_timeout, deadline, None
+        )
         return PayoutAccounts._from_wire(answer)
 
     async def delete_payout_account(
@@ -907,6 +963,7 @@ class AsyncClient(_BaseClient):
         timeout: float | None = None,
         connect_timeout: float | None = None,
         deadline: float | None = None,
+        idempotency_key: str | None = None,
     ) -> DeleteResult:
         """Delete a payout account (funding source) of a payee. (``POST /v3/payee/account/delete``)
 
@@ -920,6 +977,8 @@ class AsyncClient(_BaseClient):
         :param timeout: Seconds for one attempt of this call (overrides the client's).
         :param connect_timeout: Seconds to establish a connection for this call.
         :param deadline: Seconds for the whole call, retries included.
+        :param idempotency_key: This call's ``Pockyt-Request-ID`` (every
+            attempt sends it). Default: a random UUID, made once for this call.
         :raises PockytError: the subclass for the error's ``code``; bad input
             raises ``InvalidRequestError`` before anything is sent.
         """
@@ -927,7 +986,9 @@ class AsyncClient(_BaseClient):
             "customerNo": customer_no,
             "accountToken": account_token,
         }
-        answer = await self._call("delete_payout_account", params, timeout, connect_timeout, deadline)
+        answer = await self._call(
+            "delete_payout_account", params, timeout, connect_timeout, deadline, idempotency_key
+        )
         return DeleteResult._from_wire(answer)
 
     async def pay(
@@ -946,6 +1007,7 @@ class AsyncClient(_BaseClient):
         timeout: float | None = None,
         connect_timeout: float | None = None,
         deadline: float | None = None,
+        idempotency_key: str | None = None,
     ) -> Payout:
         """Pay a payee (transfer). (``POST /v3/payouts/pay``)
 
@@ -971,6 +1033,10 @@ class AsyncClient(_BaseClient):
         :param timeout: Seconds for one attempt of this call (overrides the client's).
         :param connect_timeout: Seconds to establish a connection for this call.
         :param deadline: Seconds for the whole call, retries included.
+        :param idempotency_key: This call's ``Pockyt-Request-ID`` (every
+            attempt sends it). Default: derived from the merchant, store,
+            invoice id and the payout's details, so repeating the same payout
+            sends the same key.
         :raises PockytError: the subclass for the error's ``code``; bad input
             raises ``InvalidRequestError`` before anything is sent.
         """
@@ -986,7 +1052,9 @@ class AsyncClient(_BaseClient):
             "ipnUrl": ipn_url,
             "processingChannel": processing_channel,
         }
-        answer = await self._call("pay", params, timeout, connect_timeout, deadline)
+        answer = await self._call(
+            "pay", params, timeout, connect_timeout, deadline, idempotency_key
+        )
         return Payout._from_wire(answer)
 
     async def inquire_payout(
@@ -1013,7 +1081,9 @@ class AsyncClient(_BaseClient):
         params: dict[str, object] = {
             "invoiceId": invoice_id,
         }
-        answer = await self._call("inquire_payout", params, timeout, connect_timeout, deadline)
+        answer = await self._call(
+            "inquire_payout", params, timeout, connect_timeout, deadline, None
+        )
         return Payout._from_wire(answer)
 
     async def balance(
@@ -1038,6 +1108,8 @@ class AsyncClient(_BaseClient):
         params: dict[str, object] = {
             "currency": currency,
         }
-        answer = await self._call("balance", params, timeout, connect_timeout, deadline)
+        answer = await self._call(
+            "balance", params, timeout, connect_timeout, deadline, None
+        )
         return Balance._from_wire(answer)
 

@@ -38,6 +38,7 @@ class NativeClient:
         timeout: object = None,
         connect_timeout: object = None,
         deadline: object = None,
+        idempotency_key: object = None,
     ) -> dict[str, Any]: ...
     def call_async(
         self,
@@ -46,6 +47,7 @@ class NativeClient:
         timeout: object = None,
         connect_timeout: object = None,
         deadline: object = None,
+        idempotency_key: object = None,
     ) -> Awaitable[dict[str, Any]]: ...
 
 @final
