@@ -31,6 +31,16 @@ export interface SandboxOptions {
   maxBodyBytes?: number
   /** The most fields a request body may carry. Default 256. */
   maxFields?: number
+  /** Connections accepted past maxConnections (the one waiting longest for a request is then closed). Default 64. */
+  connectionReserve?: number
+  /** How long a Pockyt-Request-ID is kept, in ms. Default 86400000. */
+  idempotencyTtlMs?: number
+  /** Keys kept per merchant (oldest dropped). Default 100000. */
+  idempotencyMaxKeys?: number
+  /** How long a repeat waits for a first request with its key still being processed, in ms. Default 30000. */
+  idempotencyWaitMs?: number
+  /** Window in which an identical pay without a key is refused as a duplicate, in ms. Default 600000. */
+  duplicateWindowMs?: number
 }
 
 /** A payout the sandbox holds. */

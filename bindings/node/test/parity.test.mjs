@@ -93,3 +93,27 @@ test('DEBUG=pockyt-payouts writes the core\'s events to stderr, never the token'
     await sandbox.stop()
   }
 })
+
+test('state-changing calls take an idempotency key; deleting an account unlists it', async () => {
+  const sandbox = await startSandbox()
+  try {
+    const client = sandbox.client()
+    const params = { profileType: 'INDIVIDUAL', dateOfBirth: '1990-05-17', customerCode: 'node-idem-1' }
+    const first = await client.registerPayee(params, { idempotencyKey: 'node-payee-1' })
+    const again = await client.registerPayee(params, { idempotencyKey: 'node-payee-1' })
+    assert.equal(again.customerNo, first.customerNo)
+    assert.equal(sandbox.state().payees.filter((p) => p.customerCode === 'node-idem-1').length, 1)
+    const refused = await client.registerPayee(params, { idempotencyKey: 'not a key' }).catch((e) => e)
+    assert.equal(refused.code, 'INVALID_REQUEST')
+    assert.equal(refused.field, 'idempotencyKey')
+
+    const account = await client.addBankAccount({ customerNo: first.customerNo, bankAccountId: '7861053298', branchId: '101089292', bankAccountPurpose: 'CHECKING' })
+    const deleted = await client.deletePayoutAccount({ customerNo: first.customerNo, accountToken: account.accountToken })
+    assert.equal(deleted.ret_code, '000100')
+    assert.deepEqual((await client.listPayoutAccounts({ customerNo: first.customerNo })).accounts, [])
+    const pay = await client.pay({ customerNo: first.customerNo, accountToken: account.accountToken, amount: '1.00', currency: 'USD', invoiceId: 'node-deleted' }).catch((e) => e)
+    assert.ok(pay instanceof NoRelatedInformationError, String(pay))
+  } finally {
+    await sandbox.stop()
+  }
+})

@@ -94,3 +94,39 @@ def test_pockyt_error_is_the_base_of_every_class() -> None:
         value = getattr(pockyt_payouts, name)
         if isinstance(value, type) and issubclass(value, Exception):
             assert issubclass(value, PockytError), name
+
+
+def test_state_changing_calls_take_an_idempotency_key(sandbox: Sandbox) -> None:
+    client = sandbox.client()
+    first = client.register_payee(
+        profile_type="INDIVIDUAL", date_of_birth="1990-05-17", customer_code="idem-1", idempotency_key="payee-idem-1"
+    )
+    # The same key and parameters: the first answer again, no second payee.
+    again = client.register_payee(
+        profile_type="INDIVIDUAL", date_of_birth="1990-05-17", customer_code="idem-1", idempotency_key="payee-idem-1"
+    )
+    assert again.customer_no == first.customer_no
+    payees = [p for p in sandbox.state()["payees"] if p.get("customerCode") == "idem-1"]
+    assert len(payees) == 1
+    with pytest.raises(pockyt_payouts.InvalidRequestError) as caught:
+        client.register_payee(profile_type="INDIVIDUAL", date_of_birth="1990-05-17", idempotency_key="not a key")
+    assert caught.value.field == "idempotency_key"
+
+
+def test_delete_payout_account(sandbox: Sandbox) -> None:
+    client = sandbox.client()
+    payee = client.register_payee(profile_type="INDIVIDUAL", date_of_birth="1990-05-17")
+    account = client.add_bank_account(
+        customer_no=payee.customer_no, bank_account_id="7861053298", branch_id="101089292", bank_account_purpose="CHECKING"
+    )
+    result = client.delete_payout_account(customer_no=payee.customer_no, account_token=account.account_token)
+    assert result.ret_code == "000100" and isinstance(result, pockyt_payouts.DeleteResult)
+    assert client.list_payout_accounts(customer_no=payee.customer_no).accounts == []
+    with pytest.raises(pockyt_payouts.NoRelatedInformationError):
+        client.pay(
+            customer_no=payee.customer_no,
+            account_token=account.account_token,
+            amount="1.00",
+            currency="USD",
+            invoice_id="to-a-deleted-account",
+        )

@@ -22,6 +22,9 @@
 //!
 //! let err = call_options(Spelling::Python, json!({ "timeout": "5" }).as_object().unwrap()).unwrap_err();
 //! assert_eq!(err.field(), Some("timeout"));
+//!
+//! let call = call_options(Spelling::Node, json!({ "idempotencyKey": "k-1" }).as_object().unwrap()).unwrap();
+//! assert_eq!(call.idempotency_key.as_deref(), Some("k-1"));
 //! ```
 
 use std::time::Duration;
@@ -97,6 +100,12 @@ const SETTINGS: &[Setting] = &[
     Setting {
         name: "deadline",
         kind: Kind::Duration,
+        per_call: true,
+        from_env: false,
+    },
+    Setting {
+        name: "idempotency_key",
+        kind: Kind::Text,
         per_call: true,
         from_env: false,
     },

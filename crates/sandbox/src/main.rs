@@ -27,14 +27,18 @@ OPTIONS:
     --ipn-retry-delays-ms <MS,MS..>  wait before each IPN try, at most 8
                                      [default: 0,250,500,1000,2000,4000,8000,16000]
     --timestamp-tolerance-secs <S>   accepted clock distance of `timestamp` [default: 600]
-    --max-connections <N>            connections served at once; more wait to be
-                                     accepted [default: 512]
+    --max-connections <N>            connections served at once; past it the one
+                                     waiting longest for a request is closed [default: 512]
+    --connection-reserve <N>         connections accepted past --max-connections
+                                     (the hard ceiling is the sum) [default: 64]
     --header-read-timeout-ms <MS>    time to send a request's headers (and idle time
                                      of a kept-alive connection) [default: 10000]
     --body-read-timeout-ms <MS>      time to send a whole request body; then HTTP 408
                                      [default: 10000]
     --max-body-bytes <BYTES>         largest request body; larger: HTTP 413 [default: 262144]
     --max-fields <N>                 most fields in one request body [default: 256]
+    --idempotency-ttl-secs <S>       how long a Pockyt-Request-ID is kept [default: 86400]
+    --idempotency-max-keys <N>       keys kept per merchant, oldest dropped [default: 100000]
     -h, --help                       print this help
     -V, --version                    print the version
 
@@ -135,6 +139,18 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
             }
             "--max-fields" => {
                 config.max_fields = positive(&value("--max-fields")?, "--max-fields")?;
+            }
+            "--connection-reserve" => {
+                config.connection_reserve =
+                    positive(&value("--connection-reserve")?, "--connection-reserve")?;
+            }
+            "--idempotency-ttl-secs" => {
+                let secs = positive(&value("--idempotency-ttl-secs")?, "--idempotency-ttl-secs")?;
+                config.idempotency_ttl = Duration::from_secs(secs as u64);
+            }
+            "--idempotency-max-keys" => {
+                config.idempotency_max_keys =
+                    positive(&value("--idempotency-max-keys")?, "--idempotency-max-keys")?;
             }
             other => return Err(format!("unknown argument {other:?}")),
         }

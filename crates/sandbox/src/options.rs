@@ -45,6 +45,11 @@ const OPTIONS: &[(&str, bool)] = &[
     ("body_read_timeout", true),
     ("max_body_bytes", false),
     ("max_fields", false),
+    ("connection_reserve", false),
+    ("idempotency_ttl", true),
+    ("idempotency_max_keys", false),
+    ("idempotency_wait", true),
+    ("duplicate_window", true),
 ];
 
 struct Reader {
@@ -171,6 +176,15 @@ pub fn sandbox_config(
                 config.max_body_bytes = reader.count(option, value, 1024, 64 << 20)? as usize
             }
             "max_fields" => config.max_fields = reader.count(option, value, 1, 1_000_000)? as usize,
+            "connection_reserve" => {
+                config.connection_reserve = reader.count(option, value, 1, 65_535)? as usize
+            }
+            "idempotency_ttl" => config.idempotency_ttl = reader.duration(option, value)?,
+            "idempotency_max_keys" => {
+                config.idempotency_max_keys = reader.count(option, value, 1, 10_000_000)? as usize
+            }
+            "idempotency_wait" => config.idempotency_wait = reader.duration(option, value)?,
+            "duplicate_window" => config.duplicate_window = reader.duration(option, value)?,
             _ => unreachable!("every listed option is handled"),
         }
     }

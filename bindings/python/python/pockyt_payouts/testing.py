@@ -57,6 +57,14 @@ class Sandbox:
     :param body_read_timeout: Seconds allowed to send a request's body.
     :param max_body_bytes: The largest request body accepted.
     :param max_fields: The most fields a request body may carry.
+    :param connection_reserve: Connections accepted past ``max_connections``
+        (the one waiting longest for a request is then closed).
+    :param idempotency_ttl: Seconds a ``Pockyt-Request-ID`` is kept.
+    :param idempotency_max_keys: Keys kept per merchant (oldest dropped).
+    :param idempotency_wait: Seconds a repeat waits for a first request with
+        its key that is still being processed.
+    :param duplicate_window: Seconds within which an identical pay without a
+        key is refused as a duplicate.
     """
 
     def __init__(
@@ -76,6 +84,11 @@ class Sandbox:
         body_read_timeout: float | None = None,
         max_body_bytes: int | None = None,
         max_fields: int | None = None,
+        connection_reserve: int | None = None,
+        idempotency_ttl: float | None = None,
+        idempotency_max_keys: int | None = None,
+        idempotency_wait: float | None = None,
+        duplicate_window: float | None = None,
     ) -> None:
         self._options: dict[str, object] = {
             "merchant_no": merchant_no,
@@ -92,6 +105,11 @@ class Sandbox:
             "body_read_timeout": body_read_timeout,
             "max_body_bytes": max_body_bytes,
             "max_fields": max_fields,
+            "connection_reserve": connection_reserve,
+            "idempotency_ttl": idempotency_ttl,
+            "idempotency_max_keys": idempotency_max_keys,
+            "idempotency_wait": idempotency_wait,
+            "duplicate_window": duplicate_window,
         }
         self._server: NativeSandbox | None = None
 
