@@ -463,6 +463,13 @@ export declare class Client {
   inquirePayout(params: InquirePayoutParams, options?: CallOptions): Promise<Payout>
   /** Read the merchant's payout balance in one currency. (`POST /v3/payouts/balance`) */
   balance(params: BalanceParams, options?: CallOptions): Promise<Balance>
+  /**
+   * A signed request to an operation the SDK does not model yet (path
+   * starting with `/v3/`, e.g. `/v3/payee/account/configurations`): the
+   * envelope filled and signed, the same retry rules, bounded answer and
+   * errors. Resolves to the whole JSON object of a success.
+   */
+  request(path: string, params?: Record<string, string>, options?: CallOptions): Promise<Record<string, unknown>>
   /** What JSON.stringify shows: never the API token. */
   toJSON(): { baseUrl: string; merchantNo: string; storeNo: string; timeoutMs: number }
 }

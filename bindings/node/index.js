@@ -179,6 +179,27 @@ class Client {
     return this.#call("balance", params, options)
   }
 
+  /**
+   * A signed request to an operation the SDK does not model yet, such as
+   * `/v3/payee/account/create/crypto` or `/v3/payee/account/configurations`:
+   * `path` must start with `/v3/`; `params` are its fields (camelCase wire
+   * names, string values). The envelope is filled in and signed; unless
+   * `path` is a read-only operation of the SDK, the call carries an
+   * idempotency key and is resent only with it. Resolves to the whole JSON
+   * object of a success; rejects with the same errors as every call.
+   * @param {string} path
+   * @param {Record<string, string>} [params]
+   * @param {import('./index').CallOptions} [options]
+   * @returns {Promise<Record<string, unknown>>}
+   */
+  request(path, params, options) {
+    if (typeof path !== 'string' || !path.startsWith('/')) {
+      // The core refuses it by name; a non-path must not be taken for an operation name.
+      return this.#call('/', params ?? {}, options)
+    }
+    return this.#call(path, params ?? {}, options)
+  }
+
   /** What JSON.stringify shows: never the API token. */
   toJSON() {
     return {

@@ -283,7 +283,8 @@ impl NativeClient {
         self.inner.timeout().as_secs_f64() * 1000.0
     }
 
-    /// Calls `operation` (`"pay"`, `"registerPayee"`, ...) with its
+    /// Calls `operation` (`"pay"`, `"registerPayee"`, ..., or a `/v3/...`
+    /// path for the signed raw request) with its
     /// camelCase string parameters and resolves to the answer as a plain
     /// object. `options` (`timeoutMs`, `connectTimeoutMs`, `deadlineMs`)
     /// override the client's settings for this call; unknown options are
@@ -304,14 +305,20 @@ impl NativeClient {
         let prepared = options_map(options)
             .and_then(|map| settings::call_options(Spelling::Node, &map))
             .and_then(|options| self.inner.with_options(&options))
-            .and_then(|client| Ok((client, operation.parse::<Operation>()?)));
+            .and_then(|client| {
+                // A path (`/v3/...`) is the signed raw request's.
+                let target = if operation.starts_with('/') {
+                    None
+                } else {
+                    Some(operation.parse::<Operation>()?)
+                };
+                Ok((client, target))
+            });
         AsyncBlockBuilder::new(async move {
+            let params = params.unwrap_or(Value::Null);
             Ok(Outcome(match prepared {
-                Ok((client, operation)) => {
-                    client
-                        .call_json(operation, params.unwrap_or(Value::Null))
-                        .await
-                }
+                Ok((client, Some(op))) => client.call_json(op, params).await,
+                Ok((client, None)) => client.request(&operation, params).await.map(Value::Object),
                 Err(error) => Err(error),
             }))
         })

@@ -117,3 +117,22 @@ test('state-changing calls take an idempotency key; deleting an account unlists 
     await sandbox.stop()
   }
 })
+
+test('the signed raw request reaches unmodelled paths with the same errors', async () => {
+  const sandbox = await startSandbox()
+  try {
+    const client = sandbox.client()
+    const answer = await client.request('/v3/payouts/balance', { currency: 'USD' })
+    assert.equal(answer.ret_code, '000100')
+    assert.equal(answer.balance.amount, '1000000.00')
+    const refused = await client.request('/v3/payee/retrieve', { customerNo: '0' }).catch((e) => e)
+    assert.ok(refused instanceof NoRelatedInformationError)
+    const bad = await client.request('/v2/elsewhere', {}).catch((e) => e)
+    assert.equal(bad.code, 'INVALID_REQUEST')
+    assert.equal(bad.field, 'path')
+    const envelope = await client.request('/v3/payouts/balance', { verifySign: '00' }).catch((e) => e)
+    assert.equal(envelope.field, 'verifySign')
+  } finally {
+    await sandbox.stop()
+  }
+})

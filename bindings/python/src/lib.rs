@@ -136,12 +136,36 @@ impl NativeClient {
         operation: &str,
         params: &Bound<'_, PyDict>,
         options: [(&str, Option<Bound<'_, PyAny>>); 4],
-    ) -> PyResult<(Client, Operation, Value)> {
-        let op = Operation::from_str(operation)
-            .map_err(|e| to_py_err(py, &pockyt_payouts::Error::from(e)))?;
+    ) -> PyResult<(Client, Target, Value)> {
+        let op = Target::parse(operation).map_err(|e| to_py_err(py, &e))?;
         let json = params_to_json(params).map_err(|e| e.into_py_err(py))?;
         let client = self.client_for(py, &options)?;
         Ok((client, op, json))
+    }
+}
+
+/// What a call is for: an operation of the spec (by name), or a path for
+/// the signed raw request (`Client.request`), which starts with `/`.
+enum Target {
+    Operation(Operation),
+    Raw(String),
+}
+
+impl Target {
+    fn parse(name: &str) -> Result<Target, Error> {
+        if name.starts_with('/') {
+            return Ok(Target::Raw(name.to_owned()));
+        }
+        Operation::from_str(name)
+            .map(Target::Operation)
+            .map_err(Error::from)
+    }
+
+    async fn call(self, client: &Client, params: Value) -> Result<Value, Error> {
+        match self {
+            Target::Operation(op) => client.call_json(op, params).await,
+            Target::Raw(path) => client.request(&path, params).await.map(Value::Object),
+        }
     }
 }
 
@@ -216,7 +240,8 @@ impl NativeClient {
         self.lock().client().connect_timeout().as_secs_f64()
     }
 
-    /// Calls `operation` (its snake_case name) with `params` (wire names to
+    /// Calls `operation` (its snake_case name, or a `/v3/...` path for the
+    /// signed raw request) with `params` (wire names to
     /// `str` or `None`) and waits for the answer with the GIL released.
     /// `timeout`, `connect_timeout` and `deadline` (seconds) override the
     /// client's for this call; `idempotency_key` is the call's
@@ -244,7 +269,7 @@ impl NativeClient {
         let handle = runtime::handle(py)?;
         let (tx, rx) = mpsc::sync_channel(1);
         let task = handle.spawn(async move {
-            let _ = tx.send(client.call_json(op, json).await);
+            let _ = tx.send(op.call(&client, json).await);
         });
         let mut rx = rx;
         loop {
@@ -297,7 +322,7 @@ impl NativeClient {
         let _context = handle.enter();
         pyo3_async_runtimes::generic::future_into_py::<runtime::OwnedRuntime, _, _>(
             py,
-            async move { Ok(Outcome(client.call_json(op, json).await)) },
+            async move { Ok(Outcome(op.call(&client, json).await)) },
         )
     }
 

@@ -130,3 +130,27 @@ def test_delete_payout_account(sandbox: Sandbox) -> None:
             currency="USD",
             invoice_id="to-a-deleted-account",
         )
+
+
+def test_signed_raw_request(sandbox: Sandbox) -> None:
+    client = sandbox.client()
+    answer = client.request("/v3/payouts/balance", currency="USD")
+    assert answer["ret_code"] == "000100" and answer["balance"]["amount"] == "1000000.00"
+    with pytest.raises(pockyt_payouts.NoRelatedInformationError):
+        client.request("/v3/payee/retrieve", customerNo="0")
+    with pytest.raises(pockyt_payouts.InvalidRequestError) as caught:
+        client.request("/v2/elsewhere", currency="USD")
+    assert caught.value.field == "path"
+    with pytest.raises(pockyt_payouts.InvalidRequestError) as caught:
+        client.request("/v3/payouts/balance", verifySign="00")
+    assert caught.value.field == "verify_sign"
+
+
+async def _async_raw(sandbox: Sandbox) -> dict[str, Any]:
+    return await sandbox.async_client().request("/v3/payouts/balance", currency="USD")
+
+
+def test_signed_raw_request_async(sandbox: Sandbox) -> None:
+    import asyncio
+
+    assert asyncio.run(_async_raw(sandbox))["balance"]["currency"] == "USD"

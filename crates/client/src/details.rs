@@ -15,7 +15,7 @@ use crate::error::Error;
 ///
 /// ```
 /// use pockyt_payouts::{Error, Operation, RetCode};
-/// let error = Error::Api { operation: Operation::Pay, ret_code: RetCode::InsufficientBalance, ret_msg: "no funds".into() };
+/// let error = Error::Api { operation: Operation::Pay.into(), ret_code: RetCode::InsufficientBalance, ret_msg: "no funds".into() };
 /// let details = error.details();
 /// assert_eq!(details.code, "000040");
 /// assert_eq!(details.ret_code.as_deref(), Some("000040"));

@@ -6,6 +6,8 @@ use pockyt_payouts_core::enums::RetCode;
 
 use pockyt_payouts_core::operation::Operation;
 
+use crate::endpoint::Endpoint;
+
 use crate::naming::{camel_case, snake_case};
 
 /// How much of an unexpected answer's body an error keeps.
@@ -76,7 +78,7 @@ pub enum Delivery {
 ///
 /// ```
 /// use pockyt_payouts::{Error, ErrorCode, RetCode};
-/// let e = Error::Api { operation: pockyt_payouts::Operation::Pay, ret_code: RetCode::InsufficientBalance, ret_msg: "balance not enough".into() };
+/// let e = Error::Api { operation: pockyt_payouts::Operation::Pay.into(), ret_code: RetCode::InsufficientBalance, ret_msg: "balance not enough".into() };
 /// assert_eq!(e.code(), ErrorCode::Api(RetCode::InsufficientBalance));
 /// assert_eq!(e.code().as_str(), "000040");
 /// ```
@@ -99,8 +101,8 @@ pub enum Error {
     },
     /// The API answered an error `ret_code`.
     Api {
-        /// The operation that was refused.
-        operation: Operation,
+        /// The operation (or raw path) that was refused.
+        operation: Endpoint,
         /// The API's code.
         ret_code: RetCode,
         /// The API's message (may be empty).
@@ -108,8 +110,8 @@ pub enum Error {
     },
     /// The connection failed.
     Network {
-        /// The operation whose request failed.
-        operation: Operation,
+        /// The operation (or raw path) whose request failed.
+        operation: Endpoint,
         /// What failed.
         message: String,
         /// Whether the request may have reached the server.
@@ -118,8 +120,8 @@ pub enum Error {
     /// No complete answer within the timeout (or before the call's
     /// deadline); the request may have been received.
     Timeout {
-        /// The operation that timed out.
-        operation: Operation,
+        /// The operation (or raw path) that timed out.
+        operation: Endpoint,
         /// The timeout (or deadline) that expired, in milliseconds.
         after_ms: u64,
     },
@@ -134,8 +136,8 @@ pub enum Error {
     /// The answer was not the JSON this API sends, or was longer than the
     /// configured `max_response_bytes`.
     Decode {
-        /// The operation whose answer could not be decoded.
-        operation: Operation,
+        /// The operation (or raw path) whose answer could not be decoded.
+        operation: Endpoint,
         /// The HTTP status.
         status: u16,
         /// What could not be decoded.
@@ -214,6 +216,17 @@ impl Error {
         }
     }
 
+    /// The operation or raw path the error is about, where known.
+    pub fn endpoint(&self) -> Option<Endpoint> {
+        match self {
+            Error::Api { operation, .. }
+            | Error::Network { operation, .. }
+            | Error::Timeout { operation, .. }
+            | Error::Decode { operation, .. } => Some(*operation),
+            _ => None,
+        }
+    }
+
     /// The operation the error is about, where known: every error but
     /// invalid input, invalid configuration and (for now) HTTP errors. A
     /// payout whose outcome is unknown is about `pay`.
@@ -222,7 +235,7 @@ impl Error {
             Error::Api { operation, .. }
             | Error::Network { operation, .. }
             | Error::Timeout { operation, .. }
-            | Error::Decode { operation, .. } => Some(*operation),
+            | Error::Decode { operation, .. } => operation.operation(),
             Error::PayoutOutcomeUnknown { .. } => Some(Operation::Pay),
             Error::InvalidRequest { .. } | Error::InvalidConfig { .. } | Error::Http { .. } => None,
         }

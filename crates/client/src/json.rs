@@ -69,7 +69,7 @@ pub(crate) fn to_json<T: Serialize>(
 ) -> Result<Value, Error> {
     let value = result?;
     let mut json = serde_json::to_value(&value).map_err(|e| Error::Decode {
-        operation,
+        operation: operation.into(),
         status: 200,
         message: e.to_string(),
         excerpt: String::new(),

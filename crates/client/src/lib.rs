@@ -120,6 +120,7 @@
 mod client;
 mod config;
 mod details;
+mod endpoint;
 mod error;
 pub mod events;
 #[rustfmt::skip]
@@ -131,6 +132,7 @@ mod json;
 pub use pockyt_payouts_core::naming;
 mod operations;
 mod params;
+mod raw;
 mod reconcile;
 mod redact;
 mod retry;
@@ -144,6 +146,7 @@ pub use config::{
     SANDBOX_BASE_URL,
 };
 pub use details::ErrorDetails;
+pub use endpoint::Endpoint;
 pub use error::{Delivery, Error, ErrorCode, EXCERPT_LIMIT};
 pub use params::{IntoParams, RequiredFields};
 pub use pockyt_payouts_core::operation::Operation;

@@ -22,7 +22,7 @@ pub(crate) fn payload<T>(value: Option<T>, operation: Operation, field: &str) ->
 
 fn missing(operation: Operation, field: &str) -> Error {
     Error::Decode {
-        operation,
+        operation: operation.into(),
         status: 200,
         message: format!(
             "POST {} answered ret_code 000100 without `{field}`",
@@ -74,7 +74,7 @@ impl Client {
         let key = self.call_key(op);
         let core = &self.shared.core;
         let answer = self
-            .run(op, &deadline, key.is_some(), || {
+            .run(op.into(), &deadline, key.is_some(), || {
                 send(core, params.clone(), key.clone())
             })
             .await?;

@@ -13,6 +13,7 @@ use pockyt_payouts_core::operation::Operation;
 use pockyt_payouts_core::types::{InquirePayoutParams, PayParams, Payout};
 
 use crate::client::{Client, Deadline};
+use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::operations::payload;
 use crate::retry::never_reached_server;
@@ -78,7 +79,7 @@ impl Client {
     /// `PAYOUT_OUTCOME_UNKNOWN`.
     pub(crate) async fn pay_reconciled(&self, params: PayParams) -> Result<Payout, Error> {
         let deadline = &self.start_call()?;
-        let op = Operation::Pay;
+        let op = Endpoint::from(Operation::Pay);
         let core = &self.shared.core;
         // One key for every attempt of this pay: a resend of a pay the API
         // completed gets the first answer back, never a second payout.
@@ -102,7 +103,7 @@ impl Client {
         loop {
             let error = match self.attempt(op, retries, deadline, &send).await {
                 // "Created", but without the payout: look it up like a lost answer.
-                Ok(answer) => match payload(answer.result, op, "result") {
+                Ok(answer) => match payload(answer.result, Operation::Pay, "result") {
                     Ok(payout) => return Ok(payout),
                     Err(error) => error,
                 },
@@ -250,7 +251,7 @@ impl Client {
         };
         let core = &self.shared.core;
         let found = self
-            .run(op, deadline, false, || {
+            .run(op.into(), deadline, false, || {
                 core.inquire_payout().body(params.clone()).send()
             })
             .await

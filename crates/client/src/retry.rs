@@ -6,10 +6,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use pockyt_payouts_core::enums::RetCode;
-use pockyt_payouts_core::operation::Operation;
 use pockyt_payouts_core::ResponseValue;
 
 use crate::client::{Client, Deadline};
+use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::transport::{Answer, CoreError};
 
@@ -136,7 +136,7 @@ impl Client {
     /// failure is the call's.
     pub(crate) async fn run<R, F, Fut>(
         &self,
-        op: Operation,
+        op: Endpoint,
         deadline: &Deadline,
         idempotent: bool,
         send: F,
@@ -170,7 +170,7 @@ impl Client {
     /// call's deadline for another attempt.
     pub(crate) async fn backoff(
         &self,
-        op: Operation,
+        op: Endpoint,
         retries: &mut u32,
         error: &Error,
         deadline: &Deadline,

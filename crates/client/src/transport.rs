@@ -7,10 +7,10 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use pockyt_payouts_core::enums::RetCode;
-use pockyt_payouts_core::operation::Operation;
 use pockyt_payouts_core::{BodyTooLong, ResponseValue};
 
 use crate::client::{Client, Deadline};
+use crate::endpoint::Endpoint;
 use crate::error::{Delivery, Error, EXCERPT_LIMIT};
 
 /// What the generated core client fails with.
@@ -42,7 +42,7 @@ impl Client {
     /// most `max_response_bytes`, then map it.
     pub(crate) async fn attempt<R, F, Fut>(
         &self,
-        op: Operation,
+        op: Endpoint,
         retry: u32,
         deadline: &Deadline,
         send: &F,
@@ -108,7 +108,7 @@ impl Client {
         self.shared.redactor.excerpt(body, EXCERPT_LIMIT)
     }
 
-    async fn map_core_error(&self, op: Operation, error: CoreError, expired: Duration) -> Error {
+    async fn map_core_error(&self, op: Endpoint, error: CoreError, expired: Duration) -> Error {
         match error {
             CoreError::InvalidRequest(message) => {
                 Error::invalid_request("params", self.shared.redactor.text(&message))
@@ -162,7 +162,7 @@ impl Client {
 
     /// An answer longer than the limit (the core stopped reading at it): a
     /// decode error for a success status, else the HTTP error it is.
-    fn too_long(&self, op: Operation, too_long: BodyTooLong, start: &[u8]) -> Error {
+    fn too_long(&self, op: Endpoint, too_long: BodyTooLong, start: &[u8]) -> Error {
         if (200..300).contains(&too_long.status) {
             Error::Decode {
                 operation: op,
@@ -182,7 +182,7 @@ impl Client {
         }
     }
 
-    fn map_reqwest_error(&self, op: Operation, error: &reqwest::Error, expired: Duration) -> Error {
+    fn map_reqwest_error(&self, op: Endpoint, error: &reqwest::Error, expired: Duration) -> Error {
         if error.is_timeout() && !error.is_connect() {
             return timed_out(op, expired);
         }
@@ -208,7 +208,7 @@ impl Client {
 }
 
 /// `TIMEOUT` for `op`, naming the timeout (or deadline) that expired.
-pub(crate) fn timed_out(op: Operation, expired: Duration) -> Error {
+pub(crate) fn timed_out(op: Endpoint, expired: Duration) -> Error {
     Error::Timeout {
         operation: op,
         after_ms: u64::try_from(expired.as_millis()).unwrap_or(u64::MAX),

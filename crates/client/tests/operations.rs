@@ -320,7 +320,7 @@ async fn every_ret_code_maps_to_its_error() {
             Error::Api {
                 operation, ret_msg, ..
             } => {
-                assert_eq!(operation, Operation::Balance);
+                assert_eq!(operation, Operation::Balance.into());
                 assert_eq!(ret_msg, format!("refused: {code}"));
             }
             other => panic!("{other:?}"),

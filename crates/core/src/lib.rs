@@ -164,3 +164,41 @@ pub async fn read_bounded(
     }
     Ok(rebuild(status, body, None))
 }
+
+/// Sends `params` (a JSON object of the operation's parameters, without the
+/// envelope) to `path` the way the generated methods send theirs: signed by
+/// the pre-hook, with the idempotency key `request_id` when given, the
+/// answer read bounded by the exec hook, and a 200 answer decoded as `T`.
+/// The signed raw request of `pockyt-payouts` (`Client::request`) calls it
+/// for operations the spec does not model.
+pub async fn send_raw<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    path: &str,
+    params: &serde_json::Map<String, serde_json::Value>,
+    request_id: Option<&str>,
+) -> Result<ResponseValue<T>, Error<()>> {
+    let url = format!("{}{}", client.baseurl(), path);
+    let mut builder = client
+        .client()
+        .post(url)
+        .header(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        )
+        .json(params);
+    if let Some(key) = request_id {
+        builder = builder.header("Pockyt-Request-ID", key);
+    }
+    let mut request = builder.build()?;
+    let info = OperationInfo {
+        operation_id: "raw_request",
+    };
+    client.pre(&mut request, &info).await?;
+    let result = client.exec(request, &info).await;
+    client.post(&result, &info).await?;
+    let response = result?;
+    match response.status().as_u16() {
+        200 => ResponseValue::from_response(response).await,
+        _ => Err(Error::UnexpectedResponse(response)),
+    }
+}

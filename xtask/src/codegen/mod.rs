@@ -140,7 +140,7 @@ mod tests {
             "sync and async"
         );
         assert_eq!(py.matches("async def balance_snapshot(").count(), 1);
-        assert!(py.contains("self._call(\"balance_snapshot\", params"));
+        assert!(py.contains("\"balance_snapshot\", params, timeout"));
         let js = text(&outputs, "bindings/node/index.js");
         assert!(js.contains("balanceSnapshot(params, options) {"));
         let dts = text(&outputs, "bindings/node/index.d.ts");

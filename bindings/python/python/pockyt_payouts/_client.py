@@ -644,6 +644,29 @@ class Client(_BaseClient):
         )
         return Balance._from_wire(answer)
 
+    def request(
+        self,
+        path: str,
+        /,
+        *,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        deadline: float | None = None,
+        idempotency_key: str | None = None,
+        **params: str,
+    ) -> dict[str, Any]:
+        """A signed request to an operation the SDK does not model yet, such
+        as ``/v3/payee/account/create/crypto`` or
+        ``/v3/payee/account/configurations``: ``path`` must start with
+        ``/v3/``; ``params`` are the operation's fields under their wire
+        (camelCase) names, as ``str``. The envelope is filled in and signed;
+        unless ``path`` is a read-only operation of the SDK, the call carries
+        an idempotency key and is resent only with it. Answers the whole
+        JSON object of a success; raises the same errors as every call.
+        """
+        fields: dict[str, object] = dict(params)
+        return self._call(path, fields, timeout, connect_timeout, deadline, idempotency_key)
+
 
 class AsyncClient(_BaseClient):
     """The asyncio twin of :class:`Client`: the same methods, as coroutines.
@@ -1112,4 +1135,27 @@ class AsyncClient(_BaseClient):
             "balance", params, timeout, connect_timeout, deadline, None
         )
         return Balance._from_wire(answer)
+
+    async def request(
+        self,
+        path: str,
+        /,
+        *,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        deadline: float | None = None,
+        idempotency_key: str | None = None,
+        **params: str,
+    ) -> dict[str, Any]:
+        """A signed request to an operation the SDK does not model yet, such
+        as ``/v3/payee/account/create/crypto`` or
+        ``/v3/payee/account/configurations``: ``path`` must start with
+        ``/v3/``; ``params`` are the operation's fields under their wire
+        (camelCase) names, as ``str``. The envelope is filled in and signed;
+        unless ``path`` is a read-only operation of the SDK, the call carries
+        an idempotency key and is resent only with it. Answers the whole
+        JSON object of a success; raises the same errors as every call.
+        """
+        fields: dict[str, object] = dict(params)
+        return await self._call(path, fields, timeout, connect_timeout, deadline, idempotency_key)
 
