@@ -36,7 +36,8 @@ export declare class NativeClient {
   /** The total time allowed for one attempt of a call, in milliseconds. */
   get timeoutMs(): number
   /**
-   * Calls `operation` (`"pay"`, `"registerPayee"`, ...) with its
+   * Calls `operation` (`"pay"`, `"registerPayee"`, ..., or a `/v3/...`
+   * path for the signed raw request) with its
    * camelCase string parameters and resolves to the answer as a plain
    * object. `options` (`timeoutMs`, `connectTimeoutMs`, `deadlineMs`)
    * override the client's settings for this call; unknown options are

@@ -58,22 +58,29 @@
 //!
 //! - **Any call** is sent again when the connection failed before the
 //!   request was written: nothing reached the server.
-//! - **Read-only calls** (`retrieve_payee`, `list_payout_accounts`,
-//!   `inquire_payout`, `balance`) are also sent again on connection errors,
-//!   timeouts, HTTP 5xx and ret_code 000000 / 000080.
-//! - **`pay` is never sent again once it may have reached the server.** The
-//!   client asks `inquire_payout(invoice_id)` instead: a payout found is the
-//!   result of `pay`; only when the API answers that no payout has that
-//!   invoiceId is the request sent again, with the same invoiceId. When
-//!   that cannot be established the call fails with
-//!   `PAYOUT_OUTCOME_UNKNOWN` ([`Error::PayoutOutcomeUnknown`]), carrying
-//!   the invoiceId: reconcile later with `inquire_payout`, never pay again
-//!   under a new invoiceId.
-//! - **`register_payee`, `update_payee`, `add_bank_account`** are not sent
-//!   again once they may have been received (a second register would create
-//!   a second payee; a second bank account a duplicate account). The error
-//!   says so ([`Error::may_have_been_received`]); reconcile with
-//!   `retrieve_payee` / `list_payout_accounts`.
+//! - **Every state-changing call** (`register_payee`, `update_payee`,
+//!   `add_bank_account`, `delete_payout_account`, `pay`, and raw requests
+//!   to other paths) sends a `Pockyt-Request-ID`, made once per call and
+//!   sent with every attempt of it: the API answers a repeat of a completed
+//!   request with the first answer, without acting twice. `pay`'s key is
+//!   derived from the merchant, store, invoiceId and the payout's details
+//!   (so a process that crashes and repeats the payout sends the same key);
+//!   the others are a random UUID v4; [`Client::with_idempotency_key`] sets
+//!   your own.
+//! - **Read-only calls** and **state-changing calls with their key** are
+//!   also sent again on connection errors, timeouts, HTTP 5xx and ret_code
+//!   000000 / 000080. A definite refusal is never resent.
+//! - **`pay` keeps its inquiry cross-check.** When an attempt may have
+//!   reached the server, the client asks `inquire_payout(invoice_id)`: a
+//!   payout found is the result of `pay`; when there is none, or the
+//!   inquiry cannot say, the pay is sent again with the same key and
+//!   invoiceId. When every attempt was answered by the server and no
+//!   payout exists, the last failure is returned as it is (nothing was
+//!   paid). When an attempt may still land, the client keeps inquiring for
+//!   up to twice the per-attempt timeout; if the outcome still cannot be
+//!   established the call fails with `PAYOUT_OUTCOME_UNKNOWN`
+//!   ([`Error::PayoutOutcomeUnknown`]), carrying the invoiceId: reconcile
+//!   later with `inquire_payout`, never pay again under a new invoiceId.
 //!
 //! Timeouts: a connect timeout (default 10 s), a total timeout per
 //! attempt (default 30 s) and an overall deadline per call (default 60 s)
