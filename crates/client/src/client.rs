@@ -170,10 +170,12 @@ impl Client {
     }
 
     /// The same client (same connections) sending `key` as the
-    /// `Pockyt-Request-ID` of its next state-changing call, in place of the
-    /// one the SDK makes (a random UUID, or for `pay` one derived from the
-    /// merchant, store, invoiceId and the payout's details). Every attempt
-    /// of that call carries it. Use it for one call:
+    /// `Pockyt-Request-ID` of every state-changing call made through it, in
+    /// place of the one the SDK makes per call (a random UUID, or for `pay`
+    /// one derived from the merchant, store, invoiceId and the payout's
+    /// details); every attempt of a call carries it. Use the returned client
+    /// for one call (a second call with the same key would be answered with
+    /// the first call's answer):
     /// `client.with_idempotency_key("order-1234-payout")?.pay(params)`.
     /// Fails with `INVALID_REQUEST` (field `idempotencyKey`) unless the key
     /// is 1 to 64 ASCII letters, digits, `-`, `_`, `.` or `:`.

@@ -207,7 +207,12 @@ arrives by IPN at `ipnUrl` and through `/v3/payouts/inquiry`.*/
         &self,
         params: impl IntoParams<PayParams>,
     ) -> Result<Payout, Error> {
-        self.pay_reconciled(prepared(params)?).await
+        self.pay_reconciled(
+                Operation::Pay,
+                prepared(params)?,
+                |core, p, key| { core.pay().pockyt_request_id(key).body(p).send() },
+            )
+            .await
     }
     /// Look a payout up by the merchant's invoiceId. (`POST /v3/payouts/inquiry`)
     ///

@@ -22,9 +22,12 @@ use crate::client::Client;
 const PAY_NAMESPACE: Uuid = Uuid::from_u128(0x6b1f_4c2e_9a0d_4e57_8c3b_5d21_7f90_a4e3);
 
 impl Client {
-    /// The key of one call of `op`: `None` for a read-only call.
+    /// The key of one call of `op`: `None` for a read-only call and for
+    /// one whose operation takes no `Pockyt-Request-ID`.
     pub(crate) fn call_key(&self, op: Operation) -> Option<String> {
-        if op.is_read_only() {
+        // Only an operation that sends the header gets a key (and with it
+        // resends of possibly received attempts).
+        if op.is_read_only() || !op.takes_request_id() {
             return None;
         }
         Some(match &self.idempotency_key {

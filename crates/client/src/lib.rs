@@ -72,13 +72,15 @@
 //!   000000 / 000080. A definite refusal is never resent.
 //! - **`pay` keeps its inquiry cross-check.** When an attempt may have
 //!   reached the server, the client asks `inquire_payout(invoice_id)`: a
-//!   payout found is the result of `pay`; when there is none, or the
-//!   inquiry cannot say, the pay is sent again with the same key and
-//!   invoiceId. When every attempt was answered by the server and no
-//!   payout exists, the last failure is returned as it is (nothing was
-//!   paid). When an attempt may still land, the client keeps inquiring for
-//!   up to twice the per-attempt timeout; if the outcome still cannot be
-//!   established the call fails with `PAYOUT_OUTCOME_UNKNOWN`
+//!   payout found is the result of `pay`. When the attempt may still land
+//!   (a timeout, a broken connection, a gateway's 502/504), the client
+//!   first keeps inquiring for up to twice the per-attempt timeout and
+//!   sends nothing meanwhile. When there is no payout, the pay is sent
+//!   again with the same key and invoiceId; when the inquiry cannot say,
+//!   only after an attempt the server answered. When every attempt was
+//!   answered and no payout exists, the last failure is returned as it is
+//!   (nothing was paid). If the outcome still cannot be established the
+//!   call fails with `PAYOUT_OUTCOME_UNKNOWN`
 //!   ([`Error::PayoutOutcomeUnknown`]), carrying the invoiceId: reconcile
 //!   later with `inquire_payout`, never pay again under a new invoiceId.
 //!

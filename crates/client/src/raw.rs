@@ -119,6 +119,19 @@ impl Client {
         check_path(path)?;
         let params = check_params(params)?;
         let endpoint = Endpoint::raw(path)?;
+        // A state-changing operation the SDK models has its own rules (pay's
+        // reconciliation, its derived key): use its method.
+        if let Some(op) = endpoint.operation() {
+            if !op.is_read_only() {
+                return Err(Error::invalid_request(
+                    "path",
+                    format!(
+                        "is the path of {}: call that method, which applies its own rules",
+                        op.name()
+                    ),
+                ));
+            }
+        }
         let deadline = self.start_call()?;
         let key = if endpoint.is_read_only() {
             None

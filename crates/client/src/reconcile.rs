@@ -5,18 +5,21 @@
 //! again. Every other ending after a possibly received attempt is the
 //! payout found or `PAYOUT_OUTCOME_UNKNOWN`.
 
+use std::future::Future;
 use std::time::Duration;
 
 use pockyt_payouts_core::enums::RetCode;
 use pockyt_payouts_core::money::Amount;
 use pockyt_payouts_core::operation::Operation;
-use pockyt_payouts_core::types::{InquirePayoutParams, PayParams, Payout};
+use pockyt_payouts_core::types::{InquirePayoutParams, PayParams, PayResponse, Payout};
+use pockyt_payouts_core::ResponseValue;
 
 use crate::client::{Client, Deadline};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::operations::payload;
 use crate::retry::never_reached_server;
+use crate::transport::CoreError;
 
 /// Whether a failure may hide a change on the server: the request may have
 /// been received and the answer says nothing definite. Only documented
@@ -40,18 +43,22 @@ enum Found {
     None,
 }
 
-/// Whether the payout found under a pay's invoiceId is that pay's: every
-/// detail the answer shows must match what was sent (amounts compared as
+/// Whether the payout found under a pay's invoiceId is that pay's: the
+/// payee and amount must be shown, and every detail the answer shows must
+/// match what was sent (amounts compared as
 /// [`Amount`]s, so "500" and "500.00" agree).
 fn is_same_payout(found: &Payout, sent: &PayParams) -> bool {
+    // The payee and the amount must be shown and match; the account and
+    // currency must match when shown.
+    let shown = |found: &Option<String>, sent: &str| found.as_deref() == Some(sent);
     let same = |found: &Option<String>, sent: &str| found.as_deref().is_none_or(|f| f == sent);
-    same(&found.customer_no, &sent.customer_no)
+    shown(&found.customer_no, &sent.customer_no)
         && same(&found.account_token, &sent.account_token)
         && same(&found.currency, &sent.currency)
         && found
             .amount
             .as_deref()
-            .is_none_or(|f| cents(f).is_some() && cents(f) == cents(&sent.amount))
+            .is_some_and(|f| cents(f).is_some() && cents(f) == cents(&sent.amount))
 }
 
 /// A payout amount in cents ("12.5" is 1250) by the SDK's one rule
@@ -60,14 +67,18 @@ fn cents(amount: &str) -> Option<u64> {
     Amount::parse(amount).ok().map(Amount::minor_units)
 }
 
-/// Whether a failed attempt was answered by the API itself, so it cannot
-/// still create a payout: a ret_code, an undecodable answer, an HTTP status
-/// other than a gateway timeout (504).
+/// Whether a failed attempt was answered by the server in a way that says
+/// it is over, so it cannot still create a payout: a ret_code, an
+/// undecodable 200 answer, a 4xx, and the two statuses by which a server
+/// says it did not fulfil the request (RFC 9110: 500 "prevented it from
+/// fulfilling the request", 503 "unable to handle the request"). A 502, a
+/// 504 or another 5xx can come from a gateway while the origin is still
+/// working on the request, so it does not count (nor does a timeout or a
+/// broken connection).
 fn answered_by_the_api(error: &Error) -> bool {
     match error {
         Error::Api { .. } | Error::Decode { .. } => true,
-        // A gateway timeout: the origin may still be working on it.
-        Error::Http { status, .. } => *status != 504,
+        Error::Http { status, .. } => *status < 500 || matches!(status, 500 | 503),
         _ => false,
     }
 }
@@ -77,19 +88,26 @@ impl Client {
     /// have been received (see [`Client::pay`]), all before the call's
     /// deadline: once it may have been received, a pay the deadline ends is
     /// `PAYOUT_OUTCOME_UNKNOWN`.
-    pub(crate) async fn pay_reconciled(&self, params: PayParams) -> Result<Payout, Error> {
+    ///
+    /// `send` sends one attempt (the generated method's request for
+    /// `operation`, with the key as its `Pockyt-Request-ID`).
+    pub(crate) async fn pay_reconciled<'a, F, Fut>(
+        &'a self,
+        operation: Operation,
+        params: PayParams,
+        send: F,
+    ) -> Result<Payout, Error>
+    where
+        F: Fn(&'a pockyt_payouts_core::Client, PayParams, String) -> Fut,
+        Fut: Future<Output = Result<ResponseValue<PayResponse>, CoreError>>,
+    {
         let deadline = &self.start_call()?;
-        let op = Endpoint::from(Operation::Pay);
+        let op = Endpoint::from(operation);
         let core = &self.shared.core;
         // One key for every attempt of this pay: a resend of a pay the API
         // completed gets the first answer back, never a second payout.
         let key = self.pay_key(&params);
-        let send = || {
-            core.pay()
-                .pockyt_request_id(key.clone())
-                .body(params.clone())
-                .send()
-        };
+        let send = || send(core, params.clone(), key.clone());
         let policy = &self.shared.config.retry;
         let mut retries = 0u32;
         // Set once an attempt may have reached the server. From then on only
@@ -103,7 +121,7 @@ impl Client {
         loop {
             let error = match self.attempt(op, retries, deadline, &send).await {
                 // "Created", but without the payout: look it up like a lost answer.
-                Ok(answer) => match payload(answer.result, Operation::Pay, "result") {
+                Ok(answer) => match payload(answer.result, operation, "result") {
                     Ok(payout) => return Ok(payout),
                     Err(error) => error,
                 },
@@ -113,9 +131,8 @@ impl Client {
             let not_sent = never_reached_server(&error);
             // An attempt that ended without an answer from the API itself
             // may still be processed: it timed out, the connection broke
-            // after the request may have been written, or a gateway timed
-            // out (504: the origin may still be working on it). One the
-            // server answered (a ret_code, an HTTP status) is over.
+            // after the request may have been written, or a 5xx came back
+            // (perhaps from a proxy). One the API answered is over.
             if !answered_by_the_api(&error) && error.may_have_been_received() {
                 unanswered = true;
             }
@@ -140,7 +157,17 @@ impl Client {
             }
             maybe_created = true;
             tracing::info!(operation = op.name(), error_code = %error.code(), "payout outcome unclear; inquiring by invoiceId");
-            match self.find_payout(&params, deadline).await {
+            // Look the payout up: at once when the server answered this
+            // attempt; when the attempt may still land, by inquiring for a
+            // while first (no resend before that: an API may process a
+            // repeat of a request it has not completed).
+            let this_unanswered = !answered_by_the_api(&error) && error.may_have_been_received();
+            let found = if this_unanswered {
+                self.settle(&params, deadline).await
+            } else {
+                self.find_payout(&params, deadline).await
+            };
+            match found {
                 Ok(Found::Same(payout)) => return Ok(*payout),
                 // Under this invoiceId the API holds a payout with other
                 // details. It is not this pay's, and the server should not
@@ -159,11 +186,9 @@ impl Client {
                     };
                     return Err(self.outcome_unknown(&params.invoice_id, mismatch));
                 }
-                // No payout has this invoiceId: send again, same invoiceId,
-                // unless this attempt was refused outright (sending again
-                // would be refused too).
-                // An earlier attempt may still be in flight, so with no
-                // retry left (or no time) the outcome stays unknown.
+                // No payout has this invoiceId: send again, same key and
+                // invoiceId, unless this attempt was refused outright
+                // (sending again would be refused too).
                 Ok(Found::None) => {
                     let again = (ambiguous || not_sent)
                         && retries < policy.get_max_retries()
@@ -171,28 +196,26 @@ impl Client {
                     if again {
                         continue;
                     }
-                    // Every attempt was answered (none can still land) and
-                    // the API says no payout has this invoiceId: nothing was
-                    // paid. The last failure is the call's, definite; paying
-                    // again under the same invoiceId is safe.
+                    // Every attempt was answered by the server (none can
+                    // still land) and the API says no payout has this
+                    // invoiceId: nothing was paid. The last failure is the
+                    // call's, definite; paying again under the same
+                    // invoiceId is safe.
                     if !unanswered {
                         tracing::info!(operation = op.name(), error_code = %error.code(), "no payout under this invoiceId after answered attempts");
                         return Err(error);
                     }
-                    // An attempt may still land: give it a while to, by
-                    // inquiry only (nothing is sent again).
-                    return match self.settle(&params, deadline).await {
-                        Some(payout) => Ok(payout),
-                        None => Err(self.outcome_unknown(&params.invoice_id, error)),
-                    };
+                    // An attempt went unanswered: it may still land.
+                    return Err(self.outcome_unknown(&params.invoice_id, error));
                 }
-                // The inquiry could not say. The pay carries its idempotency
-                // key, so sending it again is safe: the API answers a pay it
-                // completed with the first answer, and processes one it
-                // never completed. With no retry (or no time) left, the
-                // outcome stays unknown.
+                // The inquiry could not say. When the server answered this
+                // attempt (it is not in flight), the pay is sent again with
+                // its key: the API answers a pay it completed with the first
+                // answer. When it may still be in flight, or no retry (or no
+                // time) is left, the outcome stays unknown.
                 Err(inquiry_error) => {
-                    let again = retries < policy.get_max_retries()
+                    let again = !this_unanswered
+                        && retries < policy.get_max_retries()
                         && self.backoff(op, &mut retries, &error, deadline).await;
                     if !again {
                         let cause = if ambiguous { error } else { inquiry_error };
@@ -203,11 +226,12 @@ impl Client {
         }
     }
 
-    /// After the last attempt, when one may still be on its way: inquires
-    /// by invoiceId, with growing waits, for twice the per-attempt timeout
-    /// (the time an attempt that timed out is given to land) or until the
-    /// deadline, whichever comes first. The payout if it appears.
-    async fn settle(&self, params: &PayParams, deadline: &Deadline) -> Option<Payout> {
+    /// When an attempt may still be on its way: inquires by invoiceId, with
+    /// growing waits, for twice the per-attempt timeout (the time an
+    /// attempt that timed out is given to land) or until the deadline,
+    /// whichever comes first. The payout as soon as it appears (or another
+    /// under the invoiceId); else what the last inquiry said.
+    async fn settle(&self, params: &PayParams, deadline: &Deadline) -> Result<Found, Error> {
         let window = std::time::Instant::now() + self.timeout.saturating_mul(2);
         let mut wait = self
             .shared
@@ -215,20 +239,22 @@ impl Client {
             .retry
             .get_base_delay()
             .max(Duration::from_millis(10));
+        let mut last = self.find_payout(params, deadline).await;
         loop {
+            if matches!(last, Ok(Found::Same(_)) | Ok(Found::Other)) {
+                return last;
+            }
             let until_window = window.saturating_duration_since(std::time::Instant::now());
             let pause = wait.min(until_window);
             if pause.is_zero() || pause >= deadline.remaining() {
-                return None;
+                return last;
             }
             tokio::time::sleep(pause).await;
             tracing::info!(
                 operation = "pay",
                 "payout outcome unclear; inquiring again while an attempt may land"
             );
-            if let Ok(Found::Same(payout)) = self.find_payout(params, deadline).await {
-                return Some(*payout);
-            }
+            last = self.find_payout(params, deadline).await;
             wait = (wait * 2).min(self.timeout.max(Duration::from_millis(10)));
         }
     }

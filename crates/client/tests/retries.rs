@@ -239,12 +239,12 @@ async fn a_pay_whose_outcome_cannot_be_established_fails_with_outcome_unknown() 
         "{keys:?}"
     );
 
-    // Every attempt answered by the server (a 502, not a timeout) and the
-    // API holds no payout under the invoiceId: nothing was paid, and the
-    // failure is definite.
+    // Every attempt answered by the server (a 503: it did not handle the
+    // request) and the API holds no payout under the invoiceId: nothing was
+    // paid, and the failure is definite.
     let server = TestServer::start().await;
     let client = retrying_client(&server, 0);
-    server.script(Scripted::Status(502, "gateway".into()));
+    server.script(Scripted::Status(503, "unavailable".into()));
     server.script(Scripted::Json(r#"{"ret_code":"000021"}"#.into()));
     let e = client.pay(pay()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Http);
@@ -316,36 +316,35 @@ async fn timeouts_are_overridable_per_call() {
 
 #[tokio::test]
 async fn after_a_lost_answer_a_later_refusal_is_not_final() {
-    // Pay #1 is held past the timeout; the inquiry finds nothing yet; the
-    // resend is refused (000040). Pay #1 may still land: outcome unknown.
+    // Pay #1 is held past the timeout; while it may land, the client only
+    // inquires (finding nothing); then it sends again with the same key,
+    // and that is refused (000021 here). Pay #1 may still land: the outcome
+    // is unknown, and there is never a third pay.
     let server = TestServer::start().await;
     let client = retrying_client(&server, 2).with_timeout(Duration::from_millis(150));
     server.script(Scripted::Delay(Duration::from_secs(2)));
-    server.script(Scripted::Json(r#"{"ret_code":"000021"}"#.into()));
-    server.script(Scripted::Json(
-        r#"{"ret_code":"000040","ret_msg":"balance not enough"}"#.into(),
-    ));
-    // While pay #1 may still land, the inquiry keeps finding nothing.
-    for _ in 0..40 {
+    for _ in 0..60 {
         server.script(Scripted::Json(r#"{"ret_code":"000021"}"#.into()));
     }
     let e = client.pay(pay()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::PayoutOutcomeUnknown, "{e}");
     let sent = paths(&server);
+    assert_eq!(sent[..2], ["/v3/payouts/pay", "/v3/payouts/inquiry"]);
     assert_eq!(
-        sent[..4],
-        [
-            "/v3/payouts/pay",
-            "/v3/payouts/inquiry",
-            "/v3/payouts/pay",
-            "/v3/payouts/inquiry"
-        ]
-    );
-    // After that, only inquiries (waiting for pay #1 to land): never a
-    // third pay.
-    assert!(
-        sent[4..].iter().all(|p| p == "/v3/payouts/inquiry"),
+        sent.iter().filter(|p| *p == "/v3/payouts/pay").count(),
+        2,
         "{sent:?}"
+    );
+    let keys: Vec<Option<String>> = server
+        .request_ids()
+        .into_iter()
+        .zip(&sent)
+        .filter(|(_, p)| *p == "/v3/payouts/pay")
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        keys[0], keys[1],
+        "the resend carries the first attempt's key"
     );
 }
 

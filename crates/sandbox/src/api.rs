@@ -567,7 +567,9 @@ fn check_common(shared: &Shared, op: Operation, fields: &Fields) -> Result<(), A
 
 /// Processes one parsed request and answers it.
 fn process(shared: &Arc<Shared>, op: Operation, fields: &Fields) -> Answer {
-    let outcome = check_common(shared, op, fields).and_then(|()| match op {
+    // An operation added to the spec as a copy of another is emulated as
+    // that one.
+    let outcome = check_common(shared, op, fields).and_then(|()| match op.emulated_as() {
         Operation::RegisterPayee => register(shared, fields),
         Operation::RetrievePayee => retrieve(shared, fields),
         Operation::UpdatePayee => update(shared, fields),

@@ -74,11 +74,14 @@ impl Reader {
     }
 
     fn duration(&self, option: &str, value: &Value) -> Result<Duration, Violation> {
+        // Only the payout's settle time and the IPN waits may be zero; a
+        // zero timeout or window would refuse everything.
+        let zero_ok = matches!(option, "settle_delay" | "ipn_retry_delays");
         value
             .as_f64()
             .filter(|_| !value.is_boolean())
             .and_then(|n| self.spelling.duration(n))
-            .filter(|d| *d <= MAX_DURATION)
+            .filter(|d| *d <= MAX_DURATION && (zero_ok || !d.is_zero()))
             .ok_or_else(|| {
                 self.refuse(
                     option,

@@ -370,6 +370,96 @@ fn first_paragraph(text: &str) -> String {
         .to_owned()
 }
 
+/// Method names the SDK's clients already use (and Rust keywords): an
+/// operationId may not take them.
+const RESERVED_IDS: &[&str] = &[
+    "request",
+    "call_json",
+    "from_env",
+    "new",
+    "config",
+    "base_url",
+    "timeout",
+    "deadline",
+    "connect_timeout",
+    "with_timeout",
+    "with_deadline",
+    "with_connect_timeout",
+    "with_idempotency_key",
+    "with_options",
+    "to_json",
+    "self",
+    "type",
+    "fn",
+    "mod",
+    "use",
+    "match",
+    "loop",
+    "move",
+    "ref",
+    "return",
+    "static",
+    "struct",
+    "trait",
+    "where",
+    "async",
+    "await",
+    "dyn",
+    "crate",
+    "super",
+    "impl",
+    "enum",
+    "const",
+    "break",
+    "continue",
+    "else",
+    "for",
+    "if",
+    "in",
+    "let",
+    "mut",
+    "pub",
+    "true",
+    "false",
+    "while",
+    "box",
+    "abstract",
+    "become",
+    "do",
+    "final",
+    "macro",
+    "override",
+    "priv",
+    "typeof",
+    "unsized",
+    "virtual",
+    "yield",
+    "try",
+    "gen",
+];
+
+/// An operationId must be a snake_case name, `^[a-z][a-z0-9_]*$`, that no
+/// client method or Rust keyword already takes: it becomes the method name
+/// in Rust and Python (and, camelCased, in Node).
+fn check_operation_id(path: &str, id: &str) -> Result<(), String> {
+    let mut bytes = id.bytes();
+    let well_formed = bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !id.ends_with('_')
+        && !id.contains("__");
+    if !well_formed {
+        return Err(format!(
+            "{path}: operationId {id:?} must be snake_case: lowercase letters, digits and single underscores, starting with a letter"
+        ));
+    }
+    if RESERVED_IDS.contains(&id) {
+        return Err(format!(
+            "{path}: operationId {id:?} is a name the SDK's clients already use"
+        ));
+    }
+    Ok(())
+}
+
 /// The envelope's fields are the signing layer's, never a parameter.
 const ENVELOPE: &str = "SignedEnvelope";
 /// Fields every answer carries, never a payload.
@@ -394,9 +484,7 @@ pub fn read(spec: &Value) -> Result<Model, String> {
             .get("post")
             .ok_or_else(|| format!("{path}: every operation is a POST"))?;
         let id = text(op.get("operationId"));
-        if id.is_empty() {
-            return Err(format!("{path}: operationId is required"));
-        }
+        check_operation_id(path, &id)?;
         let body = op
             .pointer("/requestBody/content/application~1json/schema")
             .and_then(ref_name)
@@ -530,6 +618,16 @@ fn collect_results(reader: &Reader<'_>, name: &str, out: &mut Vec<String>) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operation_ids_are_checked() {
+        assert!(check_operation_id("/p", "balance_snapshot").is_ok());
+        assert!(check_operation_id("/p", "balanceSnapshot").is_err());
+        assert!(check_operation_id("/p", "balance-snapshot").is_err());
+        assert!(check_operation_id("/p", "").is_err());
+        assert!(check_operation_id("/p", "request").is_err());
+        assert!(check_operation_id("/p", "type").is_err());
+    }
 
     #[test]
     fn names() {

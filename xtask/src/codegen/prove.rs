@@ -113,6 +113,20 @@ async fn the_new_operation_posts_a_signed_body_to_its_path() {
     let (line, body) = requests.recv().unwrap();
     check_signed(&line, &body);
 }
+
+#[tokio::test]
+async fn the_sandbox_emulates_the_new_operation_as_the_one_it_copies() {
+    let sandbox = pockyt_sandbox::Sandbox::start(Default::default()).await.unwrap();
+    let sc = sandbox.config().clone();
+    let client = Client::new(
+        Config::new(sc.merchant_no.clone(), sc.store_no.clone(), sc.api_token.as_str())
+            .with_base_url(sandbox.base_url()),
+    )
+    .unwrap();
+    let balance = client.balance_snapshot(BalanceParams::builder().currency("USD")).await.unwrap();
+    assert_eq!(balance.amount.as_deref(), Some("1000000.00"));
+    sandbox.shutdown().await;
+}
 "##;
 
 fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {

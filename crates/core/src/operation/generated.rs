@@ -95,6 +95,31 @@ impl Operation {
     pub fn reconciles_by_invoice_id(self) -> bool {
         matches!(self, Operation::Pay)
     }
+    /// Whether the operation takes the `Pockyt-Request-ID` header (its
+    /// idempotency key), as the spec declares.
+    pub fn takes_request_id(self) -> bool {
+        matches!(
+            self, Operation::RegisterPayee | Operation::UpdatePayee |
+            Operation::AddBankAccount | Operation::DeletePayoutAccount | Operation::Pay
+        )
+    }
+    /// The first operation of the spec with the same parameters, answer and
+    /// retry rules as this one: itself, unless this one was added as a copy
+    /// of another under a new path. The sandbox emulates an operation as
+    /// this one.
+    pub fn emulated_as(self) -> Operation {
+        match self {
+            Operation::RegisterPayee => Operation::RegisterPayee,
+            Operation::RetrievePayee => Operation::RetrievePayee,
+            Operation::UpdatePayee => Operation::UpdatePayee,
+            Operation::AddBankAccount => Operation::AddBankAccount,
+            Operation::ListPayoutAccounts => Operation::ListPayoutAccounts,
+            Operation::DeletePayoutAccount => Operation::DeletePayoutAccount,
+            Operation::Pay => Operation::Pay,
+            Operation::InquirePayout => Operation::InquirePayout,
+            Operation::Balance => Operation::Balance,
+        }
+    }
     /// Every parameter's wire name, required ones first (the signing
     /// envelope's fields are not parameters).
     pub fn params(self) -> &'static [&'static str] {
