@@ -616,27 +616,11 @@ fn not_the_payees(account_token: &str, customer_no: &str) -> Answer {
     )
 }
 
-/// Profile fields a payee keeps, by wire name.
-const PROFILE_FIELDS: [&str; 18] = [
-    "profileType",
-    "dateOfBirth",
-    "firstName",
-    "lastName",
-    "email",
-    "phone",
-    "street",
-    "street2",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "countryCode",
-    "customerCode",
-    "governmentId",
-    "governmentIdType",
-    "lang",
-    "payorNo",
-];
+/// Profile fields a payee keeps, by wire name: register's parameters, as
+/// the spec lists them (the generated operation table).
+fn profile_field_names() -> &'static [&'static str] {
+    Operation::RegisterPayee.params()
+}
 
 /// Profile fields a payee keeps but retrieve does not answer.
 const UNANSWERED_PROFILE_FIELDS: [&str; 2] = ["governmentId", "payorNo"];
@@ -644,7 +628,7 @@ const UNANSWERED_PROFILE_FIELDS: [&str; 2] = ["governmentId", "payorNo"];
 /// The given (non-empty) profile fields, enumerations in their documented
 /// spelling.
 fn profile_fields(fields: &Fields) -> Vec<(String, String)> {
-    PROFILE_FIELDS
+    profile_field_names()
         .iter()
         .filter_map(|name| {
             let value = fields.given(name)?;
@@ -694,14 +678,15 @@ pub(crate) fn customer_json(payee: &Payee, names: &[&str]) -> Value {
 /// Every profile field, for the admin state.
 /// Profile fields retrieve answers: all but [`UNANSWERED_PROFILE_FIELDS`].
 fn answered_profile_fields() -> Vec<&'static str> {
-    PROFILE_FIELDS
-        .into_iter()
+    profile_field_names()
+        .iter()
+        .copied()
         .filter(|f| !UNANSWERED_PROFILE_FIELDS.contains(f))
         .collect()
 }
 
 pub(crate) fn all_profile_fields() -> &'static [&'static str] {
-    &PROFILE_FIELDS
+    profile_field_names()
 }
 
 fn retrieve(shared: &Shared, fields: &Fields) -> Outcome {

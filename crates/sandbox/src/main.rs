@@ -208,31 +208,39 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: SandboxConfig) -> std::io::Result<()> {
+    // The signal handlers are installed before the "listening" line: a
+    // supervisor that stops the sandbox as soon as it reads that line must
+    // find them in place (before them, SIGINT would kill the process).
+    let stop = stop_signal()?;
     let sandbox = Sandbox::start_with_request_log(config).await?;
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "pockyt-sandbox listening on {}", sandbox.base_url())?;
         stdout.flush()?;
     }
-    stop_signal().await?;
+    stop.await?;
     eprintln!("pockyt-sandbox: shutting down");
     sandbox.shutdown().await;
     Ok(())
 }
 
-/// Waits for SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn stop_signal() -> std::io::Result<()> {
+/// Installs the handlers of SIGINT (Ctrl-C) and, on Unix, SIGTERM, and
+/// answers a future that ends when one arrives.
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = std::io::Result<()>>> {
     #[cfg(unix)]
     {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result,
-            _ = terminate.recv() => Ok(()),
-        }
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => Ok(()),
+                _ = terminate.recv() => Ok(()),
+            }
+        })
     }
     #[cfg(not(unix))]
     {
-        tokio::signal::ctrl_c().await
+        Ok(tokio::signal::ctrl_c())
     }
 }
