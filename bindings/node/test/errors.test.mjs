@@ -161,10 +161,13 @@ test('a pay whose outcome cannot be established is PayoutOutcomeUnknownError', a
   const { customerNo, accountToken } = await payeeWithAccount(client)
   const invoice = invoiceId()
   await admin(sandbox, 'faults', { operation: 'pay', fault: 'drop' })
-  await admin(sandbox, 'faults', { operation: 'inquire_payout', fault: 'http_503', times: 5 })
+  // The inquiry stays down for as long as the client keeps inquiring while
+  // the dropped pay may land (twice its per-attempt timeout).
+  await admin(sandbox, 'faults', { operation: 'inquire_payout', fault: 'http_503', times: 1000 })
+  const impatient = sandbox.client({ timeoutMs: 300 })
   try {
     await assert.rejects(
-      client.pay({ customerNo, accountToken, amount: '2.00', currency: 'USD', invoiceId: invoice }),
+      impatient.pay({ customerNo, accountToken, amount: '2.00', currency: 'USD', invoiceId: invoice }),
       expectError(PayoutOutcomeUnknownError, 'PAYOUT_OUTCOME_UNKNOWN', (error) => {
         assert.equal(error.invoiceId, invoice)
         assert.equal(error.mayHaveBeenReceived, true)

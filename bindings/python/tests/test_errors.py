@@ -174,9 +174,12 @@ def test_unknown_pay_outcome_carries_the_invoice_id(sandbox: Sandbox) -> None:
     client = sandbox.client(max_retries=0)
     customer_no, token = new_payee_and_account(client)
     add_fault(sandbox.base_url, "pay", "drop")
-    add_fault(sandbox.base_url, "inquire_payout", "http_503", times=10)
+    # The inquiry stays down for as long as the client keeps inquiring while
+    # the dropped pay may land (twice its per-attempt timeout).
+    add_fault(sandbox.base_url, "inquire_payout", "http_503", times=1000)
+    impatient = sandbox.client(max_retries=0, timeout=0.3)
     with pytest.raises(PayoutOutcomeUnknownError) as caught:
-        client.pay(customer_no=customer_no, account_token=token, amount="7", currency="USD", invoice_id="inv-unknown")
+        impatient.pay(customer_no=customer_no, account_token=token, amount="7", currency="USD", invoice_id="inv-unknown")
     error = caught.value
     assert error.code == "PAYOUT_OUTCOME_UNKNOWN" and error.invoice_id == "inv-unknown"
     assert "inv-unknown" in str(error)
