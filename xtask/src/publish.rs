@@ -169,9 +169,55 @@ fn files_in(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, String> {
     Ok(found)
 }
 
+/// Removes what earlier `cargo package` runs left in Cargo's home: when
+/// packaging several crates, cargo verifies each against the others through
+/// a temporary local registry, and extracts their sources under
+/// `$CARGO_HOME/registry/src/<that registry>/` — where an extraction of the
+/// same name and version from an earlier run (older code) is reused as it
+/// is. Only this workspace's crates, and never crates.io's directory, are
+/// touched.
+fn forget_earlier_packages() -> Result<(), String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    for kind in ["src", "cache"] {
+        let Ok(registries) = std::fs::read_dir(home.join("registry").join(kind)) else {
+            continue;
+        };
+        for registry in registries.flatten() {
+            let name = registry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("index.crates.io") {
+                continue;
+            }
+            let Ok(entries) = std::fs::read_dir(registry.path()) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let entry_name = entry.file_name().to_string_lossy().into_owned();
+                if CRATES
+                    .iter()
+                    .any(|c| entry_name.starts_with(&format!("{c}-")))
+                {
+                    let path = entry.path();
+                    let removed = if path.is_dir() {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
+                    removed.map_err(|e| format!("removing {}: {e}", path.display()))?;
+                    eprintln!("publish: removed an earlier package's {}", path.display());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `cargo package` (with verification) of every crate meant for crates.io.
 fn package_crates(dist: &Path) -> Result<Vec<PathBuf>, String> {
     eprintln!("\n==> cargo package");
+    forget_earlier_packages()?;
     let mut args = vec!["package"];
     for name in CRATES {
         args.extend(["-p", name]);
