@@ -175,12 +175,20 @@ fn files_in(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, String> {
 /// `$CARGO_HOME/registry/src/<that registry>/` — where an extraction of the
 /// same name and version from an earlier run (older code) is reused as it
 /// is. Only this workspace's crates, and never crates.io's directory, are
-/// touched.
+/// touched; `target/package` (the staging directory and the verification
+/// builds) is removed whole.
 fn forget_earlier_packages() -> Result<(), String> {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .ok_or("neither CARGO_HOME nor HOME is set")?;
+    // And what cargo built from them: their build artifacts carry the same
+    // names and versions, so they would be taken as fresh.
+    let staging = root().join("target/package");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .map_err(|e| format!("removing {}: {e}", staging.display()))?;
+    }
     for kind in ["src", "cache"] {
         let Ok(registries) = std::fs::read_dir(home.join("registry").join(kind)) else {
             continue;
