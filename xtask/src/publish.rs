@@ -226,6 +226,13 @@ fn forget_earlier_packages() -> Result<(), String> {
 fn package_crates(dist: &Path) -> Result<Vec<PathBuf>, String> {
     eprintln!("\n==> cargo package");
     forget_earlier_packages()?;
+    // Their verification builds share the dev profile's directory with the
+    // workspace's own, under the same names and versions as before.
+    let mut clean = vec!["clean", "--profile", "dev"];
+    for name in CRATES {
+        clean.extend(["-p", name]);
+    }
+    run_cmd("cargo", &clean)?;
     let mut args = vec!["package"];
     for name in CRATES {
         args.extend(["-p", name]);
