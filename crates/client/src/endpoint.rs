@@ -59,6 +59,13 @@ impl Endpoint {
         self.operation().is_some_and(Operation::is_read_only)
     }
 
+    /// Whether a call to it sends a `Pockyt-Request-ID`: an operation when
+    /// the spec says it takes one, a raw path always (read-only or not is
+    /// [`Endpoint::is_read_only`]'s to say).
+    pub fn takes_request_id(self) -> bool {
+        self.operation().is_none_or(Operation::takes_request_id)
+    }
+
     /// The endpoint of a raw request to `path`: an operation of the spec
     /// when the path is one, else the path itself (kept for the process;
     /// at most [`MAX_RAW_PATHS`] distinct ones).

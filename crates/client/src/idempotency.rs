@@ -12,11 +12,11 @@
 //! Read-only calls carry none.
 
 use pockyt_payouts_core::money::Amount;
-use pockyt_payouts_core::operation::Operation;
 use pockyt_payouts_core::types::PayParams;
 use uuid::Uuid;
 
 use crate::client::Client;
+use crate::endpoint::Endpoint;
 
 /// The namespace of derived pay keys (a fixed, random UUID).
 const PAY_NAMESPACE: Uuid = Uuid::from_u128(0x6b1f_4c2e_9a0d_4e57_8c3b_5d21_7f90_a4e3);
@@ -24,8 +24,8 @@ const PAY_NAMESPACE: Uuid = Uuid::from_u128(0x6b1f_4c2e_9a0d_4e57_8c3b_5d21_7f90
 impl Client {
     /// The key of one call of `op`: `None` for a read-only call and for
     /// one whose operation takes no `Pockyt-Request-ID`.
-    pub(crate) fn call_key(&self, op: Operation) -> Option<String> {
-        // Only an operation that sends the header gets a key (and with it
+    pub(crate) fn call_key(&self, op: Endpoint) -> Option<String> {
+        // Only a call that sends the header gets a key (and with it
         // resends of possibly received attempts).
         if op.is_read_only() || !op.takes_request_id() {
             return None;

@@ -71,7 +71,7 @@ impl Client {
     {
         let params = prepared(params)?;
         let deadline = self.start_call()?;
-        let key = self.call_key(op);
+        let key = self.call_key(op.into());
         let core = &self.shared.core;
         let answer = self
             .run(op.into(), &deadline, key.is_some(), || {

@@ -133,15 +133,7 @@ impl Client {
             }
         }
         let deadline = self.start_call()?;
-        let key = if endpoint.is_read_only() {
-            None
-        } else {
-            Some(
-                self.idempotency_key
-                    .as_deref()
-                    .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned),
-            )
-        };
+        let key = self.call_key(endpoint);
         let core = &self.shared.core;
         let answer: RawAnswer = self
             .run(endpoint, &deadline, key.is_some(), || {
