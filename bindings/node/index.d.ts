@@ -426,6 +426,40 @@ export interface Balance extends Extensible {
   amount?: string
 }
 
+/** A payout's status change, as the IPN (webhook) the API POSTs to the pay call's `ipnUrl` tells it: a signed `application/x-www-form-urlencoded` form, resent until the receiver answers the plain text `success`. Built only from a verified IPN; deduplicate by `transactionNo` + `status`, since an IPN is resent until answered and carries no nonce. */
+export interface PayoutEvent extends Extensible {
+  /** Pockyt's number for this payout. */
+  transactionNo: string
+  /** Status of a payout. Compared without regard to case. */
+  status: Open<PayoutStatus>
+  /** The merchant's invoiceId, from the IPN's `reference` or `invoiceId` field, whichever the API sent (an IPN whose two disagree is refused). */
+  invoiceId?: string
+  /** The amount, with two fraction digits. */
+  amount?: string
+  /** The currency of the amount. */
+  currency?: string
+  /** The settlement currency. */
+  settleCurrency?: string
+  /** The payee paid. */
+  customerNo?: string
+  /** The payout account paid. */
+  accountToken?: string
+  /** When the transaction was created, `YYYYMMDDHHMMSS`. */
+  time?: string
+  /** When the transaction reached this status, UTC `YYYY-MM-DDTHH:MM:SSZ`. */
+  completedAt?: string
+  /** When the payout was created, UTC `YYYY-MM-DDTHH:MM:SSZ`. */
+  createdTime?: string
+  /** The provider's transaction id. */
+  vendorId?: string
+  /** The payment note. */
+  note?: string
+  /** The merchant the payout belongs to. */
+  merchantNo?: string
+  /** The store the payout belongs to. */
+  storeNo?: string
+}
+
 /** @deprecated The same as `UpdateResult`. */
 export type UpdatePayeeResult = UpdateResult
 /** @deprecated The same as `PayoutAccounts`. */

@@ -75,6 +75,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// The client's optional webhook features, built and tested with the rest
+/// (one feature set for clippy and tests, so one build serves both).
+const WEBHOOK_FEATURES: &str = "pockyt-payouts/axum,pockyt-payouts/sqlite";
+
 fn rust() -> Result<(), String> {
     step("cargo fmt --check", || {
         run_cmd("cargo", &["fmt", "--all", "--check"])
@@ -86,6 +90,8 @@ fn rust() -> Result<(), String> {
                 "clippy",
                 "--workspace",
                 "--all-targets",
+                "--features",
+                WEBHOOK_FEATURES,
                 "--",
                 "-D",
                 "warnings",
@@ -106,6 +112,8 @@ fn rust() -> Result<(), String> {
             &[
                 "test",
                 "--workspace",
+                "--features",
+                WEBHOOK_FEATURES,
                 "--",
                 "--skip",
                 "a_thousand_faulty_pays_never_pay_twice",

@@ -344,3 +344,9 @@ information).*/
         }
     }
 }
+impl crate::webhook::WebhookEvent for pockyt_payouts_core::types::PayoutEvent {
+    const REQUIRED: &'static [&'static str] = &["transactionNo", "status"];
+    const ALIASES: &'static [(&'static str, &'static str)] = &[
+        ("invoiceId", "reference"),
+    ];
+}

@@ -139,6 +139,8 @@ mod idempotency;
 mod json;
 /// Name spelling between the wire (camelCase) and Rust / Python (snake_case).
 pub use pockyt_payouts_core::naming;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod operations;
 mod params;
 mod raw;
@@ -147,6 +149,7 @@ mod redact;
 mod retry;
 pub mod settings;
 mod transport;
+pub mod webhook;
 
 pub use client::Client;
 pub use config::{

@@ -640,6 +640,87 @@ pub mod types {
             Default::default()
         }
     }
+    ///A payout's status change, as the IPN (webhook) the API POSTs to the pay call's `ipnUrl` tells it: a signed `application/x-www-form-urlencoded` form, resent until the receiver answers the plain text `success`. Built only from a verified IPN; deduplicate by `transactionNo` + `status`, since an IPN is resent until answered and carries no nonce.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PayoutEvent {
+        ///The payout account paid.
+        #[serde(
+            rename = "accountToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub account_token: ::std::option::Option<::std::string::String>,
+        ///The amount, with two fraction digits.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amount: ::std::option::Option<::std::string::String>,
+        ///When the transaction reached this status, UTC `YYYY-MM-DDTHH:MM:SSZ`.
+        #[serde(
+            rename = "completedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub completed_at: ::std::option::Option<::std::string::String>,
+        ///When the payout was created, UTC `YYYY-MM-DDTHH:MM:SSZ`.
+        #[serde(
+            rename = "createdTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_time: ::std::option::Option<::std::string::String>,
+        ///The currency of the amount.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        ///The payee paid.
+        #[serde(
+            rename = "customerNo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub customer_no: ::std::option::Option<::std::string::String>,
+        ///The merchant's invoiceId, from the IPN's `reference` or `invoiceId` field, whichever the API sent (an IPN whose two disagree is refused).
+        #[serde(
+            rename = "invoiceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub invoice_id: ::std::option::Option<::std::string::String>,
+        ///The merchant the payout belongs to.
+        #[serde(
+            rename = "merchantNo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub merchant_no: ::std::option::Option<::std::string::String>,
+        ///The payment note.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub note: ::std::option::Option<::std::string::String>,
+        ///The settlement currency.
+        #[serde(
+            rename = "settleCurrency",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub settle_currency: ::std::option::Option<::std::string::String>,
+        pub status: crate::enums::PayoutStatus,
+        ///The store the payout belongs to.
+        #[serde(
+            rename = "storeNo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub store_no: ::std::option::Option<::std::string::String>,
+        ///When the transaction was created, `YYYYMMDDHHMMSS`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub time: ::std::option::Option<::std::string::String>,
+        ///Pockyt's number for this payout.
+        #[serde(rename = "transactionNo")]
+        pub transaction_no: ::std::string::String,
+        ///The provider's transaction id.
+        #[serde(
+            rename = "vendorId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vendor_id: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl PayoutEvent {
+        pub fn builder() -> builder::PayoutEvent {
+            Default::default()
+        }
+    }
     ///Parameters of `/v3/payee/register`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RegisterPayeeParams {
@@ -3799,6 +3880,344 @@ pub mod types {
                     created_at: Ok(value.created_at),
                     currency: Ok(value.currency),
                     status: Ok(value.status),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PayoutEvent {
+            account_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            amount: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            completed_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_time: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            customer_no: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            invoice_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            merchant_no: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            note: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            settle_currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                crate::enums::PayoutStatus,
+                ::std::string::String,
+            >,
+            store_no: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            time: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            transaction_no: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            vendor_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PayoutEvent {
+            fn default() -> Self {
+                Self {
+                    account_token: Ok(Default::default()),
+                    amount: Ok(Default::default()),
+                    completed_at: Ok(Default::default()),
+                    created_time: Ok(Default::default()),
+                    currency: Ok(Default::default()),
+                    customer_no: Ok(Default::default()),
+                    invoice_id: Ok(Default::default()),
+                    merchant_no: Ok(Default::default()),
+                    note: Ok(Default::default()),
+                    settle_currency: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    store_no: Ok(Default::default()),
+                    time: Ok(Default::default()),
+                    transaction_no: Err(
+                        "no value supplied for transaction_no".to_string(),
+                    ),
+                    vendor_id: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl PayoutEvent {
+            pub fn account_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for account_token: {e}")
+                    });
+                self
+            }
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn completed_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completed_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for completed_at: {e}")
+                    });
+                self
+            }
+            pub fn created_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_time: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn customer_no<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_no = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_no: {e}")
+                    });
+                self
+            }
+            pub fn invoice_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoice_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoice_id: {e}")
+                    });
+                self
+            }
+            pub fn merchant_no<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.merchant_no = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for merchant_no: {e}")
+                    });
+                self
+            }
+            pub fn note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for note: {e}")
+                    });
+                self
+            }
+            pub fn settle_currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.settle_currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for settle_currency: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::enums::PayoutStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn store_no<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.store_no = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for store_no: {e}")
+                    });
+                self
+            }
+            pub fn time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for time: {e}")
+                    });
+                self
+            }
+            pub fn transaction_no<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transaction_no = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transaction_no: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn vendor_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vendor_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vendor_id: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PayoutEvent> for super::PayoutEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PayoutEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_token: value.account_token?,
+                    amount: value.amount?,
+                    completed_at: value.completed_at?,
+                    created_time: value.created_time?,
+                    currency: value.currency?,
+                    customer_no: value.customer_no?,
+                    invoice_id: value.invoice_id?,
+                    merchant_no: value.merchant_no?,
+                    note: value.note?,
+                    settle_currency: value.settle_currency?,
+                    status: value.status?,
+                    store_no: value.store_no?,
+                    time: value.time?,
+                    transaction_no: value.transaction_no?,
+                    vendor_id: value.vendor_id?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PayoutEvent> for PayoutEvent {
+            fn from(value: super::PayoutEvent) -> Self {
+                Self {
+                    account_token: Ok(value.account_token),
+                    amount: Ok(value.amount),
+                    completed_at: Ok(value.completed_at),
+                    created_time: Ok(value.created_time),
+                    currency: Ok(value.currency),
+                    customer_no: Ok(value.customer_no),
+                    invoice_id: Ok(value.invoice_id),
+                    merchant_no: Ok(value.merchant_no),
+                    note: Ok(value.note),
+                    settle_currency: Ok(value.settle_currency),
+                    status: Ok(value.status),
+                    store_no: Ok(value.store_no),
+                    time: Ok(value.time),
+                    transaction_no: Ok(value.transaction_no),
+                    vendor_id: Ok(value.vendor_id),
                     extra: Ok(value.extra),
                 }
             }

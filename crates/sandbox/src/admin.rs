@@ -34,6 +34,10 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/_sandbox/state", get(state))
         .route("/_sandbox/payouts/{invoice_id}/status", post(force_status))
+        .route(
+            "/_sandbox/payouts/{invoice_id}/resend-ipn",
+            post(resend_ipn),
+        )
         .route("/_sandbox/ipn-log", get(ipn_log))
         .route("/_sandbox/requests", get(requests))
         .route("/_sandbox/reset", post(reset))
@@ -79,6 +83,8 @@ pub(crate) fn ipn_json(delivery: &IpnDelivery) -> Value {
         "attempt": delivery.attempt,
         "httpStatus": delivery.http_status,
         "error": delivery.error,
+        "answer": delivery.answer,
+        "resendReason": delivery.resend_reason,
         "answeredSuccess": delivery.answered_success,
     })
 }
@@ -188,6 +194,23 @@ async fn force_status(
     };
     if let Err(message) = lifecycle::change_status(&shared, &mut state, index, status) {
         return error(StatusCode::CONFLICT, message);
+    }
+    Json(json!({ "payout": state.payouts[index].to_json() })).into_response()
+}
+
+async fn resend_ipn(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    Path(invoice_id): Path<String>,
+) -> Response {
+    let state = shared.lock();
+    let Some(index) = state.payout_index(&invoice_id) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no payout has invoiceId {invoice_id}"),
+        );
+    };
+    if !lifecycle::resend_ipn(&shared, &state.payouts[index]) {
+        return error(StatusCode::CONFLICT, "this payout has no ipnUrl");
     }
     Json(json!({ "payout": state.payouts[index].to_json() })).into_response()
 }

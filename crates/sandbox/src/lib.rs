@@ -73,6 +73,13 @@ pub struct IpnDelivery {
     /// Why the try failed, when the receiver did not answer (or its body
     /// could not be read).
     pub error: Option<String>,
+    /// The first 200 bytes of the receiver's answer (lossy UTF-8), when it
+    /// answered.
+    pub answer: Option<String>,
+    /// Why this try does not count as received, so the IPN is resent
+    /// (while tries remain): ``answered `\"success\"`, expected `success` ``,
+    /// `answered HTTP 500 ...`, `no answer (...)`. `None` when received.
+    pub resend_reason: Option<String>,
     /// Whether the receiver answered 2xx with the body `success`
     /// (whitespace around it ignored), which ends the tries.
     pub answered_success: bool,
@@ -117,6 +124,13 @@ impl View {
 
     fn ipn_log(&self) -> Vec<IpnDelivery> {
         self.shared.lock().ipn_log.clone()
+    }
+
+    fn resend_ipn(&self, invoice_id: &str) -> bool {
+        let state = self.shared.lock();
+        state
+            .payout_index(invoice_id)
+            .is_some_and(|i| lifecycle::resend_ipn(&self.shared, &state.payouts[i]))
     }
 }
 
@@ -240,6 +254,13 @@ impl Sandbox {
         self.view.ipn_log()
     }
 
+    /// Sends the IPN of the payout's current status again, as the API
+    /// resends one (a replay, for testing deduplication); `false` when no
+    /// payout has this invoiceId or it has no `ipnUrl`.
+    pub fn resend_ipn(&self, invoice_id: &str) -> bool {
+        self.view.resend_ipn(invoice_id)
+    }
+
     /// Everything the sandbox holds, as `GET /_sandbox/state` answers it.
     pub fn state_json(&self) -> serde_json::Value {
         admin::state_json(&self.view.shared)
@@ -349,6 +370,13 @@ impl BlockingSandbox {
     /// Every IPN try so far, oldest first.
     pub fn ipn_log(&self) -> Vec<IpnDelivery> {
         self.view.ipn_log()
+    }
+
+    /// Sends the IPN of the payout's current status again, as the API
+    /// resends one (a replay, for testing deduplication); `false` when no
+    /// payout has this invoiceId or it has no `ipnUrl`.
+    pub fn resend_ipn(&self, invoice_id: &str) -> bool {
+        self.view.resend_ipn(invoice_id)
     }
 
     /// Everything the sandbox holds, as `GET /_sandbox/state` answers it.

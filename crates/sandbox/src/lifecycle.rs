@@ -110,6 +110,17 @@ pub(crate) fn change_status(
     Ok(())
 }
 
+/// Sends the IPN of a payout's current status again (freshly signed, as the
+/// API's resends are), as if it were resent: `false` when the payout has no
+/// `ipnUrl`.
+pub(crate) fn resend_ipn(shared: &Shared, payout: &Payout) -> bool {
+    if payout.ipn_url.is_none() || payout.ipn_queue.is_none() {
+        return false;
+    }
+    notify(shared, payout);
+    true
+}
+
 /// Queues the IPN for the payout's current status, if it has an `ipnUrl`.
 fn notify(shared: &Shared, payout: &Payout) {
     let (Some(url), Some(queue)) = (&payout.ipn_url, &payout.ipn_queue) else {
@@ -161,7 +172,9 @@ async fn deliver(shared: &Shared, job: &IpnJob) {
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(job.fields.iter())
         .finish();
-    for (attempt, wait) in (1u32..).zip(shared.config.ipn_schedule()) {
+    let schedule = shared.config.ipn_schedule();
+    let tries = u32::try_from(schedule.len()).unwrap_or(u32::MAX);
+    for (attempt, wait) in (1u32..).zip(schedule) {
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
@@ -175,35 +188,32 @@ async fn deliver(shared: &Shared, job: &IpnJob) {
             .body(body.clone())
             .send()
             .await;
-        let (http_status, error, answered_success) = match sent {
+        let (http_status, error, answer) = match sent {
             Ok(response) => {
-                let status = response.status();
-                match response.text().await {
-                    Ok(text) => (
-                        Some(status.as_u16()),
-                        None,
-                        status.is_success() && text.trim() == "success",
-                    ),
-                    Err(e) => (Some(status.as_u16()), Some(error_chain(&e)), false),
+                let status = response.status().as_u16();
+                match read_excerpt(response).await {
+                    Ok(answer) => (Some(status), None, Some(answer)),
+                    Err(e) => (Some(status), Some(error_chain(&e)), None),
                 }
             }
-            Err(e) => (None, Some(error_chain(&e)), false),
+            Err(e) => (None, Some(error_chain(&e)), None),
         };
+        let resend_reason = resend_reason(http_status, error.as_deref(), answer.as_deref());
+        let answered_success = resend_reason.is_none();
         if shared.log_requests {
-            let outcome = match (&http_status, &error) {
-                (_, Some(e)) => e.clone(),
-                (Some(s), None) => format!("HTTP {s}"),
-                (None, None) => String::new(),
-            };
             let status = job
                 .fields
                 .iter()
                 .find(|(k, _)| k == "status")
                 .map_or("", |(_, v)| v.as_str());
+            let verdict = match &resend_reason {
+                None => "answered `success`: delivered".to_owned(),
+                Some(reason) if attempt < tries => format!("{reason}: will resend"),
+                Some(reason) => format!("{reason}: gives up after {attempt} tries"),
+            };
             eprintln!(
-                "pockyt-sandbox: IPN {status} to {} try {attempt}: {outcome}{}",
-                job.url,
-                if answered_success { " (success)" } else { "" }
+                "pockyt-sandbox: IPN {status} to {} try {attempt}: {verdict}",
+                job.url
             );
         }
         shared.lock().ipn_log.push(IpnDelivery {
@@ -212,12 +222,59 @@ async fn deliver(shared: &Shared, job: &IpnJob) {
             attempt,
             http_status,
             error,
+            answer,
+            resend_reason,
             answered_success,
         });
         if answered_success {
             return;
         }
     }
+}
+
+/// At most this many bytes of a receiver's answer are read and kept.
+pub(crate) const ANSWER_EXCERPT_BYTES: usize = 200;
+
+/// The first [`ANSWER_EXCERPT_BYTES`] of an answer (lossy UTF-8); the rest
+/// is never read, so a receiver cannot make the sandbox buffer much.
+async fn read_excerpt(mut response: reqwest::Response) -> Result<String, reqwest::Error> {
+    let mut bytes = Vec::new();
+    while bytes.len() < ANSWER_EXCERPT_BYTES {
+        match response.chunk().await? {
+            Some(chunk) => bytes.extend_from_slice(&chunk),
+            None => break,
+        }
+    }
+    bytes.truncate(ANSWER_EXCERPT_BYTES);
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Why a delivery does not count as received, or `None` when the receiver
+/// answered 2xx with the plain text `success` (whitespace around it
+/// ignored), as the API requires.
+pub(crate) fn resend_reason(
+    http_status: Option<u16>,
+    error: Option<&str>,
+    answer: Option<&str>,
+) -> Option<String> {
+    if let Some(error) = error {
+        return Some(match http_status {
+            Some(status) => format!("HTTP {status}, the answer could not be read ({error})"),
+            None => format!("no answer ({error})"),
+        });
+    }
+    let status = http_status.unwrap_or(0);
+    let answer = answer.unwrap_or("");
+    let shown = answer.escape_debug().to_string();
+    if !(200..300).contains(&status) {
+        return Some(format!(
+            "answered HTTP {status} `{shown}`, expected HTTP 2xx `success`"
+        ));
+    }
+    if answer.trim() != "success" {
+        return Some(format!("answered `{shown}`, expected `success`"));
+    }
+    None
 }
 
 /// An error and its sources, joined with `: `.
@@ -235,6 +292,22 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_resend_reason_names_the_answer() {
+        assert_eq!(resend_reason(Some(200), None, Some("success\n")), None);
+        assert_eq!(
+            resend_reason(Some(200), None, Some("\"success\"")).as_deref(),
+            Some("answered `\\\"success\\\"`, expected `success`")
+        );
+        assert_eq!(
+            resend_reason(Some(500), None, Some("boom")).as_deref(),
+            Some("answered HTTP 500 `boom`, expected HTTP 2xx `success`")
+        );
+        assert!(resend_reason(None, Some("connection refused"), None)
+            .unwrap()
+            .starts_with("no answer"));
+    }
 
     #[test]
     fn outcome_follows_the_invoice_prefix() {

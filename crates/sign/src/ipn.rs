@@ -184,6 +184,25 @@ pub enum MalformedIpn {
         /// The field's name.
         field: String,
     },
+    /// A genuine IPN without a field every event carries (`transactionNo`,
+    /// `status`): it cannot be typed or deduplicated.
+    MissingField {
+        /// The field's name.
+        field: String,
+    },
+    /// A field sent under both of its names with different values
+    /// (`invoiceId` and `reference`): which one is meant is ambiguous.
+    ConflictingFields {
+        /// The field's name.
+        field: String,
+        /// The other name it was sent under.
+        other: String,
+    },
+    /// A field whose value cannot be read as its type.
+    InvalidField {
+        /// The field's name.
+        field: String,
+    },
 }
 
 /// At most this many characters of a received name go into a message.
@@ -227,6 +246,20 @@ impl fmt::Display for MalformedIpn {
             ),
             MalformedIpn::RepeatedField { field } => {
                 write!(f, "the field {} is sent more than once", Shown(field))
+            }
+            MalformedIpn::MissingField { field } => write!(
+                f,
+                "the IPN has no {} (every payout event carries it)",
+                Shown(field)
+            ),
+            MalformedIpn::ConflictingFields { field, other } => write!(
+                f,
+                "the IPN sends {} and {} with different values (which one is meant is ambiguous)",
+                Shown(field),
+                Shown(other)
+            ),
+            MalformedIpn::InvalidField { field } => {
+                write!(f, "the value of {} cannot be read as its type", Shown(field))
             }
         }
     }

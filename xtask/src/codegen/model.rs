@@ -18,6 +18,21 @@ pub struct Model {
     pub results: Vec<ResultDef>,
     /// The documented ret_codes other than success, with their error classes.
     pub ret_codes: Vec<EnumValue>,
+    /// The webhook (IPN) events: schemas marked `x-webhook-event`. Each is
+    /// also in `results`, so every language types it like an answer.
+    pub events: Vec<EventDef>,
+}
+
+/// A webhook (IPN) event the API sends.
+#[derive(Serialize)]
+pub struct EventDef {
+    /// The schema name: `PayoutEvent`.
+    pub schema: String,
+    /// Wire names of the fields every event of this kind must carry.
+    pub required: Vec<String>,
+    /// `(field, other wire name)` for each field the API may send under
+    /// another name (`x-also-sent-as`): `("invoiceId", "reference")`.
+    pub aliases: Vec<(String, String)>,
 }
 
 /// One operation of the API.
@@ -579,6 +594,31 @@ pub fn read(spec: &Value) -> Result<Model, String> {
         .filter(|v| v.error_class.is_some())
         .cloned()
         .collect();
+    let mut events = Vec::new();
+    for (name, schema) in schemas {
+        if schema.get("x-webhook-event").and_then(Value::as_bool) != Some(true) {
+            continue;
+        }
+        collect_results(&reader, name, &mut result_schemas)?;
+        let props = schema.get("properties").and_then(Value::as_object);
+        events.push(EventDef {
+            schema: name.clone(),
+            required: reader
+                .fields(schema)?
+                .into_iter()
+                .filter(|f| f.required)
+                .map(|f| f.wire)
+                .collect(),
+            aliases: props
+                .into_iter()
+                .flatten()
+                .filter_map(|(wire, prop)| {
+                    let alias = text(prop.get("x-also-sent-as"));
+                    (!alias.is_empty()).then(|| (wire.clone(), alias))
+                })
+                .collect(),
+        });
+    }
     let results = result_schemas
         .iter()
         .map(|name| {
@@ -596,6 +636,7 @@ pub fn read(spec: &Value) -> Result<Model, String> {
         enums,
         results,
         ret_codes,
+        events,
     })
 }
 
@@ -664,6 +705,17 @@ mod tests {
             .unwrap();
         assert_eq!(update.result.name, "UpdateResult");
         assert_eq!(model.ret_codes.len(), 8);
+        let event = model
+            .events
+            .iter()
+            .find(|e| e.schema == "PayoutEvent")
+            .unwrap();
+        assert_eq!(event.required, ["transactionNo", "status"]);
+        assert_eq!(
+            event.aliases,
+            [("invoiceId".to_owned(), "reference".to_owned())]
+        );
+        assert!(model.results.iter().any(|r| r.name == "PayoutEvent"));
         assert!(
             model.results.iter().position(|r| r.name == "PayoutAccount")
                 < model

@@ -46,6 +46,7 @@ from ._models import (
     DeleteResult,
     Payout,
     Balance,
+    PayoutEvent,
 )
 from ._native import sign, verify_ipn
 from .errors import (
@@ -85,6 +86,7 @@ __all__ = [
     "DeleteResult",
     "Payout",
     "Balance",
+    "PayoutEvent",
     # enums
     "Environment",
     "ProfileType",

@@ -33,6 +33,7 @@ from ._models import (
     DeleteResult,
     Payout,
     Balance,
+    PayoutEvent,
 )
 
 __all__ = ["Client", "AsyncClient"]

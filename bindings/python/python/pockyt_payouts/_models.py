@@ -33,6 +33,7 @@ __all__ = [
     "DeleteResult",
     "Payout",
     "Balance",
+    "PayoutEvent",
 ]
 
 _R = TypeVar("_R", bound="_Result")
@@ -298,5 +299,48 @@ class Balance(_Result):
     """The currency."""
     amount: str | None = None
     """The balance available for payouts, with two fraction digits."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Fields this SDK does not know, snake_case names."""
+
+
+@dataclass(frozen=True)
+class PayoutEvent(_Result):
+    """A payout's status change, as the IPN (webhook) the API POSTs to the pay
+    call's `ipnUrl` tells it: a signed `application/x-www-form-urlencoded`
+    form, resent until the receiver answers the plain text `success`. Built
+    only from a verified IPN; deduplicate by `transactionNo` + `status`, since
+    an IPN is resent until answered and carries no nonce."""
+
+    transaction_no: str
+    """Pockyt's number for this payout."""
+    status: str
+    """Status of a payout. Compared without regard to case. See :class:`PayoutStatus`."""
+    invoice_id: str | None = None
+    """The merchant's invoiceId, from the IPN's `reference` or `invoiceId`
+    field, whichever the API sent (an IPN whose two disagree is refused)."""
+    amount: str | None = None
+    """The amount, with two fraction digits."""
+    currency: str | None = None
+    """The currency of the amount."""
+    settle_currency: str | None = None
+    """The settlement currency."""
+    customer_no: str | None = None
+    """The payee paid."""
+    account_token: str | None = None
+    """The payout account paid."""
+    time: str | None = None
+    """When the transaction was created, `YYYYMMDDHHMMSS`."""
+    completed_at: str | None = None
+    """When the transaction reached this status, UTC `YYYY-MM-DDTHH:MM:SSZ`."""
+    created_time: str | None = None
+    """When the payout was created, UTC `YYYY-MM-DDTHH:MM:SSZ`."""
+    vendor_id: str | None = None
+    """The provider's transaction id."""
+    note: str | None = None
+    """The payment note."""
+    merchant_no: str | None = None
+    """The merchant the payout belongs to."""
+    store_no: str | None = None
+    """The store the payout belongs to."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Fields this SDK does not know, snake_case names."""
