@@ -17,11 +17,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::{header, StatusCode};
 use pockyt_payouts::types::*;
-use pockyt_payouts::{BankAccountPurpose, Client, Config, PayoutStatus, ProfileType};
+use pockyt_payouts::webhook::{Webhook, CONTENT_TYPE};
+use pockyt_payouts::{BankAccountPurpose, Client, Config, ProfileType};
 use tokio::sync::mpsc;
-
-type Ipn = Vec<(String, String)>;
 
 /// How long to wait for the final webhook before giving up.
 const IPN_WAIT: Duration = Duration::from_secs(30);
@@ -66,11 +66,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let api_token = config.api_token().clone();
     let client = Client::new(config)?;
 
-    // 2. A webhook receiver that verifies every IPN before trusting it.
-    let (ipn_tx, mut ipn_rx) = mpsc::unbounded_channel::<Ipn>();
+    // 2. A webhook receiver: verifies every IPN before trusting it, and runs
+    //    the handler once per transactionNo + status however often resent.
+    //    (With the `axum` feature, `pockyt_payouts::axum::payout_webhook` is
+    //    this route ready-made.)
+    let (ipn_tx, mut ipn_rx) = mpsc::unbounded_channel::<PayoutEvent>();
+    let webhook = Webhook::new(api_token.expose_secret())?;
     let receiver = axum::Router::new()
         .route("/webhooks/pockyt", axum::routing::post(receive_ipn))
-        .with_state((api_token.expose_secret().to_owned(), ipn_tx));
+        .with_state((webhook, ipn_tx));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let local_ipn_url = format!("http://{}/webhooks/pockyt", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, receiver).await });
@@ -180,19 +184,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .into())
             }
         };
-        let field = |name: &str| {
-            ipn.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-                .unwrap_or("")
-        };
         println!(
-            "6. webhook received       signature verified; reference={} status={} transactionNo={}",
-            field("reference"),
-            field("status"),
-            field("transactionNo")
+            "6. webhook received       signature verified; invoiceId={} status={} transactionNo={}",
+            ipn.invoice_id.as_deref().unwrap_or("?"),
+            ipn.status,
+            ipn.transaction_no
         );
-        if field("reference") == invoice_id && PayoutStatus::from_wire(field("status")).is_final() {
+        if ipn.invoice_id.as_deref() == Some(invoice_id.as_str()) && ipn.status.is_final() {
             break;
         }
     }
@@ -218,18 +216,27 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Verifies an IPN over its raw body before anything else looks at it, and
-/// answers the plain text `success` (anything else makes the server resend).
+/// Verifies an IPN over its raw body before anything else looks at it,
+/// hands each new status on once, and answers the plain text `success`
+/// (anything else makes the server resend).
 async fn receive_ipn(
-    State((token, tx)): State<(String, mpsc::UnboundedSender<Ipn>)>,
+    State((webhook, tx)): State<(Webhook, mpsc::UnboundedSender<PayoutEvent>)>,
     body: Bytes,
-) -> &'static str {
-    if !pockyt_payouts::verify_ipn_body(&body, &token) {
-        eprintln!("   (refused a webhook with a bad signature)");
-        return "invalid signature";
+) -> (StatusCode, [(header::HeaderName, &'static str); 1], String) {
+    let outcome = webhook
+        .handle(&body, |event| async move {
+            tx.send(event).map_err(|_| "the example stopped listening")
+        })
+        .await;
+    if let pockyt_payouts::webhook::Outcome::Refused(why) = &outcome {
+        eprintln!("   (refused a webhook: {why})");
     }
-    let _ = tx.send(pockyt_payouts::parse_ipn_body(&body));
-    "success"
+    let reply = outcome.reply();
+    (
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(header::CONTENT_TYPE, CONTENT_TYPE)],
+        reply.body,
+    )
 }
 
 fn unique() -> u128 {

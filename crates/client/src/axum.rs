@@ -2,7 +2,7 @@
 //! ready IPN route, [`payout_webhook`].
 //!
 //! Both read the raw body themselves (never a `Form` extractor's
-//! re-encoding), at most [`MAX_BODY_BYTES`](crate::webhook::MAX_BODY_BYTES),
+//! re-encoding), at most [`MAX_BODY_BYTES`],
 //! and answer a refused IPN with the plain-text [`Reply`] of
 //! [`Outcome::Refused`]. The [`Webhook`] (token and store) comes from the
 //! router's state through `FromRef`.

@@ -106,11 +106,15 @@
 //! ## Webhooks (IPN)
 //!
 //! The API POSTs payout status changes to your `ipnUrl` as a URL-encoded,
-//! signed form. Verify the raw body with [`verify_ipn_body_checked`] (or
+//! signed form, resent until answered `success`. The [`webhook`] module
+//! verifies the raw body and types it ([`webhook::construct_event`] →
+//! [`PayoutEvent`]), runs your handler at most once per `transactionNo` +
+//! `status` ([`webhook::Webhook::handle`], with a memory, SQLite (feature
+//! `sqlite`) or your own store), and tells you what to answer; the `axum`
+//! module (feature `axum`) is the same as an extractor and a ready route.
+//! The lower-level checks remain: [`verify_ipn_body_checked`] (or
 //! [`verify_ipn_body`] for a `bool`; [`verify_ipn_checked`] /
-//! [`verify_ipn`] for decoded fields), answer the plain text `success`, and
-//! deduplicate by `transactionNo` + `status` (IPNs are resent until
-//! answered). Read the fields with [`parse_ipn_body_checked`].
+//! [`verify_ipn`] for decoded fields) and [`parse_ipn_body_checked`].
 //!
 //! The signing rule escapes nothing, so verification refuses what it cannot
 //! read unambiguously, each refusal an [`IpnError`] with a stable code:
@@ -178,7 +182,7 @@ pub use pockyt_payouts_core::types;
 pub use pockyt_payouts_core::types::{
     AddBankAccountParams, Balance, BalanceParams, BankAccount, Customer, InquirePayoutParams,
     ListPayoutAccountsParams, ListPayoutAccountsResponse, PayParams, PayeeSummary, Payout,
-    PayoutAccount, RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
+    PayoutAccount, PayoutEvent, RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
     UpdatePayeeResponse,
 };
 

@@ -112,6 +112,13 @@ async fn a_payout_settles_and_its_ipns_are_resent_until_the_receiver_says_succes
     assert_eq!(log.len(), 3, "{log:?}");
     assert_eq!((log[0].attempt, log[0].answered_success), (1, false));
     assert_eq!(log[0].http_status, Some(200));
+    assert_eq!(log[0].answer.as_deref(), Some("fail"));
+    assert_eq!(
+        log[0].resend_reason.as_deref(),
+        Some("answered `fail`, expected `success`")
+    );
+    assert_eq!(log[1].answer.as_deref(), Some("success"));
+    assert_eq!(log[1].resend_reason, None);
     assert_eq!((log[1].attempt, log[1].answered_success), (2, true));
     assert_eq!((log[2].attempt, log[2].answered_success), (1, true));
     assert_eq!(log[2].field("status"), Some("success"));
@@ -260,4 +267,53 @@ async fn concurrent_pays_never_overdraw_the_balance() {
     assert_eq!(codes.get("000040"), Some(&50), "{codes:?}");
     assert_eq!(sandbox.balance("USD").as_deref(), Some("0.00"));
     assert_eq!(sandbox.payouts().len(), 10);
+}
+
+#[tokio::test]
+async fn an_ipn_is_replayed_on_demand_as_the_api_resends_it() {
+    let sandbox = start().await;
+    let api = Api::new(&sandbox);
+    let receiver = Receiver::start(0).await;
+    let (customer_no, token) = api.payee().await;
+    let invoice_id = invoice("replay-");
+    pay_with_ipn(&api, &customer_no, &token, "7", &invoice_id, &receiver.url).await;
+    eventually("the payout succeeds and both IPNs arrive", 20, || async {
+        receiver.got().len() >= 2
+    })
+    .await;
+    assert!(sandbox.resend_ipn(&invoice_id));
+    assert!(!sandbox.resend_ipn("no-such-invoice"));
+    let http = reqwest::Client::new();
+    let answer = http
+        .post(format!(
+            "{}/_sandbox/payouts/{invoice_id}/resend-ipn",
+            sandbox.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    eventually("both replays arrive", 20, || async {
+        receiver.got().len() >= 4
+    })
+    .await;
+    let got = receiver.got();
+    assert_eq!(got[2].get("status"), Some("success"));
+    assert_eq!(got[2].get("transactionNo"), got[1].get("transactionNo"));
+    assert!(got.iter().all(|ipn| ipn.verified));
+    let log: Value = http
+        .get(format!("{}/_sandbox/ipn-log", sandbox.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last = log
+        .as_array()
+        .and_then(|l| l.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(last["answer"], "success", "{log}");
+    assert_eq!(last["resendReason"], Value::Null, "{log}");
 }
