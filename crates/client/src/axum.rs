@@ -89,14 +89,26 @@ impl IntoResponse for Outcome {
     }
 }
 
-/// Reads the body, at most [`MAX_BODY_BYTES`].
+/// Reads the body, at most [`MAX_BODY_BYTES`]: `413` past it, `400` when
+/// the body could not be read (the sender went away).
 async fn raw_body(request: Request) -> Result<Bytes, Response> {
     axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
         .await
-        .map_err(|_| {
-            respond(&Reply {
-                status: 413,
-                body: format!("refused: the IPN body is over {MAX_BODY_BYTES} bytes"),
+        .map_err(|error| {
+            let too_long = error
+                .into_inner()
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            respond(&if too_long {
+                Reply {
+                    status: 413,
+                    body: format!("refused: the IPN body is over {MAX_BODY_BYTES} bytes"),
+                }
+            } else {
+                Reply {
+                    status: 400,
+                    body: "refused: the IPN body could not be read".to_owned(),
+                }
             })
         })
 }
@@ -122,6 +134,11 @@ where
 /// at most once per `transactionNo` + `status` ([`Webhook::run_once`]), and
 /// answers the plain text `success` after it succeeded (or had already),
 /// non-2xx otherwise so the API resends.
+///
+/// The handler runs on its own task: a sender that hangs up does not
+/// cancel it halfway (its claim is completed or released all the same). A
+/// handler that panics is answered `500`; its claim lapses after the
+/// store's lease.
 pub fn payout_webhook<S, F, Fut, E>(webhook: Webhook, handler: F) -> MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -133,9 +150,14 @@ where
         let webhook = webhook.clone();
         let handler = handler.clone();
         async move {
-            match raw_body(request).await {
-                Ok(body) => webhook.handle(&body, handler).await.into_response(),
-                Err(refused) => refused,
+            let body = match raw_body(request).await {
+                Ok(body) => body,
+                Err(refused) => return refused,
+            };
+            let handled = tokio::spawn(async move { webhook.handle(&body, handler).await });
+            match handled.await {
+                Ok(outcome) => outcome.into_response(),
+                Err(_) => Outcome::HandlerFailed.into_response(),
             }
         }
     })

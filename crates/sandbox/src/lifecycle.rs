@@ -188,17 +188,23 @@ async fn deliver(shared: &Shared, job: &IpnJob) {
             .body(body.clone())
             .send()
             .await;
-        let (http_status, error, answer) = match sent {
+        let (http_status, error, answer, longer) = match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
                 match read_excerpt(response).await {
-                    Ok(answer) => (Some(status), None, Some(answer)),
-                    Err(e) => (Some(status), Some(error_chain(&e)), None),
+                    Ok((answer, longer)) => (Some(status), None, Some(answer), longer),
+                    Err(e) => (Some(status), Some(error_chain(&e)), None, false),
                 }
             }
-            Err(e) => (None, Some(error_chain(&e)), None),
+            Err(e) => (None, Some(error_chain(&e)), None, false),
         };
-        let resend_reason = resend_reason(http_status, error.as_deref(), answer.as_deref());
+        let resend_reason = if longer {
+            Some(format!(
+                "answered more than {ANSWER_EXCERPT_BYTES} bytes, expected `success`"
+            ))
+        } else {
+            resend_reason(http_status, error.as_deref(), answer.as_deref())
+        };
         let answered_success = resend_reason.is_none();
         if shared.log_requests {
             let status = job
@@ -235,18 +241,20 @@ async fn deliver(shared: &Shared, job: &IpnJob) {
 /// At most this many bytes of a receiver's answer are read and kept.
 pub(crate) const ANSWER_EXCERPT_BYTES: usize = 200;
 
-/// The first [`ANSWER_EXCERPT_BYTES`] of an answer (lossy UTF-8); the rest
-/// is never read, so a receiver cannot make the sandbox buffer much.
-async fn read_excerpt(mut response: reqwest::Response) -> Result<String, reqwest::Error> {
+/// The first [`ANSWER_EXCERPT_BYTES`] of an answer (lossy UTF-8), and
+/// whether it was longer; the rest is never read, so a receiver cannot make
+/// the sandbox buffer much.
+async fn read_excerpt(mut response: reqwest::Response) -> Result<(String, bool), reqwest::Error> {
     let mut bytes = Vec::new();
-    while bytes.len() < ANSWER_EXCERPT_BYTES {
+    while bytes.len() <= ANSWER_EXCERPT_BYTES {
         match response.chunk().await? {
             Some(chunk) => bytes.extend_from_slice(&chunk),
             None => break,
         }
     }
+    let longer = bytes.len() > ANSWER_EXCERPT_BYTES;
     bytes.truncate(ANSWER_EXCERPT_BYTES);
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok((String::from_utf8_lossy(&bytes).into_owned(), longer))
 }
 
 /// Why a delivery does not count as received, or `None` when the receiver

@@ -66,7 +66,12 @@ fn typed<E: WebhookEvent>(fields: Vec<(String, String)>) -> Result<E, IpnError> 
         }
     }
     for (field, other) in E::ALIASES {
-        let Some(value) = map.get(*other).cloned() else {
+        // An empty value under the other name says nothing.
+        let Some(value) = map
+            .get(*other)
+            .filter(|v| v.as_str().is_some_and(|v| !v.is_empty()))
+            .cloned()
+        else {
             continue;
         };
         match map.get(*field) {

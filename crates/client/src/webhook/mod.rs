@@ -18,6 +18,17 @@
 //!   resends.
 //! - Stores: [`MemoryEventStore`] (default), `SqliteEventStore` (feature
 //!   `sqlite`), or your own [`EventStore`].
+//!
+//! What "at most once" means: a delivery claims its key in the store for a
+//! lease (5 minutes by default) before the handler runs; other deliveries
+//! of the same key are answered `409` (resent later) while the claim holds,
+//! and `success` without running once it is completed. A handler that
+//! fails releases the claim (the resend runs it again). A handler that
+//! takes longer than the lease, or whose process dies mid-run, or whose
+//! `complete` fails, may run again after the lease: keep handlers short and
+//! make their effect idempotent on `transactionNo` + `status` (an upsert
+//! of the payout's status, say). IPNs may arrive out of order (a resent
+//! `pending` after `success`): never move a payout's status backwards.
 //! - axum: `pockyt_payouts::axum` (feature `axum`) has the `PayoutEvent`
 //!   extractor and a ready route.
 //!
@@ -53,7 +64,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use pockyt_payouts_sign::{IpnError, TokenDigest};
+use pockyt_payouts_sign::{IpnError, MalformedIpn, TokenDigest};
 
 pub use event::WebhookEvent;
 pub use pockyt_payouts_core::types::PayoutEvent;
@@ -188,7 +199,18 @@ impl Webhook {
         match self.construct_event(body) {
             Ok(event) => self.run_once(event, handler).await,
             Err(error) => {
-                tracing::warn!(code = error.code(), %error, "IPN refused");
+                if let IpnError::MalformedBody(
+                    MalformedIpn::MissingField { .. }
+                    | MalformedIpn::ConflictingFields { .. }
+                    | MalformedIpn::InvalidField { .. },
+                ) = &error
+                {
+                    // Signed by the API, yet not an event this SDK can type:
+                    // refused and resent, but worth a person's attention.
+                    tracing::error!(code = error.code(), %error, "a genuine IPN could not be typed");
+                } else {
+                    tracing::warn!(code = error.code(), %error, "IPN refused");
+                }
                 Outcome::Refused(error)
             }
         }

@@ -2,13 +2,13 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::store::{decide, Claim, EventStore, StoreError, StoreFuture};
-use super::store::{DEFAULT_LEASE, DEFAULT_RETENTION};
+use super::store::{min_retention, DEFAULT_LEASE, DEFAULT_RETENTION};
 
 /// Completed keys older than the retention are deleted once every this many
 /// claims (and when the store opens).
@@ -31,6 +31,10 @@ const PRUNE_EVERY: u64 = 1024;
 /// # std::fs::remove_dir_all(dir).unwrap();
 /// ```
 pub struct SqliteEventStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     connection: Mutex<(Connection, u64)>,
     path: PathBuf,
     lease: Duration,
@@ -40,9 +44,9 @@ pub struct SqliteEventStore {
 impl fmt::Debug for SqliteEventStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqliteEventStore")
-            .field("path", &self.path)
-            .field("lease", &self.lease)
-            .field("retention", &self.retention)
+            .field("path", &self.inner.path)
+            .field("lease", &self.inner.lease)
+            .field("retention", &self.inner.retention)
             .finish_non_exhaustive()
     }
 }
@@ -85,31 +89,81 @@ impl SqliteEventStore {
                 )",
             )
             .map_err(|e| failed("create table", e))?;
-        let store = SqliteEventStore {
+        let inner = Inner {
             connection: Mutex::new((connection, 0)),
             path,
             lease: DEFAULT_LEASE,
             retention: DEFAULT_RETENTION,
         };
-        store.prune()?;
-        Ok(store)
+        inner.prune()?;
+        Ok(SqliteEventStore {
+            inner: Arc::new(inner),
+        })
+    }
+
+    fn with_inner(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = Arc::try_unwrap(self.inner).unwrap_or_else(|_| {
+            unreachable!("the builder methods take the store before it is shared")
+        });
+        change(&mut inner);
+        SqliteEventStore {
+            inner: Arc::new(inner),
+        }
     }
 
     /// How long a claim holds before another delivery may take it over.
-    pub fn with_lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
-        self
+    pub fn with_lease(self, lease: Duration) -> Self {
+        self.with_inner(|inner| inner.lease = lease)
     }
 
-    /// How long keys are remembered.
-    pub fn with_retention(mut self, retention: Duration) -> Self {
-        self.retention = retention;
-        self
+    /// How long keys are remembered: never less than the resend window
+    /// (2 hours) nor the lease, whatever is asked.
+    pub fn with_retention(self, retention: Duration) -> Self {
+        self.with_inner(|inner| inner.retention = retention)
     }
 
     /// The file the store lives in.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.inner.path
+    }
+
+    /// [`EventStore::claim`], without a future (it blocks for the SQLite
+    /// write, at most the busy timeout).
+    pub fn claim_now(&self, key: &str) -> Result<Claim, StoreError> {
+        self.inner.claim(key)
+    }
+
+    /// [`EventStore::complete`], without a future.
+    pub fn complete_now(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.complete(key)
+    }
+
+    /// [`EventStore::release`], without a future.
+    pub fn release_now(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.release(key)
+    }
+
+    /// Runs a blocking store operation off the async executor when there is
+    /// a tokio runtime (on its blocking pool), inline otherwise.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        key: &str,
+        op: fn(&Inner, &str) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return op(&self.inner, key);
+        }
+        let inner = Arc::clone(&self.inner);
+        let key = key.to_owned();
+        tokio::task::spawn_blocking(move || op(&inner, &key))
+            .await
+            .map_err(|e| StoreError::new(format!("the store's task failed: {e}")))?
+    }
+}
+
+impl Inner {
+    fn retention(&self) -> Duration {
+        self.retention.max(min_retention(self.lease))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (Connection, u64)> {
@@ -122,15 +176,13 @@ impl SqliteEventStore {
             .0
             .execute(
                 "DELETE FROM pockyt_ipn_events WHERE at_ms < ?1",
-                params![now_ms().saturating_sub(millis(self.retention))],
+                params![now_ms().saturating_sub(millis(self.retention()))],
             )
             .map_err(|e| failed("prune", e))?;
         Ok(())
     }
 
-    /// [`EventStore::claim`], without a future (it blocks for the SQLite
-    /// write, at most the busy timeout).
-    pub fn claim_now(&self, key: &str) -> Result<Claim, StoreError> {
+    fn claim(&self, key: &str) -> Result<Claim, StoreError> {
         let mut guard = self.lock();
         let (connection, claims) = &mut *guard;
         *claims += 1;
@@ -147,8 +199,14 @@ impl SqliteEventStore {
             .optional()
             .map_err(|e| failed("read", e))?;
         let existing = existing.and_then(|(done, at)| {
-            let expired = now.saturating_sub(at) >= millis(self.retention);
-            let age = Duration::from_millis(u64::try_from(now.saturating_sub(at)).unwrap_or(0));
+            let expired = now.saturating_sub(at) >= millis(self.retention());
+            // A claim written "in the future" (the clock was stepped back
+            // past the lease) counts as lapsed, not as held until then.
+            let age = if at > now.saturating_add(millis(self.lease)) {
+                self.lease
+            } else {
+                Duration::from_millis(u64::try_from(now.saturating_sub(at)).unwrap_or(0))
+            };
             (!expired).then_some((done, age))
         });
         let claim = decide(existing, self.lease);
@@ -163,14 +221,17 @@ impl SqliteEventStore {
         tx.commit().map_err(|e| failed("commit", e))?;
         let prune = *claims % PRUNE_EVERY == 0;
         drop(guard);
+        // The claim is committed: a failed prune (another process holding
+        // the lock) must not turn it into an error.
         if prune {
-            self.prune()?;
+            if let Err(error) = self.prune() {
+                tracing::warn!(%error, "pruning the IPN store failed; retried later");
+            }
         }
         Ok(claim)
     }
 
-    /// [`EventStore::complete`], without a future.
-    pub fn complete_now(&self, key: &str) -> Result<(), StoreError> {
+    fn complete(&self, key: &str) -> Result<(), StoreError> {
         self.lock()
             .0
             .execute(
@@ -182,8 +243,7 @@ impl SqliteEventStore {
         Ok(())
     }
 
-    /// [`EventStore::release`], without a future.
-    pub fn release_now(&self, key: &str) -> Result<(), StoreError> {
+    fn release(&self, key: &str) -> Result<(), StoreError> {
         self.lock()
             .0
             .execute(
@@ -197,14 +257,14 @@ impl SqliteEventStore {
 
 impl EventStore for SqliteEventStore {
     fn claim<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Claim> {
-        Box::pin(async move { self.claim_now(key) })
+        Box::pin(self.blocking(key, Inner::claim))
     }
 
     fn complete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
-        Box::pin(async move { self.complete_now(key) })
+        Box::pin(self.blocking(key, Inner::complete))
     }
 
     fn release<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
-        Box::pin(async move { self.release_now(key) })
+        Box::pin(self.blocking(key, Inner::release))
     }
 }

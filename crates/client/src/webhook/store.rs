@@ -120,8 +120,16 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(5 * 60);
 /// How long a completed key is remembered: well past the API's 2 hours of
 /// resends.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
-/// How many keys [`MemoryEventStore`] keeps at most (the oldest go first).
+/// How many keys [`MemoryEventStore`] keeps at most.
 pub const DEFAULT_MEMORY_CAPACITY: usize = 100_000;
+/// How long the API resends an IPN: no store forgets a key sooner.
+pub const RESEND_WINDOW: Duration = Duration::from_secs(2 * 3600);
+
+/// The shortest time a key must be remembered: the resend window, or the
+/// lease when longer.
+pub(crate) fn min_retention(lease: Duration) -> Duration {
+    lease.max(RESEND_WINDOW)
+}
 
 /// The claim rule every built-in store applies to what it remembers of a
 /// key: its state and how long ago that state was written.
@@ -147,10 +155,15 @@ struct Memory {
     order: VecDeque<(String, Instant)>,
 }
 
-/// The in-process store: the default. Bounded (the oldest keys are dropped
-/// past its capacity) and forgotten at restart: use `SqliteEventStore` or
-/// your own [`EventStore`] when the receiver runs in several processes or
-/// must remember across restarts.
+/// The in-process store: the default. Forgotten at restart: use
+/// `SqliteEventStore` or your own [`EventStore`] when the receiver runs in
+/// several processes or must remember across restarts.
+///
+/// Bounded: past its capacity it drops the oldest keys, but never one
+/// younger than the resend window (2 hours) or the lease; when every key is
+/// that young, a new key's claim answers [`Claim::InProgress`] (the IPN is
+/// answered `409` and resent later) rather than forget a key the API may
+/// still resend.
 pub struct MemoryEventStore {
     memory: Mutex<Memory>,
     lease: Duration,
@@ -192,10 +205,15 @@ impl MemoryEventStore {
         self
     }
 
-    /// How long keys are remembered.
+    /// How long keys are remembered: never less than the resend window
+    /// (2 hours) nor the lease, whatever is asked.
     pub fn with_retention(mut self, retention: Duration) -> Self {
         self.retention = retention;
         self
+    }
+
+    fn retention(&self) -> Duration {
+        self.retention.max(min_retention(self.lease))
     }
 
     /// How many keys are kept at most (at least 1).
@@ -220,6 +238,13 @@ impl MemoryEventStore {
             .get(key)
             .map(|e| (e.done, now.saturating_duration_since(e.at)));
         let claim = decide(existing, self.lease);
+        if claim == Claim::New && existing.is_none() && memory.entries.len() >= self.capacity {
+            tracing::warn!(
+                capacity = self.capacity,
+                "IPN store full of keys the API may still resend: answering in progress"
+            );
+            return Claim::InProgress;
+        }
         if claim == Claim::New {
             memory.entries.insert(
                 key.to_owned(),
@@ -266,14 +291,18 @@ impl MemoryEventStore {
         self.len() == 0
     }
 
-    /// Drops keys older than the retention, then the oldest keys past the
-    /// capacity. Amortized constant time per write.
+    /// Drops keys older than the retention, then, past the capacity, the
+    /// oldest keys that are older than the resend window and the lease.
+    /// Amortized constant time per write.
     fn evict(&self, memory: &mut Memory, now: Instant) {
+        let retention = self.retention();
+        let safe_to_drop = min_retention(self.lease);
         while let Some((key, at)) = memory.order.front().cloned() {
             let current = memory.entries.get(&key).map(|e| e.at);
             let stale = current != Some(at);
-            let expired = now.saturating_duration_since(at) >= self.retention;
-            let over = memory.entries.len() > self.capacity;
+            let age = now.saturating_duration_since(at);
+            let expired = age >= retention;
+            let over = memory.entries.len() >= self.capacity && age >= safe_to_drop;
             if !(stale || expired || over) {
                 break;
             }
@@ -281,6 +310,17 @@ impl MemoryEventStore {
             if !stale {
                 memory.entries.remove(&key);
             }
+        }
+        // Positions of keys written again or released pile up behind a
+        // young key at the front: rebuild the order from the live keys.
+        if memory.order.len() > 2 * self.capacity.max(memory.entries.len()) + 64 {
+            let mut live: Vec<(String, Instant)> = memory
+                .entries
+                .iter()
+                .map(|(k, e)| (k.clone(), e.at))
+                .collect();
+            live.sort_by_key(|(_, at)| *at);
+            memory.order = live.into();
         }
     }
 }
@@ -330,22 +370,36 @@ mod tests {
     }
 
     #[test]
-    fn capacity_bounds_the_memory() {
+    fn a_full_store_never_forgets_a_key_the_api_may_resend() {
         let store = MemoryEventStore::new().with_capacity(3);
-        for i in 0..10 {
-            store.claim_now(&i.to_string());
-            store.complete_now(&i.to_string());
+        for i in 0..3 {
+            assert_eq!(store.claim_now(&i.to_string()), Claim::New);
         }
+        store.complete_now("0");
+        // Full of young keys: a new one waits (409, resent later).
+        assert_eq!(store.claim_now("3"), Claim::InProgress);
         assert_eq!(store.len(), 3);
-        assert_eq!(store.claim_now("9"), Claim::Done);
-        assert_eq!(store.claim_now("0"), Claim::New);
+        assert_eq!(store.claim_now("0"), Claim::Done);
+        assert_eq!(store.claim_now("1"), Claim::InProgress);
+        store.release_now("1");
+        assert_eq!(store.claim_now("3"), Claim::New);
     }
 
     #[test]
-    fn retention_forgets_old_keys() {
+    fn retention_is_never_shorter_than_the_resend_window() {
         let store = MemoryEventStore::new().with_retention(Duration::ZERO);
         store.complete_now("a");
-        assert_eq!(store.claim_now("a"), Claim::New);
+        assert_eq!(store.claim_now("a"), Claim::Done);
+    }
+
+    #[test]
+    fn rewriting_keys_keeps_the_order_bounded() {
+        let store = MemoryEventStore::new().with_capacity(4);
+        for _ in 0..1_000 {
+            assert_eq!(store.claim_now("a"), Claim::New);
+            store.release_now("a");
+        }
+        assert!(store.lock().order.len() <= 2 * 4 + 64 + 1);
     }
 
     #[test]
