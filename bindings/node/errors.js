@@ -143,6 +143,23 @@ class PayoutOutcomeUnknownError extends PockytError {
   static CODE = 'PAYOUT_OUTCOME_UNKNOWN'
 }
 
+/**
+ * A received IPN (webhook) was refused, or could not be read: `code` is
+ * one of IPN_EMPTY_TOKEN, IPN_MISSING_SIGNATURE, IPN_REPEATED_SIGNATURE,
+ * IPN_SIGNATURE_MISMATCH, IPN_MALFORMED_BODY (the Rust core's codes), and
+ * `reason` its spelling without the prefix: 'empty_token',
+ * 'missing_signature', 'repeated_signature', 'signature_mismatch',
+ * 'malformed_body'. The message never shows the token, a signature or a
+ * field's value.
+ */
+class WebhookError extends PockytError {
+  constructor(message, details = {}) {
+    super(message, details)
+    /** Why the IPN was refused: the code's spelling without `IPN_`, lowercase. */
+    this.reason = details.reason
+  }
+}
+
 const CLASSES = {
   "000000": ApiSystemError,
   "000020": ParameterNullError,
@@ -159,6 +176,11 @@ const CLASSES = {
   HTTP_ERROR: HttpError,
   DECODE_ERROR: DecodeError,
   PAYOUT_OUTCOME_UNKNOWN: PayoutOutcomeUnknownError,
+  IPN_EMPTY_TOKEN: WebhookError,
+  IPN_MISSING_SIGNATURE: WebhookError,
+  IPN_REPEATED_SIGNATURE: WebhookError,
+  IPN_SIGNATURE_MISMATCH: WebhookError,
+  IPN_MALFORMED_BODY: WebhookError,
 }
 
 /** The class for an error code (an unknown ret_code gets ApiError). */
@@ -234,6 +256,7 @@ module.exports = {
   HttpError,
   DecodeError,
   PayoutOutcomeUnknownError,
+  WebhookError,
   classFor,
   fromNative,
   requireStringToken,

@@ -530,6 +530,8 @@ export declare function verifyIpn(
   apiToken: string,
 ): boolean
 
+export { constructEvent, eventFromFields } from './webhooks'
+
 /** The documented error ret_codes. */
 export type ApiRetCode = '000000' | '000020' | '000021' | '000022' | '000023' | '000030' | '000040' | '000080'
 export type ErrorCode =
@@ -541,6 +543,23 @@ export type ErrorCode =
   | 'HTTP_ERROR'
   | 'DECODE_ERROR'
   | 'PAYOUT_OUTCOME_UNKNOWN'
+  | WebhookErrorCode
+
+/** The codes of a refused IPN (the same in every language of the SDK). */
+export type WebhookErrorCode =
+  | 'IPN_EMPTY_TOKEN'
+  | 'IPN_MISSING_SIGNATURE'
+  | 'IPN_REPEATED_SIGNATURE'
+  | 'IPN_SIGNATURE_MISMATCH'
+  | 'IPN_MALFORMED_BODY'
+
+/** Why an IPN was refused: its code without `IPN_`, lowercase. */
+export type WebhookErrorReason =
+  | 'empty_token'
+  | 'missing_signature'
+  | 'repeated_signature'
+  | 'signature_mismatch'
+  | 'malformed_body'
 
 /**
  * Base class of every error of this package. Every error carries the same
@@ -641,4 +660,17 @@ export declare class PayoutOutcomeUnknownError extends PockytError {
   readonly code: 'PAYOUT_OUTCOME_UNKNOWN'
   readonly invoiceId: string
   readonly cause: PockytError
+}
+
+/**
+ * A received IPN (webhook) was refused, or could not be read (a body that
+ * was already parsed or is undefined is `IPN_MALFORMED_BODY`, its message
+ * saying what to pass instead). `IPN_EMPTY_TOKEN` is the receiver's
+ * configuration at fault. The message never shows the token, a signature
+ * or a field's value.
+ */
+export declare class WebhookError extends PockytError {
+  readonly code: WebhookErrorCode
+  /** The code without `IPN_`, lowercase. */
+  readonly reason: WebhookErrorReason
 }

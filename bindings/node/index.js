@@ -13,6 +13,7 @@
 const { inspect } = require('node:util')
 const native = require('./native.js')
 const errors = require('./errors.js')
+const webhooks = require('./webhooks.js')
 
 const { fromNative, requireStringToken, checkTokenOption } = errors
 
@@ -264,6 +265,8 @@ module.exports = {
   Client,
   sign,
   verifyIpn,
+  constructEvent: webhooks.constructEvent,
+  eventFromFields: webhooks.eventFromFields,
   PockytError: errors.PockytError,
   InvalidRequestError: errors.InvalidRequestError,
   ConfigurationError: errors.ConfigurationError,
@@ -281,4 +284,5 @@ module.exports = {
   HttpError: errors.HttpError,
   DecodeError: errors.DecodeError,
   PayoutOutcomeUnknownError: errors.PayoutOutcomeUnknownError,
+  WebhookError: errors.WebhookError,
 }

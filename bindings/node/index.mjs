@@ -10,6 +10,8 @@ export const {
   Client,
   sign,
   verifyIpn,
+  constructEvent,
+  eventFromFields,
   PockytError,
   InvalidRequestError,
   ConfigurationError,
@@ -27,6 +29,7 @@ export const {
   HttpError,
   DecodeError,
   PayoutOutcomeUnknownError,
+  WebhookError,
 } = pockyt
 
 export default pockyt

@@ -46,6 +46,23 @@ export declare class NativeClient {
   call(operation: string, params?: Record<string, unknown> | null, options?: Record<string, unknown> | null): Promise<Record<string, unknown>>
 }
 
+/**
+ * The in-process dedup store of the Rust crate (`MemoryEventStore`):
+ * bounded, forgotten at restart.
+ */
+export declare class NativeMemoryEventStore {
+  /** A store with the given lease, retention and capacity. Throws `INVALID_CONFIG` naming a bad option. */
+  constructor(options?: MemoryEventStoreOptions | undefined | null)
+  /** Claims `key`: `new`, `done` or `in_progress`. */
+  claim(key: string): 'new' | 'done' | 'in_progress'
+  /** Marks a claimed `key` done. */
+  complete(key: string): void
+  /** Forgets an uncompleted claim of `key`. */
+  release(key: string): void
+  /** How many keys the store remembers now. */
+  get size(): number
+}
+
 /** A sandbox served in this process. `stop()` shuts it down. */
 export declare class NativeSandbox {
   /** The base URL to give a client (`http://127.0.0.1:<port>`). */
@@ -63,6 +80,12 @@ export declare class NativeSandbox {
   /** Every IPN try made so far, in order. */
   ipnLog(): Array<SandboxIpnDelivery>
   /**
+   * Sends the IPN of the payout's current status again (a new delivery,
+   * with its own tries), as the API does when it resends. False when no
+   * payout has this invoiceId or it has no `ipnUrl`.
+   */
+  resendIpn(invoiceId: string): boolean
+  /**
    * Forgets every payee, account, payout, IPN try and fault rule, and
    * puts the balances back to the configured ones.
    */
@@ -76,6 +99,56 @@ export declare class NativeSandbox {
   stop(): Promise<void>
 }
 
+/**
+ * Throws the `IPN_EMPTY_TOKEN` refusal unless `apiToken` can verify IPNs
+ * (a receiver checks its token when it is made, not at the first IPN).
+ */
+export declare function checkWebhookToken(apiToken: string): void
+
+/**
+ * Verifies a raw IPN body (exactly as received) with the API token and
+ * returns the typed event (wire names), or throws the refusal.
+ */
+export declare function constructEvent(body: Buffer | Uint8Array | string, apiToken: string): Record<string, unknown>
+
+/** The content type of every answer to an IPN. */
+export declare const CONTENT_TYPE: string
+
+/** The key an event is deduplicated by: `transactionNo:status`. */
+export declare function dedupKey(event: Record<string, unknown>): string
+
+/**
+ * Verifies the fields a framework already decoded (an array value is the
+ * field repeated) and returns the typed event, or throws the refusal.
+ */
+export declare function eventFromFields(fields: Record<string, unknown>, apiToken: string): Record<string, unknown>
+
+/**
+ * The largest IPN body a receiver reads, in bytes (genuine IPNs are a few
+ * hundred bytes).
+ */
+export declare const MAX_BODY_BYTES: number
+
+/** Options of the in-memory store. */
+export interface MemoryEventStoreOptions {
+  /**
+   * How long a claim holds before another delivery may take it over
+   * (default 5 minutes).
+   */
+  leaseMs?: number
+  /** How long handled keys are remembered (default 7 days). */
+  retentionMs?: number
+  /** How many keys are kept at most (default 100000). */
+  capacity?: number
+}
+
+/**
+ * The outcome a store's claim answer leads to: `null` for `new` (run the
+ * handler), `duplicate` for `done`, `in_progress` for `in_progress`, and
+ * `store_failed` for anything else (a store must answer one of the three).
+ */
+export declare function outcomeForClaim(claim: unknown): string | null
+
 /** One try of an IPN (webhook) delivery. */
 export interface SandboxIpnDelivery {
   /** Where the IPN was sent. */
@@ -88,6 +161,17 @@ export interface SandboxIpnDelivery {
   httpStatus?: number
   /** Why the try failed to get an answer, when it did. */
   error?: string
+  /**
+   * The first 200 bytes of the receiver's answer (lossy UTF-8), when it
+   * answered.
+   */
+  answer?: string
+  /**
+   * Why this try does not count as received, so the IPN is resent while
+   * tries remain (`answered HTTP 500 ...`, `no answer (...)`); null when
+   * received.
+   */
+  resendReason?: string
   /** Whether the receiver answered the plain text `success`. */
   answeredSuccess: boolean
 }
@@ -127,6 +211,15 @@ export declare function sign(params: Record<string, string>, apiToken: string): 
  */
 export declare function startSandbox(options?: Record<string, unknown> | null): Promise<NativeSandbox>
 
+/** The plain-text body that tells the API an IPN was received: `success`. */
+export declare const SUCCESS_BODY: string
+
+/**
+ * The answer to an IPN body over [`MAX_BODY_BYTES`] (`413`, as the Rust
+ * crate's axum route answers it).
+ */
+export declare function tooLargeReply(): WebhookReply
+
 /**
  * Whether a raw `application/x-www-form-urlencoded` IPN body, exactly as
  * received, carries a valid `verifySign` (decoded strictly: invalid UTF-8
@@ -141,3 +234,22 @@ export declare function verifyIpnBody(body: string | Uint8Array, apiToken: strin
  * Throws `INVALID_CONFIG` for an empty or whitespace-only token.
  */
 export declare function verifyIpnFields(params: Record<string, string | string[]>, apiToken: string): boolean
+
+/**
+ * The answer to an outcome (`handled`, `duplicate`, `in_progress`,
+ * `refused` with the refusal's `code`, `handler_failed`, `store_failed`).
+ */
+export declare function webhookReply(outcome: string, code?: string | undefined | null): WebhookReply
+
+/** What a receiver answers the API. */
+export interface WebhookReply {
+  /** The HTTP status. */
+  status: number
+  /**
+   * The plain-text body: exactly `success` when the API should stop
+   * resending.
+   */
+  body: string
+  /** The content type: `text/plain; charset=utf-8`. */
+  contentType: string
+}

@@ -67,6 +67,10 @@ export interface SandboxIpnDelivery {
   httpStatus?: number
   /** Why the try got no answer, when it did not. */
   error?: string
+  /** The first 200 bytes of the receiver's answer, when it answered. */
+  answer?: string
+  /** Why this try does not count as received, so the IPN is resent (`answered HTTP 500 ...`); absent when received. */
+  resendReason?: string
   /** Whether the receiver answered the plain text `success`. */
   answeredSuccess: boolean
 }
@@ -88,6 +92,8 @@ export interface Sandbox {
   balance(currency: string): string | null
   /** Every IPN try made so far, in order. */
   ipnLog(): SandboxIpnDelivery[]
+  /** Sends the IPN of the payout's current status again (a replay, as the API resends); false when no payout has this invoiceId or it has no ipnUrl. */
+  resendIpn(invoiceId: string): boolean
   /** Forgets every payee, account, payout, IPN try and fault rule; balances back to the configured ones. */
   reset(): void
   /** Everything the sandbox holds, as GET /_sandbox/state answers it. */

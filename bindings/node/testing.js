@@ -52,6 +52,9 @@ async function startSandbox(options) {
     ipnLog() {
       return unwrap(() => sandbox.ipnLog())
     },
+    resendIpn(invoiceId) {
+      return unwrap(() => sandbox.resendIpn(invoiceId))
+    },
     reset() {
       unwrap(() => sandbox.reset())
     },

@@ -26,6 +26,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod sandbox;
+mod webhook;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;

@@ -57,6 +57,13 @@ pub struct SandboxIpnDelivery {
     pub http_status: Option<u32>,
     /// Why the try failed to get an answer, when it did.
     pub error: Option<String>,
+    /// The first 200 bytes of the receiver's answer (lossy UTF-8), when it
+    /// answered.
+    pub answer: Option<String>,
+    /// Why this try does not count as received, so the IPN is resent while
+    /// tries remain (`answered HTTP 500 ...`, `no answer (...)`); null when
+    /// received.
+    pub resend_reason: Option<String>,
     /// Whether the receiver answered the plain text `success`.
     pub answered_success: bool,
 }
@@ -154,10 +161,20 @@ impl NativeSandbox {
                     attempt: d.attempt,
                     http_status: d.http_status.map(u32::from),
                     error: d.error,
+                    answer: d.answer,
+                    resend_reason: d.resend_reason,
                     answered_success: d.answered_success,
                 })
                 .collect()
         }))
+    }
+
+    /// Sends the IPN of the payout's current status again (a new delivery,
+    /// with its own tries), as the API does when it resends. False when no
+    /// payout has this invoiceId or it has no `ipnUrl`.
+    #[napi(ts_return_type = "boolean")]
+    pub fn resend_ipn(&self, invoice_id: String) -> Outcome<bool> {
+        Outcome(self.with(|sandbox| sandbox.resend_ipn(&invoice_id)))
     }
 
     /// Forgets every payee, account, payout, IPN try and fault rule, and

@@ -40,3 +40,14 @@ test('examples/quickstart.mjs reads the balance and handles an unknown invoiceId
   assert.match(stdout, /^available: \d+\.\d{2} USD$/m)
   assert.match(stdout, /ret_code 000021/)
 })
+
+for (const name of ['webhook-express.mjs', 'webhook-fastify.mjs']) {
+  test(`examples/${name} pays itself through the embedded sandbox and handles each IPN once`, { timeout: 60_000 }, async () => {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('POCKYT_')))
+    const { stdout } = await run(process.execPath, [example(name)], { env: clean, timeout: 50_000 })
+    const lines = stdout.trim().split('\n')
+    assert.equal(lines.length, 2, stdout)
+    assert.match(lines[0], /^payout \S+ is pending$/)
+    assert.match(lines[1], /^payout \S+ is success$/)
+  })
+}

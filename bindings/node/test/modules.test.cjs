@@ -7,6 +7,8 @@ const names = [
   'Client',
   'sign',
   'verifyIpn',
+  'constructEvent',
+  'eventFromFields',
   'PockytError',
   'InvalidRequestError',
   'ConfigurationError',
@@ -24,6 +26,7 @@ const names = [
   'HttpError',
   'DecodeError',
   'PayoutOutcomeUnknownError',
+  'WebhookError',
 ]
 
 test('require and import load the same API', async () => {
@@ -54,6 +57,25 @@ test('require and import load the testing entry point', async () => {
   } finally {
     await sandbox.stop()
   }
+})
+
+test('require and import load the webhook entry points', async () => {
+  for (const [entry, names] of [
+    ['pockyt-payouts/webhooks', ['constructEvent', 'eventFromFields', 'dedupKey', 'replyFor', 'MemoryEventStore', 'Webhook', 'WebhookError']],
+    ['pockyt-payouts/express', ['payoutWebhook']],
+    ['pockyt-payouts/fastify', ['payoutWebhook']],
+  ]) {
+    const required = require(entry)
+    const imported = await import(entry)
+    for (const name of names) {
+      assert.equal(typeof required[name], 'function', `${entry}: ${name}`)
+      assert.equal(imported[name], required[name], `${entry} import: ${name}`)
+    }
+  }
+  const root = require('pockyt-payouts')
+  const webhooks = require('pockyt-payouts/webhooks')
+  assert.equal(webhooks.WebhookError, root.WebhookError)
+  assert.equal(webhooks.constructEvent, root.constructEvent)
 })
 
 test('error classes form one hierarchy', () => {

@@ -16,6 +16,21 @@ import {
   type CallOptions,
 } from 'pockyt-payouts'
 import { startSandbox, type Sandbox } from 'pockyt-payouts/testing'
+import {
+  constructEvent,
+  eventFromFields,
+  dedupKey,
+  MemoryEventStore,
+  Webhook,
+  WebhookError,
+  type EventStore,
+  type PayoutEvent,
+  type WebhookResult,
+} from 'pockyt-payouts/webhooks'
+import { payoutWebhook as expressWebhook } from 'pockyt-payouts/express'
+import { payoutWebhook as fastifyWebhook } from 'pockyt-payouts/fastify'
+import express from 'express'
+import Fastify from 'fastify'
 
 declare const client: Client
 declare const sandbox: Sandbox
@@ -71,4 +86,39 @@ export async function refused(): Promise<void> {
   await client.balance({ currency: 'USD' }, { maxRetries: 0 })
   // @ts-expect-error the sandbox client keeps its base URL
   sandbox.client({ baseUrl: 'http://elsewhere' })
+}
+
+export async function webhooks(raw: Buffer): Promise<void> {
+  const event: PayoutEvent = constructEvent(raw, 't')
+  const same: PayoutEvent = eventFromFields({ transactionNo: '1', verifySign: ['a', 'b'] }, 't')
+  const key: string = dedupKey(event)
+  const invoiceId: string | undefined = event.invoiceId
+  const redis: EventStore = {
+    claim: async (k) => (k === key ? 'done' : 'new'),
+    complete: async () => {},
+    release: () => {},
+  }
+  const webhook = new Webhook({ apiToken: 't', store: redis })
+  const result: WebhookResult = await webhook.handle(raw, async (e) => {
+    void e.status
+  })
+  const status: number = result.reply.status
+  try {
+    constructEvent('a=b', 't')
+  } catch (error) {
+    if (error instanceof WebhookError) {
+      const reason: 'empty_token' | 'missing_signature' | 'repeated_signature' | 'signature_mismatch' | 'malformed_body' = error.reason
+      void reason
+    }
+  }
+  const app = express()
+  app.use(express.urlencoded({ extended: true }))
+  app.post('/ipn', expressWebhook({ apiToken: 't', store: new MemoryEventStore({ leaseMs: 1000 }), handler: async (e) => void e.transactionNo }))
+  const fastify = Fastify()
+  await fastify.register(fastifyWebhook, { path: '/ipn', apiToken: 't', handler: (e, request) => void [e.amount, request.url] })
+  // @ts-expect-error the handler is required
+  expressWebhook({ apiToken: 't' })
+  // @ts-expect-error a store answers new, done or in_progress
+  const bad: EventStore = { claim: () => 'maybe', complete() {}, release() {} }
+  void [same, invoiceId, status, bad]
 }
