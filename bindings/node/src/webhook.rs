@@ -43,7 +43,7 @@ fn refusal(env: &Env, code: &str, message: String) -> napi::Error {
         .and_then(|mut object| {
             object.set("name", "PockytNativeError")?;
             object.set("code", code)?;
-            object.set("reason", code.trim_start_matches("IPN_").to_lowercase())?;
+            object.set("reason", IpnError::reason_of(code).unwrap_or_default())?;
             object.into_unknown(env)
         });
     match built {

@@ -54,6 +54,8 @@ use crate::{sign_with_digest, TokenDigest, SIGNATURE_FIELD};
 /// let err = verify_ipn_body(body.as_bytes(), "  ").unwrap_err();
 /// assert_eq!(err, IpnError::EmptyToken);
 /// assert_eq!(err.code(), "IPN_EMPTY_TOKEN");
+/// assert_eq!(err.reason(), "empty_token");
+/// assert_eq!(IpnError::reason_of("IPN_SIGNATURE_MISMATCH"), Some("signature_mismatch"));
 /// assert!(err.is_configuration_error());
 ///
 /// // The same signature over a body re-split inside a value.
@@ -115,6 +117,32 @@ impl IpnError {
             IpnError::MalformedBody(_) => Self::MALFORMED_BODY,
         }
     }
+
+    /// The refusal's reason, the same word in every language:
+    /// `empty_token`, `missing_signature`, `repeated_signature`,
+    /// `signature_mismatch`, `malformed_body`.
+    pub fn reason(&self) -> &'static str {
+        Self::reason_of(self.code()).unwrap_or_default()
+    }
+
+    /// The reason ([`IpnError::reason`]) of the refusal with `code`, or
+    /// `None` for a code not in [`IpnError::CODES`].
+    pub fn reason_of(code: &str) -> Option<&'static str> {
+        Self::CODES
+            .iter()
+            .zip(Self::REASONS)
+            .find(|(c, _)| **c == code)
+            .map(|(_, reason)| reason)
+    }
+
+    /// Every reason, in the order of [`IpnError::CODES`].
+    pub const REASONS: [&'static str; 5] = [
+        "empty_token",
+        "missing_signature",
+        "repeated_signature",
+        "signature_mismatch",
+        "malformed_body",
+    ];
 
     /// Whether the receiver's configuration is at fault (an empty token)
     /// rather than the IPN. Bindings raise this one instead of answering
