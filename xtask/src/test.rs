@@ -165,6 +165,12 @@ pub fn ensure_venv() -> Result<(), String> {
             "maturin>=1.5,<2",
             "pytest>=7",
             "mypy>=1.10",
+            // The webhook integrations' tests serve each framework for real.
+            "fastapi>=0.100",
+            "uvicorn>=0.23",
+            "flask>=2.2",
+            "django>=4.2",
+            "django-stubs>=4.2",
         ],
     )
 }
@@ -211,6 +217,9 @@ fn python() -> Result<(), String> {
                 "--strict",
                 "--cache-dir=/dev/null",
                 "examples/quickstart.py",
+                "examples/webhook_fastapi.py",
+                "examples/webhook_flask.py",
+                "examples/webhook_django.py",
                 "python/pockyt_payouts",
                 "tests",
             ],

@@ -17,6 +17,7 @@ mod convert;
 mod logging;
 mod runtime;
 mod sandbox;
+mod webhook;
 
 use std::str::FromStr;
 use std::sync::mpsc;
@@ -487,6 +488,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify_ipn, m)?)?;
     m.add_function(wrap_pyfunction!(snake_case, m)?)?;
     m.add_function(wrap_pyfunction!(camel_case, m)?)?;
+    webhook::register(m)?;
     m.add_function(wrap_pyfunction!(runtime::_shutdown_runtime, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_reset_after_fork, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_runtime_started, m)?)?;

@@ -34,6 +34,8 @@ fn ipn_json(delivery: &IpnDelivery) -> Value {
         "attempt": delivery.attempt,
         "http_status": delivery.http_status,
         "error": delivery.error,
+        "answer": delivery.answer,
+        "resend_reason": delivery.resend_reason,
         "answered_success": delivery.answered_success,
     })
 }
@@ -146,6 +148,13 @@ impl NativeSandbox {
         let value =
             self.with_server(|s| Value::Array(s.ipn_log().iter().map(ipn_json).collect()))?;
         json_to_py(py, &value)
+    }
+
+    /// Sends the IPN of the payout's current status again, as the API
+    /// resends one (a replay); `False` when no payout has this invoiceId or
+    /// it has no `ipnUrl`. Only queues the try: it returns at once.
+    fn resend_ipn(&self, invoice_id: &str) -> PyResult<bool> {
+        self.with_server(|s| s.resend_ipn(invoice_id))
     }
 
     /// Everything the sandbox holds, as `GET /_sandbox/state` answers it.

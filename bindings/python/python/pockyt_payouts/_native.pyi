@@ -1,6 +1,6 @@
 # Hand-written stub of the extension module built from bindings/python/src
 # (Rust, PyO3). Checked against the built module by `python -m mypy.stubtest`.
-from typing import Any, Awaitable, Mapping, final
+from typing import Any, Awaitable, Iterable, Literal, Mapping, final
 
 __all__ = [
     "NativeClient",
@@ -9,12 +9,27 @@ __all__ = [
     "verify_ipn",
     "snake_case",
     "camel_case",
+    "construct_event",
+    "event_from_fields",
+    "check_api_token",
+    "dedup_key",
+    "reply_for",
+    "NativeMemoryEventStore",
+    "NativeSqliteEventStore",
+    "IPN_ERROR_CODES",
+    "IPN_MAX_BODY_BYTES",
+    "IPN_SUCCESS_BODY",
+    "IPN_CONTENT_TYPE",
     "_shutdown_runtime",
     "_reset_after_fork",
     "_runtime_started",
     "__version__",
 ]
 __version__: str
+IPN_ERROR_CODES: list[str]
+IPN_MAX_BODY_BYTES: int
+IPN_SUCCESS_BODY: str
+IPN_CONTENT_TYPE: str
 
 @final
 class NativeClient:
@@ -67,8 +82,44 @@ class NativeSandbox:
     def balance(self, currency: str) -> str | None: ...
     def ipn_log(self) -> list[dict[str, Any]]: ...
     def state(self) -> dict[str, Any]: ...
+    def resend_ipn(self, invoice_id: str) -> bool: ...
     def reset(self) -> None: ...
     def shutdown(self) -> None: ...
+
+@final
+class NativeMemoryEventStore:
+    def __new__(cls) -> NativeMemoryEventStore: ...
+    def claim(self, key: str) -> Literal["new", "done", "in_progress"]: ...
+    def complete(self, key: str) -> None: ...
+    def release(self, key: str) -> None: ...
+    def __len__(self) -> int: ...
+
+@final
+class NativeSqliteEventStore:
+    def __new__(cls, path: str) -> NativeSqliteEventStore: ...
+    @property
+    def path(self) -> str: ...
+    def claim(self, key: str) -> Literal["new", "done", "in_progress"]: ...
+    def complete(self, key: str) -> None: ...
+    def release(self, key: str) -> None: ...
+
+def construct_event(body: bytes | bytearray | str, api_token: str) -> dict[str, Any]:
+    """Verifies a raw IPN body with the API token; answers the event's
+    fields (wire names). Raises ``WebhookError`` when refused."""
+
+def event_from_fields(fields: Iterable[Any], api_token: str) -> dict[str, Any]:
+    """Verifies decoded ``(name, value)`` pairs (a repeated field as repeated
+    pairs); answers the event's fields (wire names). Raises ``WebhookError``
+    when refused, ``TypeError`` for a name or value that is not a str."""
+
+def check_api_token(api_token: str) -> None:
+    """Raises ``WebhookError`` (``IPN_EMPTY_TOKEN``) for an empty token."""
+
+def dedup_key(transaction_no: str, status: str) -> str:
+    """The key an event is deduplicated by: ``transactionNo:status``."""
+
+def reply_for(name: str, code: str | None = None) -> tuple[int, str]:
+    """The answer ``(status, body)`` for the outcome named ``name``."""
 
 def sign(params: Mapping[str, str], api_token: str) -> str:
     """Computes ``verifySign`` over ``params`` (a ``verifySign`` among them is

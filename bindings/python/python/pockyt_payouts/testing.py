@@ -243,8 +243,19 @@ class Sandbox:
         """Every IPN delivery attempt the sandbox made, oldest first: dicts
         with ``url``, ``fields`` (the form fields sent, wire names, in order,
         ``verifySign`` last), ``attempt`` (from 1), ``http_status`` and
-        ``error`` (what the receiver did), and ``answered_success``."""
+        ``error`` (what the receiver did), ``answer`` (the first 200 bytes
+        of the receiver's answer), ``resend_reason`` (why the try does not
+        count as received, like ``answered `"success"`, expected
+        `success```; ``None`` when received) and ``answered_success``."""
         return self._running().ipn_log()
+
+    def resend_ipn(self, invoice_id: str) -> bool:
+        """Sends the IPN of the payout's current status again, freshly
+        signed, as the API resends one (a replay, to test your
+        deduplication); ``False`` when no payout has this ``invoice_id`` or
+        it was paid without an ``ipn_url``. Returns at once: the try shows
+        in :meth:`ipn_log` when made."""
+        return self._running().resend_ipn(invoice_id)
 
     def state(self) -> dict[str, Any]:
         """Everything the sandbox holds (payees, accounts, payouts, balances,
