@@ -224,12 +224,8 @@ pub fn outcome_for_claim(claim: Unknown) -> Option<String> {
         Ok(ValueType::String) => String::from_unknown(claim).ok(),
         _ => None,
     };
-    match text.as_deref().and_then(Claim::parse) {
-        Some(Claim::New) => None,
-        Some(Claim::Done) => Some(WebhookOutcome::Duplicate.name().to_owned()),
-        Some(Claim::InProgress) => Some(WebhookOutcome::InProgress.name().to_owned()),
-        None => Some("store_failed".to_owned()),
-    }
+    // A non-string answer is no spelling of a claim: a failed store.
+    Claim::decided_by_answer(text.as_deref().unwrap_or("")).map(str::to_owned)
 }
 
 /// What a receiver answers the API.
@@ -254,25 +250,24 @@ pub fn webhook_reply(outcome: String, code: Option<String>) -> Result<WebhookRep
             format!("no reply for the outcome {:?}", shown(&outcome)),
         )
     })?;
-    Ok(WebhookReply {
-        status: u32::from(reply.status),
-        body: reply.body,
-        content_type: CONTENT_TYPE.to_owned(),
-    })
+    Ok(reply.into())
+}
+
+impl From<webhook::Reply> for WebhookReply {
+    fn from(reply: webhook::Reply) -> Self {
+        WebhookReply {
+            status: u32::from(reply.status),
+            body: reply.body,
+            content_type: CONTENT_TYPE.to_owned(),
+        }
+    }
 }
 
 /// The answer to an IPN body over [`MAX_BODY_BYTES`] (`413`, as the Rust
 /// crate's axum route answers it).
 #[napi]
 pub fn too_large_reply() -> WebhookReply {
-    WebhookReply {
-        status: 413,
-        body: format!(
-            "refused: the IPN body is over {} bytes",
-            webhook::MAX_BODY_BYTES
-        ),
-        content_type: CONTENT_TYPE.to_owned(),
-    }
+    webhook::Reply::too_large().into()
 }
 
 /// Throws the `IPN_EMPTY_TOKEN` refusal unless `apiToken` can verify IPNs

@@ -149,6 +149,16 @@ pub fn reply_for(name: &str, code: Option<&str>) -> PyResult<(u16, String)> {
         .ok_or_else(|| PyValueError::new_err(format!("no IPN outcome {name:?} (code {code:?})")))
 }
 
+/// The outcome a store's claim answer decides: `None` for `"new"` (run the
+/// handler), `"duplicate"` for `"done"`, `"in_progress"` for
+/// `"in_progress"`, `"store_failed"` for anything else.
+#[pyfunction]
+pub fn outcome_for_claim(claim: &Bound<'_, PyAny>) -> Option<&'static str> {
+    // A non-str answer is no spelling of a claim: a failed store.
+    let answer: Option<String> = claim.extract().ok();
+    Claim::decided_by_answer(answer.as_deref().unwrap_or(""))
+}
+
 /// Deduplication in this process's memory (`MemoryEventStore`).
 #[pyclass(module = "pockyt_payouts._native", frozen)]
 pub struct NativeMemoryEventStore {
@@ -238,6 +248,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_api_token, m)?)?;
     m.add_function(wrap_pyfunction!(dedup_key, m)?)?;
     m.add_function(wrap_pyfunction!(reply_for, m)?)?;
+    m.add_function(wrap_pyfunction!(outcome_for_claim, m)?)?;
     m.add_class::<NativeMemoryEventStore>()?;
     m.add_class::<NativeSqliteEventStore>()?;
     m.add("IPN_ERROR_CODES", IpnError::CODES.to_vec())?;

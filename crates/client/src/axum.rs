@@ -100,15 +100,9 @@ async fn raw_body(request: Request) -> Result<Bytes, Response> {
                 .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some();
             respond(&if too_long {
-                Reply {
-                    status: 413,
-                    body: format!("refused: the IPN body is over {MAX_BODY_BYTES} bytes"),
-                }
+                Reply::too_large()
             } else {
-                Reply {
-                    status: 400,
-                    body: "refused: the IPN body could not be read".to_owned(),
-                }
+                Reply::unreadable()
             })
         })
 }

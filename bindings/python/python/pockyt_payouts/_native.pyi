@@ -14,6 +14,7 @@ __all__ = [
     "check_api_token",
     "dedup_key",
     "reply_for",
+    "outcome_for_claim",
     "NativeMemoryEventStore",
     "NativeSqliteEventStore",
     "IPN_ERROR_CODES",
@@ -120,6 +121,9 @@ def dedup_key(transaction_no: str, status: str) -> str:
 
 def reply_for(name: str, code: str | None = None) -> tuple[int, str]:
     """The answer ``(status, body)`` for the outcome named ``name``."""
+
+def outcome_for_claim(claim: object) -> str | None:
+    """The outcome a store's claim answer decides (``None``: run the handler)."""
 
 def sign(params: Mapping[str, str], api_token: str) -> str:
     """Computes ``verifySign`` over ``params`` (a ``verifySign`` among them is

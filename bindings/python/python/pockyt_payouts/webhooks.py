@@ -157,13 +157,12 @@ def _outcome(name: str, event: PayoutEvent | None = None, error: BaseException |
 
 def _claimed(event: PayoutEvent, claim: object) -> Outcome | None:
     """The outcome a claim decides (``None``: run the handler)."""
-    if claim == "new":
+    name = _native.outcome_for_claim(claim)
+    if name is None:
         return None
-    if claim == "done":
-        return _outcome("duplicate", event)
-    if claim == "in_progress":
-        return _outcome("in_progress", event)
-    return _outcome("store_failed", event, ValueError(f"the store answered {claim!r} to a claim"))
+    if name == "store_failed":
+        return _outcome(name, event, ValueError(f"the store answered {claim!r} to a claim"))
+    return _outcome(name, event)
 
 
 class Webhook:

@@ -228,12 +228,12 @@ impl Webhook {
     {
         let key = dedup_key(&event);
         match self.store.claim(&key).await {
-            Ok(Claim::New) => {}
-            Ok(Claim::Done) => {
-                tracing::debug!(key, "IPN already handled");
-                return Outcome::Duplicate;
+            Ok(claim) => {
+                if let Some(outcome) = claim.decided_outcome() {
+                    tracing::debug!(key, outcome = outcome.name(), "IPN not run again");
+                    return outcome;
+                }
             }
-            Ok(Claim::InProgress) => return Outcome::InProgress,
             Err(error) => return Outcome::StoreFailed(error),
         }
         match handler(event).await {

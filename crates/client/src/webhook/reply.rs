@@ -42,6 +42,30 @@ pub struct Reply {
     pub body: String,
 }
 
+impl Reply {
+    /// The answer to an IPN body over
+    /// [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES), which is not read further:
+    /// `413`.
+    pub fn too_large() -> Reply {
+        Reply {
+            status: 413,
+            body: format!(
+                "refused: the IPN body is over {} bytes",
+                super::MAX_BODY_BYTES
+            ),
+        }
+    }
+
+    /// The answer to an IPN body that could not be read (the sender went
+    /// away): `400`.
+    pub fn unreadable() -> Reply {
+        Reply {
+            status: 400,
+            body: "refused: the IPN body could not be read".to_owned(),
+        }
+    }
+}
+
 impl Outcome {
     /// The stable name of this outcome: `handled`, `duplicate`,
     /// `in_progress`, `refused`, `handler_failed`, `store_failed`.

@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::reply::Outcome;
+
 /// What a store answers when asked to claim an event's key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
@@ -29,6 +31,28 @@ impl Claim {
             Claim::New => "new",
             Claim::Done => "done",
             Claim::InProgress => "in_progress",
+        }
+    }
+
+    /// The outcome a claim decides before any handler runs: `None` for
+    /// [`Claim::New`] (run it), [`Outcome::Duplicate`] for [`Claim::Done`],
+    /// [`Outcome::InProgress`] for [`Claim::InProgress`].
+    pub fn decided_outcome(self) -> Option<Outcome> {
+        match self {
+            Claim::New => None,
+            Claim::Done => Some(Outcome::Duplicate),
+            Claim::InProgress => Some(Outcome::InProgress),
+        }
+    }
+
+    /// For the bindings, whose stores answer a claim as text: the name
+    /// ([`Outcome::name`]) of the outcome that answer decides, `None` to run
+    /// the handler; an answer that is not one of [`Claim::as_str`]'s
+    /// spellings is a failed store.
+    pub fn decided_by_answer(answer: &str) -> Option<&'static str> {
+        match Claim::parse(answer) {
+            Some(claim) => claim.decided_outcome().map(|o| o.name()),
+            None => Some(Outcome::StoreFailed(StoreError::new("")).name()),
         }
     }
 
@@ -400,6 +424,14 @@ mod tests {
             store.release_now("a");
         }
         assert!(store.lock().order.len() <= 2 * 4 + 64 + 1);
+    }
+
+    #[test]
+    fn each_claim_answer_decides_its_outcome() {
+        assert_eq!(Claim::decided_by_answer("new"), None);
+        assert_eq!(Claim::decided_by_answer("done"), Some("duplicate"));
+        assert_eq!(Claim::decided_by_answer("in_progress"), Some("in_progress"));
+        assert_eq!(Claim::decided_by_answer("maybe"), Some("store_failed"));
     }
 
     #[test]
