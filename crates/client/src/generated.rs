@@ -69,15 +69,7 @@ impl Client {
         self.run_op(
                 op,
                 params,
-                |core, p, key| {
-                    let request = core.register_payee();
-                    let request = match key {
-                        Some(key) => request.pockyt_request_id(key),
-                        None => request,
-                    };
-                    request.body(p).send()
-                },
-                |answer| {
+                |answer: RegisterPayeeResponse| {
                     let result = payload(answer.customer, op, "customer")?;
                     required_id(&result.customer_no, op, "customer.customerNo")?;
                     Ok(result)
@@ -94,8 +86,7 @@ impl Client {
         self.run_op(
                 op,
                 params,
-                |core, p, _key| core.retrieve_payee().body(p).send(),
-                |answer| {
+                |answer: RetrievePayeeResponse| {
                     let result = payload(answer.customer, op, "customer")?;
                     required_id(&result.customer_no, op, "customer.customerNo")?;
                     Ok(result)
@@ -111,20 +102,7 @@ impl Client {
         params: impl IntoParams<UpdatePayeeParams>,
     ) -> Result<UpdatePayeeResponse, Error> {
         let op = Operation::UpdatePayee;
-        self.run_op(
-                op,
-                params,
-                |core, p, key| {
-                    let request = core.update_payee();
-                    let request = match key {
-                        Some(key) => request.pockyt_request_id(key),
-                        None => request,
-                    };
-                    request.body(p).send()
-                },
-                Ok,
-            )
-            .await
+        self.run_op(op, params, Ok).await
     }
     /// Add a bank account as a payee's funding source (payout account). (`POST /v3/payee/account/create/bank-account`)
     ///
@@ -139,15 +117,7 @@ impl Client {
         self.run_op(
                 op,
                 params,
-                |core, p, key| {
-                    let request = core.add_bank_account();
-                    let request = match key {
-                        Some(key) => request.pockyt_request_id(key),
-                        None => request,
-                    };
-                    request.body(p).send()
-                },
-                |answer| {
+                |answer: AddBankAccountResponse| {
                     let result = payload(answer.result, op, "result")?;
                     required_id(&result.account_token, op, "result.accountToken")?;
                     Ok(result)
@@ -161,13 +131,7 @@ impl Client {
         params: impl IntoParams<ListPayoutAccountsParams>,
     ) -> Result<ListPayoutAccountsResponse, Error> {
         let op = Operation::ListPayoutAccounts;
-        self.run_op(
-                op,
-                params,
-                |core, p, _key| core.list_payout_accounts().body(p).send(),
-                Ok,
-            )
-            .await
+        self.run_op(op, params, Ok).await
     }
     /// Delete a payout account (funding source) of a payee. (`POST /v3/payee/account/delete`)
     ///
@@ -180,20 +144,7 @@ while the payor's status is DECLINED or SAVED.*/
         params: impl IntoParams<DeletePayoutAccountParams>,
     ) -> Result<DeletePayoutAccountResponse, Error> {
         let op = Operation::DeletePayoutAccount;
-        self.run_op(
-                op,
-                params,
-                |core, p, key| {
-                    let request = core.delete_payout_account();
-                    let request = match key {
-                        Some(key) => request.pockyt_request_id(key),
-                        None => request,
-                    };
-                    request.body(p).send()
-                },
-                Ok,
-            )
-            .await
+        self.run_op(op, params, Ok).await
     }
     /// Pay a payee (transfer). (`POST /v3/payouts/pay`)
     ///
@@ -207,12 +158,7 @@ arrives by IPN at `ipnUrl` and through `/v3/payouts/inquiry`.*/
         &self,
         params: impl IntoParams<PayParams>,
     ) -> Result<Payout, Error> {
-        self.pay_reconciled(
-                Operation::Pay,
-                prepared(params)?,
-                |core, p, key| { core.pay().pockyt_request_id(key).body(p).send() },
-            )
-            .await
+        self.pay_reconciled(Operation::Pay, prepared(params)?).await
     }
     /// Look a payout up by the merchant's invoiceId. (`POST /v3/payouts/inquiry`)
     ///
@@ -228,8 +174,7 @@ information).*/
         self.run_op(
                 op,
                 params,
-                |core, p, _key| core.inquire_payout().body(p).send(),
-                |answer| {
+                |answer: InquirePayoutResponse| {
                     let result = payload(answer.result, op, "result")?;
                     Ok(result)
                 },
@@ -247,8 +192,7 @@ information).*/
         self.run_op(
                 op,
                 params,
-                |core, p, _key| core.balance().body(p).send(),
-                |answer| {
+                |answer: BalanceResponse| {
                     let result = payload(answer.balance, op, "balance")?;
                     Ok(result)
                 },

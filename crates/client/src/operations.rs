@@ -1,19 +1,19 @@
 //! The one runner every operation's method calls ([`Client::run_op`]), and
 //! the checks of an answer's payload. The methods themselves are rendered
 //! from the spec (`generated.rs`, by `cargo xtask codegen`): which
-//! operation, the params, how the core client sends them, and what of the
-//! answer is the result.
-
-use std::future::Future;
+//! operation, the params, and what of the answer is the result. Every
+//! attempt is sent by [`pockyt_payouts_core::send_signed`] to the
+//! operation's path, the params signed straight into the body.
 
 use pockyt_payouts_core::operation::Operation;
 use pockyt_payouts_core::validate::Validate;
-use pockyt_payouts_core::ResponseValue;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::client::Client;
 use crate::error::Error;
 use crate::params::IntoParams;
-use crate::transport::{Answer, CoreError};
+use crate::transport::Answer;
 
 /// The answer's payload, which a success must carry.
 pub(crate) fn payload<T>(value: Option<T>, operation: Operation, field: &str) -> Result<T, Error> {
@@ -53,29 +53,27 @@ pub(crate) fn prepared<T: Validate>(params: impl IntoParams<T>) -> Result<T, Err
 impl Client {
     /// The one runner of every operation but `pay`: prepares the params,
     /// makes the call's idempotency key (state-changing calls; see
-    /// [`crate::idempotency`]), sends them with `send` under the
-    /// operation's retry rule, every attempt with the same key, and makes
-    /// the result of the answer with `result`.
-    pub(crate) async fn run_op<'a, T, R, Out, F, Fut>(
-        &'a self,
+    /// [`crate::idempotency`]), sends them to the operation's path under
+    /// its retry rule, every attempt with the same key and the same
+    /// (borrowed) params, and makes the result of the answer with `result`.
+    pub(crate) async fn run_op<T, R, Out>(
+        &self,
         op: Operation,
         params: impl IntoParams<T>,
-        send: F,
         result: impl FnOnce(R) -> Result<Out, Error>,
     ) -> Result<Out, Error>
     where
-        T: Validate + Clone,
-        R: Answer,
-        F: Fn(&'a pockyt_payouts_core::Client, T, Option<String>) -> Fut,
-        Fut: Future<Output = Result<ResponseValue<R>, CoreError>>,
+        T: Validate + Serialize,
+        R: Answer + DeserializeOwned,
     {
-        let params = prepared(params)?;
+        let params = &prepared(params)?;
         let deadline = self.start_call()?;
         let key = self.call_key(op.into());
+        let key = key.as_deref();
         let core = &self.shared.core;
         let answer = self
             .run(op.into(), &deadline, key.is_some(), || {
-                send(core, params.clone(), key.clone())
+                pockyt_payouts_core::send_signed(core, op.path(), params, key)
             })
             .await?;
         result(answer)

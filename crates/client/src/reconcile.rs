@@ -5,21 +5,20 @@
 //! again. Every other ending after a possibly received attempt is the
 //! payout found or `PAYOUT_OUTCOME_UNKNOWN`.
 
-use std::future::Future;
 use std::time::Duration;
 
 use pockyt_payouts_core::enums::RetCode;
 use pockyt_payouts_core::money::Amount;
 use pockyt_payouts_core::operation::Operation;
-use pockyt_payouts_core::types::{InquirePayoutParams, PayParams, PayResponse, Payout};
-use pockyt_payouts_core::ResponseValue;
+use pockyt_payouts_core::types::{
+    InquirePayoutParams, InquirePayoutResponse, PayParams, PayResponse, Payout,
+};
 
 use crate::client::{Client, Deadline};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::operations::payload;
 use crate::retry::never_reached_server;
-use crate::transport::CoreError;
 
 /// Whether a failure may hide a change on the server: the request may have
 /// been received and the answer says nothing definite. Only documented
@@ -89,25 +88,27 @@ impl Client {
     /// deadline: once it may have been received, a pay the deadline ends is
     /// `PAYOUT_OUTCOME_UNKNOWN`.
     ///
-    /// `send` sends one attempt (the generated method's request for
-    /// `operation`, with the key as its `Pockyt-Request-ID`).
-    pub(crate) async fn pay_reconciled<'a, F, Fut>(
-        &'a self,
+    /// Every attempt sends `params` (borrowed, not copied) to
+    /// `operation`'s path with the pay's key as its `Pockyt-Request-ID`.
+    pub(crate) async fn pay_reconciled(
+        &self,
         operation: Operation,
         params: PayParams,
-        send: F,
-    ) -> Result<Payout, Error>
-    where
-        F: Fn(&'a pockyt_payouts_core::Client, PayParams, String) -> Fut,
-        Fut: Future<Output = Result<ResponseValue<PayResponse>, CoreError>>,
-    {
+    ) -> Result<Payout, Error> {
         let deadline = &self.start_call()?;
         let op = Endpoint::from(operation);
         let core = &self.shared.core;
         // One key for every attempt of this pay: a resend of a pay the API
         // completed gets the first answer back, never a second payout.
         let key = self.pay_key(&params);
-        let send = || send(core, params.clone(), key.clone());
+        let send = || {
+            pockyt_payouts_core::send_signed::<_, PayResponse>(
+                core,
+                operation.path(),
+                &params,
+                Some(key.as_str()),
+            )
+        };
         let policy = &self.shared.config.retry;
         let mut retries = 0u32;
         // Set once an attempt may have reached the server. From then on only
@@ -272,13 +273,18 @@ impl Client {
     /// or the error that kept it from saying.
     async fn find_payout(&self, pay: &PayParams, deadline: &Deadline) -> Result<Found, Error> {
         let op = Operation::InquirePayout;
-        let params = InquirePayoutParams {
+        let params = &InquirePayoutParams {
             invoice_id: pay.invoice_id.clone(),
         };
         let core = &self.shared.core;
         let found = self
             .run(op.into(), deadline, false, || {
-                core.inquire_payout().body(params.clone()).send()
+                pockyt_payouts_core::send_signed::<_, InquirePayoutResponse>(
+                    core,
+                    op.path(),
+                    params,
+                    None,
+                )
             })
             .await
             .and_then(|answer| payload(answer.result, op, "result"));

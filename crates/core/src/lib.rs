@@ -13,7 +13,11 @@
 //!   hands every request body to the signing layer
 //!   ([`pockyt_payouts_sign::Signer`]) before it is sent, and reads every
 //!   answer itself, bounded ([`read_bounded`]): progenitor's generated code
-//!   would read any body whole.
+//!   would read any body whole;
+//! - [`send_signed`], which the `pockyt-payouts` client sends every call
+//!   with: it signs the typed params straight into the body
+//!   ([`pockyt_payouts_sign::Signer::signed_body`]) rather than letting the
+//!   builder write JSON for the hook to parse, sign and write again.
 //!
 //! The generator sees request bodies without the signing envelope
 //! (`merchantNo`, `storeNo`, `timestamp`, `verifySign`): the xtask rewrites
@@ -42,9 +46,12 @@ pub use pockyt_payouts_sign as sign;
 
 use progenitor_client::{ClientHooks, OperationInfo};
 
-/// Signs every request: parses the JSON body the generated code built from
-/// the operation's parameters, adds the envelope and `verifySign`, and puts
-/// the signed body back. Also drops the `api-version` header progenitor adds
+/// Signs every request sent through the generated builders: parses the
+/// JSON body the generated code built from the operation's parameters, adds
+/// the envelope and `verifySign`, and puts the signed body back
+/// ([`Signer::sign_json_body`](pockyt_payouts_sign::Signer::sign_json_body),
+/// the same rule and encoding as [`send_signed`], which the
+/// `pockyt-payouts` client uses instead). Also drops the `api-version` header progenitor adds
 /// from the spec's `info.version`, which this API does not define, and
 /// reads every answer bounded.
 impl ClientHooks<pockyt_payouts_sign::Signer> for Client {
@@ -165,35 +172,54 @@ pub async fn read_bounded(
     Ok(rebuild(status, body, None))
 }
 
-/// Sends `params` (a JSON object of the operation's parameters, without the
-/// envelope) to `path` the way the generated methods send theirs: signed by
-/// the pre-hook, with the idempotency key `request_id` when given, the
-/// answer read bounded by the exec hook, and a 200 answer decoded as `T`.
-/// The signed raw request of `pockyt-payouts` (`Client::request`) calls it
-/// for operations the spec does not model.
-pub async fn send_raw<T: serde::de::DeserializeOwned>(
+/// Sends `params` (an operation's parameters, without the envelope) to
+/// `path`, signed, the way every method of `pockyt-payouts` sends its
+/// call: the body is written straight from the typed params by
+/// [`Signer::signed_body`](pockyt_payouts_sign::Signer::signed_body) (no
+/// JSON tree in between), with the headers the generated builders send
+/// (`Accept` and `Content-Type: application/json`, and `Pockyt-Request-ID`
+/// when `request_id` is given); the answer is read bounded by the exec hook
+/// and a 200 answer decoded as `T`, anything else handed back as
+/// [`Error::UnexpectedResponse`].
+///
+/// The `pre` hook is not run: the body is already signed. Params that
+/// cannot be signed (a value that is not a string) and a `request_id` that
+/// is no valid header value are [`Error::InvalidRequest`], as with the
+/// builders.
+pub async fn send_signed<P, T>(
     client: &Client,
     path: &str,
-    params: &serde_json::Map<String, serde_json::Value>,
+    params: &P,
     request_id: Option<&str>,
-) -> Result<ResponseValue<T>, Error<()>> {
-    let url = format!("{}{}", client.baseurl(), path);
+) -> Result<ResponseValue<T>, Error<()>>
+where
+    P: serde::Serialize + ?Sized,
+    T: serde::de::DeserializeOwned,
+{
+    let body = client
+        .inner()
+        .signed_body(params, std::time::SystemTime::now())
+        .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+    let json = reqwest::header::HeaderValue::from_static("application/json");
     let mut builder = client
         .client()
-        .post(url)
-        .header(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static("application/json"),
-        )
-        .json(params);
+        .post(format!("{}{}", client.baseurl(), path))
+        .header(reqwest::header::ACCEPT, json.clone())
+        .header(reqwest::header::CONTENT_TYPE, json)
+        .body(body);
     if let Some(key) = request_id {
-        builder = builder.header("Pockyt-Request-ID", key);
+        builder = builder.header(
+            "Pockyt-Request-ID",
+            reqwest::header::HeaderValue::try_from(key)?,
+        );
     }
-    let mut request = builder.build()?;
+    let request = builder.build()?;
     let info = OperationInfo {
-        operation_id: "raw_request",
+        operation_id: operation::Operation::ALL
+            .into_iter()
+            .find(|op| op.path() == path)
+            .map_or("raw_request", operation::Operation::name),
     };
-    client.pre(&mut request, &info).await?;
     let result = client.exec(request, &info).await;
     client.post(&result, &info).await?;
     let response = result?;
@@ -201,4 +227,17 @@ pub async fn send_raw<T: serde::de::DeserializeOwned>(
         200 => ResponseValue::from_response(response).await,
         _ => Err(Error::UnexpectedResponse(response)),
     }
+}
+
+/// Sends `params` (a JSON object of the operation's parameters, without the
+/// envelope, every value a string) to `path` as [`send_signed`] does. The
+/// signed raw request of `pockyt-payouts` (`Client::request`) calls it for
+/// operations the spec does not model.
+pub async fn send_raw<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    path: &str,
+    params: &serde_json::Map<String, serde_json::Value>,
+    request_id: Option<&str>,
+) -> Result<ResponseValue<T>, Error<()>> {
+    send_signed(client, path, params, request_id).await
 }

@@ -30,12 +30,11 @@
 //! values it echoes from requests (`reference` is the invoiceId,
 //! `customerNo`) are refused with `&` by the client's input validation.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::fmt;
 
-use subtle::ConstantTimeEq;
-
-use crate::{sign_with_digest, TokenDigest, SIGNATURE_FIELD};
+use crate::rule::{rule_order, sign_sorted};
+use crate::{TokenDigest, SIGNATURE_FIELD};
 
 /// Why an IPN (webhook) was refused. Each reason has a stable
 /// [`code`](IpnError::code); only [`EmptyToken`](IpnError::EmptyToken) is a
@@ -306,7 +305,7 @@ fn hex_value(byte: u8) -> Option<u8> {
 
 /// Decodes one name or value of a form body: `+` is a space, `%XX` a byte;
 /// the bytes must be UTF-8. Linear in the input.
-fn decode_component(raw: &[u8]) -> Result<String, MalformedIpn> {
+fn decode_component(raw: &[u8]) -> Result<Cow<'_, str>, MalformedIpn> {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
@@ -330,36 +329,133 @@ fn decode_component(raw: &[u8]) -> Result<String, MalformedIpn> {
             }
         }
     }
-    String::from_utf8(out).map_err(|_| MalformedIpn::InvalidUtf8)
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| MalformedIpn::InvalidUtf8)
 }
+
+/// The bytes that end a field (`&`), split it (`=`) or need decoding (`+`,
+/// `%`): one lookup per byte of the body.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'&' as usize] = true;
+    table[b'=' as usize] = true;
+    table[b'+' as usize] = true;
+    table[b'%' as usize] = true;
+    table
+};
+
+/// A decoded field of a form body: its name and value, borrowed from the
+/// body when nothing in them was encoded.
+type Decoded<'b> = (Cow<'b, str>, Cow<'b, str>);
+
+/// The fields of a form body, decoded, in order, not yet checked. A name or
+/// value without `+` or `%` is borrowed from the body; when the whole body
+/// is UTF-8 (the common case) it is checked once, not part by part.
+fn decode_fields(body: &[u8]) -> Result<Vec<Decoded<'_>>, MalformedIpn> {
+    let text = std::str::from_utf8(body).ok();
+    // A part of the body: borrowed when nothing in it is encoded.
+    let part = |start: usize, end: usize, encoded: bool| -> Result<Cow<'_, str>, MalformedIpn> {
+        let raw = &body[start..end];
+        if encoded {
+            return decode_component(raw);
+        }
+        // Parts end at '&', '=' or the ends of the body: char boundaries.
+        match text.and_then(|text| text.get(start..end)) {
+            Some(part) => Ok(Cow::Borrowed(part)),
+            None => std::str::from_utf8(raw)
+                .map(Cow::Borrowed)
+                .map_err(|_| MalformedIpn::InvalidUtf8),
+        }
+    };
+    let mut fields = Vec::with_capacity(16);
+    let mut start = 0;
+    while start < body.len() {
+        // One pass over the segment: its end, its first '=', and whether
+        // its name or value holds something to decode.
+        let mut end = start;
+        let mut equals = None;
+        let mut encoded = [false; 2];
+        while let Some(&byte) = body.get(end) {
+            if SPECIAL[usize::from(byte)] {
+                match byte {
+                    b'&' => break,
+                    b'=' if equals.is_none() => equals = Some(end),
+                    b'+' | b'%' => encoded[usize::from(equals.is_some())] = true,
+                    _ => {}
+                }
+            }
+            end += 1;
+        }
+        // Empty segments are skipped, as form decoders do.
+        if end > start {
+            let (name_end, value_start) = equals.map_or((end, end), |at| (at, at + 1));
+            let name = part(start, name_end, encoded[0])?;
+            let value = part(value_start, end, encoded[1])?;
+            fields.push((name, value));
+        }
+        start = end + 1;
+    }
+    Ok(fields)
+}
+
+/// The fields, as (name, value, position received), in the rule's order.
+type Ordered<'f> = Vec<(&'f str, &'f str, usize)>;
 
 /// Refuses fields that the signing rule cannot tell apart from others:
 /// empty names, names with `=` or `&`, values with `&`, and any field other
 /// than `verifySign` sent twice (its repetition is the caller's to judge).
-fn check_fields<K: AsRef<str>, V: AsRef<str>>(fields: &[(K, V)]) -> Result<(), MalformedIpn> {
-    let mut seen: HashSet<&str> = HashSet::with_capacity(fields.len());
-    for (name, value) in fields {
+/// The first refusal in the order received is the one reported. Answers the
+/// fields in the rule's order (which finds the repeated ones).
+fn check_fields<K: AsRef<str>, V: AsRef<str>>(
+    fields: &[(K, V)],
+) -> Result<Ordered<'_>, MalformedIpn> {
+    // The first field, in the order received, that is wrong by itself.
+    let mut wrong: Option<(usize, MalformedIpn)> = None;
+    for (at, (name, value)) in fields.iter().enumerate() {
         let (name, value) = (name.as_ref(), value.as_ref());
-        if name.is_empty() {
-            return Err(MalformedIpn::EmptyName);
-        }
-        if name.contains(['=', '&']) {
-            return Err(MalformedIpn::NameWithSeparator {
+        let why = if name.is_empty() {
+            MalformedIpn::EmptyName
+        } else if name.contains(['=', '&']) {
+            MalformedIpn::NameWithSeparator {
                 name: name.to_owned(),
-            });
-        }
-        if value.contains('&') {
-            return Err(MalformedIpn::ValueWithAmpersand {
+            }
+        } else if value.contains('&') {
+            MalformedIpn::ValueWithAmpersand {
                 field: name.to_owned(),
-            });
-        }
-        if name != SIGNATURE_FIELD && !seen.insert(name) {
-            return Err(MalformedIpn::RepeatedField {
-                field: name.to_owned(),
-            });
-        }
+            }
+        } else {
+            continue;
+        };
+        wrong = Some((at, why));
+        break;
     }
-    Ok(())
+    let mut ordered: Ordered<'_> = fields
+        .iter()
+        .enumerate()
+        .map(|(at, (k, v))| (k.as_ref(), v.as_ref(), at))
+        .collect();
+    ordered.sort_unstable_by(|a, b| rule_order((a.0, a.1), (b.0, b.1)).then(a.2.cmp(&b.2)));
+    // The first repetition in the order received: for each repeated name,
+    // the position of its second occurrence; the earliest of those.
+    let mut repeated: Option<usize> = None;
+    for group in ordered.chunk_by(|a, b| a.0 == b.0) {
+        if group.len() < 2 || group[0].0 == SIGNATURE_FIELD {
+            continue;
+        }
+        let mut positions: Vec<usize> = group.iter().map(|f| f.2).collect();
+        positions.sort_unstable();
+        let second = positions[1];
+        repeated = Some(repeated.map_or(second, |r| r.min(second)));
+    }
+    match (wrong, repeated) {
+        (Some((at, why)), Some(rep)) if at <= rep => Err(why),
+        (Some((_, why)), None) => Err(why),
+        (_, Some(rep)) => Err(MalformedIpn::RepeatedField {
+            field: fields[rep].0.as_ref().to_owned(),
+        }),
+        (None, None) => Ok(ordered),
+    }
 }
 
 /// Splits a raw `application/x-www-form-urlencoded` IPN body into its
@@ -380,19 +476,12 @@ fn check_fields<K: AsRef<str>, V: AsRef<str>>(fields: &[(K, V)]) -> Result<(), M
 /// assert!(parse_ipn_body(b"note=a%26b").is_err());
 /// ```
 pub fn parse_ipn_body(body: &[u8]) -> Result<Vec<(String, String)>, IpnError> {
-    let mut fields = Vec::new();
-    for segment in body.split(|&b| b == b'&') {
-        if segment.is_empty() {
-            continue;
-        }
-        let (name, value) = match segment.iter().position(|&b| b == b'=') {
-            Some(at) => (&segment[..at], &segment[at + 1..]),
-            None => (segment, &segment[segment.len()..]),
-        };
-        fields.push((decode_component(name)?, decode_component(value)?));
-    }
+    let fields = decode_fields(body)?;
     check_fields(&fields)?;
-    Ok(fields)
+    Ok(fields
+        .into_iter()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect())
 }
 
 /// Verifies an IPN given as its decoded fields (name, value pairs, exactly
@@ -408,19 +497,32 @@ where
         return Err(IpnError::EmptyToken);
     }
     let fields: Vec<(K, V)> = params.into_iter().collect();
-    check_fields(&fields)?;
-    let mut signatures = fields
+    verify_fields(&fields, digest)
+}
+
+/// [`verify_ipn_with_digest`] once the token is known not to be blank.
+fn verify_fields<K: AsRef<str>, V: AsRef<str>>(
+    fields: &[(K, V)],
+    digest: &TokenDigest,
+) -> Result<(), IpnError> {
+    let ordered = check_fields(fields)?;
+    let mut signatures = ordered
         .iter()
-        .filter(|(k, _)| k.as_ref() == SIGNATURE_FIELD)
-        .map(|(_, v)| v.as_ref());
+        .filter(|f| f.0 == SIGNATURE_FIELD)
+        .map(|f| f.1);
     let received = match (signatures.next(), signatures.next()) {
         (None, _) => return Err(IpnError::MissingSignature),
         (Some(_), Some(_)) => return Err(IpnError::RepeatedSignature),
-        (Some(sig), None) => sig.to_ascii_lowercase(),
+        (Some(sig), None) => sig,
     };
-    // sign_with_digest leaves verifySign out.
-    let expected = sign_with_digest(fields.iter().map(|(k, v)| (k, v)), digest);
-    if bool::from(expected.as_bytes().ct_eq(received.as_bytes())) {
+    let expected = sign_sorted(
+        ordered
+            .iter()
+            .filter(|f| f.0 != SIGNATURE_FIELD)
+            .map(|f| (f.0, f.1)),
+        digest,
+    );
+    if expected.matches(received) {
         Ok(())
     } else {
         Err(IpnError::SignatureMismatch)
@@ -464,7 +566,8 @@ pub fn verify_ipn_body_with_digest(body: &[u8], digest: &TokenDigest) -> Result<
     if digest.is_blank() {
         return Err(IpnError::EmptyToken);
     }
-    verify_ipn_with_digest(parse_ipn_body(body)?, digest)
+    let fields = decode_fields(body)?;
+    verify_fields(&fields, digest)
 }
 
 /// Verifies a raw `application/x-www-form-urlencoded` IPN body, exactly as

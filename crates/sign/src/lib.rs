@@ -11,8 +11,10 @@
 //! 4. append `&` and the lowercase hex MD5 of the API token;
 //! 5. `verifySign` is the lowercase hex MD5 of that string (UTF-8).
 //!
-//! This crate has no HTTP of its own: [`Signer`] turns a JSON body into a
-//! signed JSON body; [`verify_ipn_body`] and [`verify_ipn`] check a received
+//! This crate has no HTTP of its own: [`Signer`] turns typed parameters
+//! ([`Signer::signed_body`], any `serde::Serialize` struct or map of
+//! strings) or a JSON body ([`Signer::sign_json_body`]) into a signed JSON
+//! body; [`verify_ipn_body`] and [`verify_ipn`] check a received
 //! IPN callback and say why one is refused ([`IpnError`], with a stable
 //! code); [`verify_urlencoded`] and [`verify`] answer the same as a `bool`.
 //!
@@ -34,7 +36,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod collect;
 mod ipn;
+mod rule;
 
 use std::fmt;
 use std::time::SystemTime;
@@ -44,9 +48,10 @@ pub use ipn::{
     verify_ipn_with_digest, IpnError, MalformedIpn,
 };
 
-use md5::{Digest, Md5};
 use serde_json::{Map, Value};
-use subtle::ConstantTimeEq;
+
+use crate::collect::Collected;
+use crate::rule::{md5_hex, sign_pairs, sign_sorted, Hex, Timestamp};
 
 /// Name of the signature field in request bodies and IPN callbacks.
 pub const SIGNATURE_FIELD: &str = "verifySign";
@@ -67,16 +72,6 @@ pub const ENVELOPE_FIELDS: [&str; 4] = [
 /// `strftime` pattern of the envelope timestamp: UTC, `YYYY-MM-DDTHH:MM:SSZ`.
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
-fn md5_hex(data: &[u8]) -> String {
-    let digest = Md5::digest(data);
-    let mut out = String::with_capacity(32);
-    for byte in digest {
-        out.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-        out.push(char::from(b"0123456789abcdef"[usize::from(byte & 0x0f)]));
-    }
-    out
-}
-
 /// The lowercase hex MD5 of an API token: what the signature actually mixes
 /// in. It is enough to forge a signature, so it is kept as secret as the
 /// token itself: `Debug` never shows it and it has no `Display`.
@@ -94,7 +89,7 @@ impl TokenDigest {
     /// Digest an API token, used exactly as given (no trimming).
     pub fn from_token(api_token: &str) -> Self {
         TokenDigest {
-            hex: md5_hex(api_token.as_bytes()),
+            hex: md5_hex(api_token.as_bytes()).as_str().to_owned(),
             blank: api_token.trim().is_empty(),
         }
     }
@@ -126,27 +121,24 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
+    signature_of(params, digest).as_str().to_owned()
+}
+
+/// [`sign_with_digest`], on the stack.
+fn signature_of<I, K, V>(params: I, digest: &TokenDigest) -> Hex
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
     let mut pairs: Vec<(K, V)> = params
         .into_iter()
         .filter(|(k, _)| k.as_ref() != SIGNATURE_FIELD)
         .collect();
-    // Byte order of the names; equal names (which a well-formed body never
-    // has) are ordered by value so that the result stays deterministic.
-    pairs.sort_by(|(ka, va), (kb, vb)| {
-        ka.as_ref()
-            .as_bytes()
-            .cmp(kb.as_ref().as_bytes())
-            .then_with(|| va.as_ref().as_bytes().cmp(vb.as_ref().as_bytes()))
+    pairs.sort_unstable_by(|(ka, va), (kb, vb)| {
+        rule::rule_order((ka.as_ref(), va.as_ref()), (kb.as_ref(), vb.as_ref()))
     });
-    let mut text = String::new();
-    for (k, v) in &pairs {
-        text.push_str(k.as_ref());
-        text.push('=');
-        text.push_str(v.as_ref());
-        text.push('&');
-    }
-    text.push_str(digest.expose_secret());
-    md5_hex(text.as_bytes())
+    sign_sorted(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())), digest)
 }
 
 /// Computes `verifySign` over `params` (name, value pairs) with the API token.
@@ -183,13 +175,13 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    let mut received: Option<String> = None;
+    let mut received: Option<V> = None;
     let mut seen = 0usize;
     let mut rest: Vec<(K, V)> = Vec::new();
     for (k, v) in params {
         if k.as_ref() == SIGNATURE_FIELD {
             seen += 1;
-            received = Some(v.as_ref().to_ascii_lowercase());
+            received = Some(v);
         } else {
             rest.push((k, v));
         }
@@ -198,8 +190,7 @@ where
         (1, Some(sig)) => sig,
         _ => return false,
     };
-    let expected = sign_with_digest(rest, digest);
-    expected.as_bytes().ct_eq(received.as_bytes()).into()
+    signature_of(rest, digest).matches(received.as_ref())
 }
 
 /// Whether an IPN callback's fields (exactly as received, `verifySign` among
@@ -259,9 +250,7 @@ pub fn verify_urlencoded(body: &[u8], api_token: &str) -> bool {
 /// assert_eq!(pockyt_payouts_sign::format_timestamp(t), "2023-02-13T10:50:58Z");
 /// ```
 pub fn format_timestamp(at: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(at)
-        .format(TIMESTAMP_FORMAT)
-        .to_string()
+    Timestamp::of(at).as_str().to_owned()
 }
 
 /// Parses an envelope timestamp (`YYYY-MM-DDTHH:MM:SSZ`, UTC).
@@ -292,6 +281,11 @@ pub enum SignError {
         /// The field's wire name.
         field: String,
     },
+    /// The parameters' own `Serialize` implementation failed.
+    Unserializable {
+        /// What it said.
+        message: String,
+    },
 }
 
 impl fmt::Display for SignError {
@@ -300,6 +294,9 @@ impl fmt::Display for SignError {
             SignError::NotAnObject => f.write_str("request body is not a JSON object"),
             SignError::NotAString { field } => {
                 write!(f, "{field}: every value on the wire must be a string")
+            }
+            SignError::Unserializable { message } => {
+                write!(f, "the parameters could not be serialized: {message}")
             }
         }
     }
@@ -373,45 +370,224 @@ impl Signer {
         &self.digest
     }
 
+    /// Adds the envelope to `fields` (the parameters' pairs, without any
+    /// envelope field), sorts them into the rule's order and signs them.
+    fn seal<'a>(&'a self, fields: &mut Vec<(&'a str, &'a str)>, timestamp: &'a str) -> Hex {
+        fields.push((MERCHANT_NO_FIELD, &self.merchant_no));
+        fields.push((STORE_NO_FIELD, &self.store_no));
+        fields.push((TIMESTAMP_FIELD, timestamp));
+        sign_pairs(fields, &self.digest)
+    }
+
     /// Puts the envelope into `fields` (overwriting any envelope field
-    /// already there) and signs every field.
+    /// already there) and signs every field. On error `fields` is left as
+    /// it was.
     pub fn sign_fields(
         &self,
         fields: &mut Map<String, Value>,
         at: SystemTime,
     ) -> Result<(), SignError> {
+        let timestamp = Timestamp::of(at);
+        let signature = {
+            let mut pairs = string_pairs(fields)?;
+            self.seal(&mut pairs, timestamp.as_str())
+        };
         fields.remove(SIGNATURE_FIELD);
         fields.insert(
             MERCHANT_NO_FIELD.into(),
             Value::String(self.merchant_no.clone()),
         );
         fields.insert(STORE_NO_FIELD.into(), Value::String(self.store_no.clone()));
-        fields.insert(TIMESTAMP_FIELD.into(), Value::String(format_timestamp(at)));
-        let mut pairs = Vec::with_capacity(fields.len());
-        for (name, value) in fields.iter() {
-            match value {
-                Value::String(text) => pairs.push((name.as_str(), text.as_str())),
-                _ => {
-                    return Err(SignError::NotAString {
-                        field: name.clone(),
-                    })
-                }
-            }
-        }
-        let signature = sign_with_digest(pairs, &self.digest);
-        fields.insert(SIGNATURE_FIELD.into(), Value::String(signature));
+        fields.insert(
+            TIMESTAMP_FIELD.into(),
+            Value::String(timestamp.as_str().to_owned()),
+        );
+        fields.insert(
+            SIGNATURE_FIELD.into(),
+            Value::String(signature.as_str().to_owned()),
+        );
         Ok(())
     }
 
     /// Signs a JSON object body (the operation's parameters) and returns the
-    /// body to send: the parameters plus the envelope.
+    /// body to send: the parameters plus the envelope, as
+    /// [`Signer::signed_body`] writes it.
     pub fn sign_json_body(&self, body: &[u8], at: SystemTime) -> Result<Vec<u8>, SignError> {
-        let mut fields: Map<String, Value> = match serde_json::from_slice(body) {
+        let fields: Map<String, Value> = match serde_json::from_slice(body) {
             Ok(Value::Object(map)) => map,
             _ => return Err(SignError::NotAnObject),
         };
-        self.sign_fields(&mut fields, at)?;
-        // Serializing a map of strings cannot fail.
-        Ok(serde_json::to_vec(&fields).unwrap_or_default())
+        let timestamp = Timestamp::of(at);
+        let mut pairs = string_pairs(&fields)?;
+        let signature = self.seal(&mut pairs, timestamp.as_str());
+        Ok(write_body(&pairs, signature.as_str()))
+    }
+
+    /// Signs typed parameters and returns the JSON body to send: the
+    /// parameters' fields plus the envelope (`merchantNo`, `storeNo`,
+    /// `timestamp` of `at`, `verifySign`), without going through a JSON
+    /// tree.
+    ///
+    /// `params` is a struct or a map (a `serde_json::Map` of strings will
+    /// do) whose every field is a string, a unit enum variant or a newtype
+    /// of one; a `None` field is not sent, so not signed. An envelope field
+    /// among them is replaced. Anything else is refused
+    /// ([`SignError::NotAString`], or [`SignError::NotAnObject`] when
+    /// `params` is not a struct or map).
+    ///
+    /// The body is compact JSON with the fields in byte order of their
+    /// names, `verifySign` among them: what `serde_json` writes for a
+    /// `BTreeMap` of the same fields.
+    ///
+    /// ```
+    /// use pockyt_payouts_sign::{verify, Signer};
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Inquiry<'a> {
+    ///     #[serde(rename = "invoiceId")]
+    ///     invoice_id: &'a str,
+    ///     #[serde(skip_serializing_if = "Option::is_none")]
+    ///     note: Option<&'a str>,
+    /// }
+    ///
+    /// let signer = Signer::new("202333", "301854", "s3cr3t");
+    /// let at = UNIX_EPOCH + Duration::from_secs(1_676_285_458);
+    /// let body = signer.signed_body(&Inquiry { invoice_id: "inv-1", note: None }, at).unwrap();
+    /// let text = std::str::from_utf8(&body).unwrap();
+    /// assert!(text.starts_with(r#"{"invoiceId":"inv-1","merchantNo":"202333","storeNo":"301854","timestamp":"2023-02-13T10:50:58Z","verifySign":""#));
+    /// let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body).unwrap();
+    /// assert!(verify(fields.iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap())), "s3cr3t"));
+    /// assert_eq!(body, signer.sign_json_body(br#"{"invoiceId":"inv-1"}"#, at).unwrap());
+    /// ```
+    pub fn signed_body<T: serde::Serialize + ?Sized>(
+        &self,
+        params: &T,
+        at: SystemTime,
+    ) -> Result<Vec<u8>, SignError> {
+        let collected = Collected::of(params)?;
+        let timestamp = Timestamp::of(at);
+        let mut pairs = Vec::with_capacity(collected.len() + 3);
+        pairs.extend(collected.pairs());
+        let signature = self.seal(&mut pairs, timestamp.as_str());
+        Ok(write_body(&pairs, signature.as_str()))
+    }
+}
+
+/// The fields of a JSON object as (name, value), the envelope's left out;
+/// every other value must be a string.
+fn string_pairs(fields: &Map<String, Value>) -> Result<Vec<(&str, &str)>, SignError> {
+    let mut pairs = Vec::with_capacity(fields.len() + 3);
+    for (name, value) in fields {
+        if ENVELOPE_FIELDS.contains(&name.as_str()) {
+            continue;
+        }
+        match value {
+            Value::String(text) => pairs.push((name.as_str(), text.as_str())),
+            _ => {
+                return Err(SignError::NotAString {
+                    field: name.clone(),
+                })
+            }
+        }
+    }
+    Ok(pairs)
+}
+
+/// The body to send: `fields` (in the rule's order, without `verifySign`)
+/// and `verifySign` in its place, as compact JSON.
+fn write_body(fields: &[(&str, &str)], signature: &str) -> Vec<u8> {
+    let size: usize = fields.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
+    let mut out = Vec::with_capacity(size + SIGNATURE_FIELD.len() + signature.len() + 8);
+    out.push(b'{');
+    let mut signed = false;
+    for (name, value) in fields {
+        if !signed && name.as_bytes() > SIGNATURE_FIELD.as_bytes() {
+            write_field(&mut out, SIGNATURE_FIELD, signature);
+            signed = true;
+        }
+        write_field(&mut out, name, value);
+    }
+    if !signed {
+        write_field(&mut out, SIGNATURE_FIELD, signature);
+    }
+    out.push(b'}');
+    out
+}
+
+/// Appends `"name":"value"` (after a comma unless it is the first field).
+fn write_field(out: &mut Vec<u8>, name: &str, value: &str) {
+    if out.len() > 1 {
+        out.push(b',');
+    }
+    write_string(out, name);
+    out.push(b':');
+    write_string(out, value);
+}
+
+/// Appends `text` as a JSON string: as is between quotes when nothing in it
+/// needs escaping (no `"`, `\` or control character), else as `serde_json`
+/// writes it.
+fn write_string(out: &mut Vec<u8>, text: &str) {
+    if needs_escaping(text.as_bytes()) {
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, text);
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// Whether `bytes` hold a byte JSON escapes: `"`, `\` or one below
+/// 0x20. Eight bytes at a time; a `true` may be a false alarm (which costs
+/// only the slower, exact path), a `false` never is.
+fn needs_escaping(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Whether some byte of `word` is below `n` (n <= 0x80).
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_ne_bytes(word);
+        if below(word, 0x20)
+            || below(word ^ (ONES * u64::from(b'"')), 1)
+            || below(word ^ (ONES * u64::from(b'\\')), 1)
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b == b'"' || b == b'\\' || b < 0x20)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_escaping;
+
+    #[test]
+    fn escaping_is_never_missed() {
+        let naive = |bytes: &[u8]| bytes.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        for len in 0..20 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    for fill in [b'a', 0x7f, 0xff, b' ', b'!', b'#', b'[', b']'] {
+                        let mut text = vec![fill; len];
+                        text[at] = byte;
+                        if naive(&text) {
+                            assert!(needs_escaping(&text), "{text:?}");
+                        }
+                    }
+                }
+            }
+            assert!(!needs_escaping(&vec![b'a'; len]));
+        }
+        assert!(!needs_escaping(
+            "Payouts, Thanks é 日本 🦀 \u{7f}".as_bytes()
+        ));
     }
 }
