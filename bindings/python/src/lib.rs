@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bridge;
 mod convert;
 mod logging;
 mod runtime;
@@ -20,7 +21,6 @@ mod sandbox;
 mod webhook;
 
 use std::str::FromStr;
-use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -170,23 +170,6 @@ impl Target {
     }
 }
 
-/// The answer of a call, turned into Python objects (or the exception to
-/// raise) under the GIL when the awaitable completes.
-struct Outcome(Result<Value, Error>);
-
-impl<'py> IntoPyObject<'py> for Outcome {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
-        match self.0 {
-            Ok(value) => json_to_py(py, &value),
-            Err(error) => Err(to_py_err(py, &error)),
-        }
-    }
-}
-
 #[pymethods]
 impl NativeClient {
     /// A client from its settings, by name (`merchant_no`, `api_token`,
@@ -268,38 +251,38 @@ impl NativeClient {
         ];
         let (client, op, json) = self.prepare(py, operation, params, options)?;
         let handle = runtime::handle(py)?;
-        let (tx, rx) = mpsc::sync_channel(1);
-        let task = handle.spawn(async move {
-            let _ = tx.send(op.call(&client, json).await);
-        });
-        let mut rx = rx;
-        loop {
-            // The receiver is moved into the GIL-free closure and back out
-            // (it is `Send`, not `Sync`).
-            let (received, returned) =
-                py.detach(move || (rx.recv_timeout(SIGNAL_CHECK_INTERVAL), rx));
-            rx = returned;
-            match received {
-                Ok(Ok(value)) => return json_to_py(py, &value),
-                Ok(Err(error)) => return Err(to_py_err(py, &error)),
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if let Err(interrupted) = py.check_signals() {
-                        task.abort();
-                        return Err(interrupted);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "a blocking call cannot be made on the SDK's own runtime threads; use AsyncClient",
+            ));
+        }
+        // The calling thread drives the call itself (the runtime's threads
+        // only watch the sockets), waking every SIGNAL_CHECK_INTERVAL to
+        // check for signals; dropping the call abandons it.
+        let answer = py.detach(move || {
+            handle.block_on(async move {
+                let call = op.call(&client, json);
+                tokio::pin!(call);
+                loop {
+                    tokio::select! {
+                        answer = &mut call => return PyResult::Ok(answer),
+                        () = tokio::time::sleep(SIGNAL_CHECK_INTERVAL) => {
+                            Python::attach(|py| py.check_signals())?;
+                        }
                     }
                 }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                        "the call was dropped before it answered (the runtime is shutting down)",
-                    ));
-                }
-            }
+            })
+        })?;
+        match answer {
+            Ok(value) => json_to_py(py, &value),
+            Err(error) => Err(to_py_err(py, &error)),
         }
     }
 
-    /// Like `call`, as an asyncio awaitable: the call runs on the tokio
-    /// runtime and completes the future on the running event loop, which it
-    /// never blocks. Must be called while an event loop is running.
+    /// Like `call`, as an asyncio future of the running event loop: the
+    /// call runs on the tokio runtime and the loop completes the future
+    /// (see `bridge`); it never blocks the loop. Cancelling the future
+    /// abandons the call. Raises `RuntimeError` when no loop is running.
     #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None, deadline=None, idempotency_key=None))]
     #[allow(clippy::too_many_arguments)]
     fn call_async<'py>(
@@ -320,11 +303,7 @@ impl NativeClient {
         ];
         let (client, op, json) = self.prepare(py, operation, params, options)?;
         let handle = runtime::handle(py)?;
-        let _context = handle.enter();
-        pyo3_async_runtimes::generic::future_into_py::<runtime::OwnedRuntime, _, _>(
-            py,
-            async move { Ok(Outcome(op.call(&client, json).await)) },
-        )
+        bridge::spawn(py, &handle, async move { op.call(&client, json).await })
     }
 
     fn __repr__(&self) -> String {

@@ -1,8 +1,8 @@
 //! The one tokio runtime of the process.
 //!
 //! Created lazily on the first call, never per call. It is an *owned*
-//! runtime (not pyo3-async-runtimes' global one, which crashed the
-//! interpreter at exit on this project's machines): the Python package shuts
+//! runtime (a global one crashed the interpreter at exit on this
+//! project's machines): the Python package shuts
 //! it down from `atexit` with the GIL released, and resets it in the child
 //! after `os.fork()` (a started runtime's threads do not survive a fork, so
 //! the child would hang on it).
@@ -11,20 +11,14 @@
 //! GIL, and never across a release of the GIL. `os.fork()` runs with the GIL
 //! held, so no other thread can hold the lock at the moment of the fork and
 //! the child never inherits it locked. Threads of the runtime itself never
-//! lock it: they, and `future_into_py` (called inside
-//! [`Handle::enter`]), find the runtime through [`Handle::current`].
+//! lock it, nor take the GIL (see `bridge`).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime};
-use pyo3_async_runtimes::TaskLocals;
-use tokio::runtime::Handle;
 
 /// How long `atexit` waits for tasks still running at interpreter exit.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -58,7 +52,7 @@ fn build() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// A handle to the runtime, starting it on first use. The caller holds the
 /// GIL (see the locking rule above).
-pub fn handle(_py: Python<'_>) -> PyResult<Handle> {
+pub fn handle(_py: Python<'_>) -> PyResult<tokio::runtime::Handle> {
     let mut state = STATE
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -119,68 +113,4 @@ pub fn _runtime_started() -> bool {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     matches!(&*state, State::Running(_))
-}
-
-/// [`tokio::task::JoinError`] seen through pyo3-async-runtimes' trait.
-pub struct TaskJoinError(tokio::task::JoinError);
-
-impl JoinError for TaskJoinError {
-    fn is_panic(&self) -> bool {
-        self.0.is_panic()
-    }
-
-    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
-        self.0.into_panic()
-    }
-}
-
-tokio::task_local! {
-    static TASK_LOCALS: std::cell::OnceCell<TaskLocals>;
-}
-
-/// The owned runtime, as pyo3-async-runtimes' generic runtime (which
-/// `future_into_py` needs). Its functions are called only inside the
-/// runtime's context: by `future_into_py`, which this module calls inside
-/// [`Handle::enter`] (see `NativeClient::call_async`), and by tasks and
-/// blocking jobs running on the runtime.
-pub struct OwnedRuntime;
-
-type BoxedJoin = Pin<Box<dyn Future<Output = Result<(), TaskJoinError>> + Send>>;
-
-impl Runtime for OwnedRuntime {
-    type JoinError = TaskJoinError;
-    type JoinHandle = BoxedJoin;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        let task = Handle::current().spawn(fut);
-        Box::pin(async move { task.await.map_err(TaskJoinError) })
-    }
-
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        let task = Handle::current().spawn_blocking(f);
-        Box::pin(async move { task.await.map_err(TaskJoinError) })
-    }
-}
-
-impl ContextExt for OwnedRuntime {
-    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        let cell = std::cell::OnceCell::new();
-        let _ = cell.set(locals);
-        Box::pin(TASK_LOCALS.scope(cell, fut))
-    }
-
-    fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS
-            .try_with(|cell| cell.get().cloned())
-            .unwrap_or_default()
-    }
 }

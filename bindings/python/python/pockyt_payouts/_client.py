@@ -9,7 +9,7 @@ typed result of :mod:`pockyt_payouts._models`.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Awaitable, TypeVar
 
 from ._native import NativeClient
 from ._enums import (
@@ -680,7 +680,7 @@ class AsyncClient(_BaseClient):
 
     __slots__ = ()
 
-    async def _call(
+    def _call(
         self,
         operation: str,
         params: dict[str, object],
@@ -688,10 +688,10 @@ class AsyncClient(_BaseClient):
         connect_timeout: float | None,
         deadline: float | None,
         idempotency_key: str | None,
-    ) -> dict[str, Any]:
-        # The awaitable must be created inside the running event loop: this
-        # coroutine runs there.
-        return await self._native.call_async(operation, params, timeout, connect_timeout, deadline, idempotency_key)
+    ) -> Awaitable[dict[str, Any]]:
+        # Called from the public coroutines, so inside the running event
+        # loop, whose future this answers.
+        return self._native.call_async(operation, params, timeout, connect_timeout, deadline, idempotency_key)
 
     async def register_payee(
         self,

@@ -39,6 +39,14 @@ __all__ = [
 _R = TypeVar("_R", bound="_Result")
 
 
+def _nested(result: type[_Result], value: Any) -> Any:
+    if isinstance(value, list):
+        return [result._from_wire(v) if isinstance(v, Mapping) else v for v in value]
+    if isinstance(value, Mapping):
+        return result._from_wire(value)
+    return value
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, _Result):
         return value.to_dict()
@@ -51,33 +59,28 @@ class _Result:
     """Shared behaviour of the result types (each one a dataclass)."""
 
     extra: Mapping[str, Any]
+    # The attribute of each wire name the spec gives the result.
+    _ATTRIBUTES: ClassVar[Mapping[str, str]] = {}
+    # The result type of each attribute that holds results.
     _NESTED: ClassVar[Mapping[str, type[_Result]]] = {}
 
     @classmethod
     def _from_wire(cls: type[_R], answer: Mapping[str, Any]) -> _R:
         """Builds the result from the native layer's answer (wire names)."""
-        known = {f.name for f in dataclasses.fields(cls)} - {"extra"}  # type: ignore[arg-type]
+        attributes = cls._ATTRIBUTES
+        nested = cls._NESTED
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in answer.items():
-            name = snake(key)
-            if name in known:
-                values[name] = cls._nested(name, value)
+            name = attributes.get(key)
+            if name is None:
+                extra[snake(key)] = snake_keys(value)
+            elif name in nested:
+                values[name] = _nested(nested[name], value)
             else:
-                extra[name] = snake_keys(value)
+                values[name] = value
         values["extra"] = extra
         return cls(**values)
-
-    @classmethod
-    def _nested(cls, name: str, value: Any) -> Any:
-        nested = cls._NESTED.get(name)
-        if nested is None:
-            return value
-        if isinstance(value, list):
-            return [nested._from_wire(v) if isinstance(v, Mapping) else v for v in value]
-        if isinstance(value, Mapping):
-            return nested._from_wire(value)
-        return value
 
     def to_dict(self) -> dict[str, Any]:
         """The answer as a plain dict with snake_case names, unknown fields
@@ -139,6 +142,28 @@ class Customer(_Result):
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Fields this SDK does not know, snake_case names."""
 
+    _ATTRIBUTES = {
+        "customerNo": "customer_no",
+        "customerCode": "customer_code",
+        "profileType": "profile_type",
+        "payeeStatus": "payee_status",
+        "firstName": "first_name",
+        "lastName": "last_name",
+        "email": "email",
+        "phone": "phone",
+        "dateOfBirth": "date_of_birth",
+        "street": "street",
+        "street2": "street2",
+        "city": "city",
+        "state": "state",
+        "zip": "zip",
+        "country": "country",
+        "countryCode": "country_code",
+        "lang": "lang",
+        "createdTime": "created_time",
+        "updatedTime": "updated_time",
+    }
+
 
 @dataclass(frozen=True)
 class UpdateResult(_Result):
@@ -151,6 +176,11 @@ class UpdateResult(_Result):
     """Human-readable result message."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Fields this SDK does not know, snake_case names."""
+
+    _ATTRIBUTES = {
+        "ret_code": "ret_code",
+        "ret_msg": "ret_msg",
+    }
 
 
 @dataclass(frozen=True)
@@ -185,6 +215,20 @@ class BankAccount(_Result):
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Fields this SDK does not know, snake_case names."""
 
+    _ATTRIBUTES = {
+        "accountToken": "account_token",
+        "accountTag": "account_tag",
+        "accountStatus": "account_status",
+        "accountType": "account_type",
+        "country": "country",
+        "currency": "currency",
+        "customerNo": "customer_no",
+        "firstName": "first_name",
+        "lastName": "last_name",
+        "email": "email",
+        "timestamp": "timestamp",
+    }
+
 
 @dataclass(frozen=True)
 class PayoutAccount(_Result):
@@ -212,6 +256,17 @@ class PayoutAccount(_Result):
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Fields this SDK does not know, snake_case names."""
 
+    _ATTRIBUTES = {
+        "accountToken": "account_token",
+        "accountTag": "account_tag",
+        "accountType": "account_type",
+        "status": "status",
+        "cardNumber": "card_number",
+        "country": "country",
+        "currency": "currency",
+        "createdAt": "created_at",
+    }
+
 
 @dataclass(frozen=True)
 class PayeeSummary(_Result):
@@ -229,6 +284,14 @@ class PayeeSummary(_Result):
     """Email."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Fields this SDK does not know, snake_case names."""
+
+    _ATTRIBUTES = {
+        "customerNo": "customer_no",
+        "customerCode": "customer_code",
+        "firstName": "first_name",
+        "lastName": "last_name",
+        "email": "email",
+    }
 
 
 @dataclass(frozen=True)
@@ -248,6 +311,13 @@ class PayoutAccounts(_Result):
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Fields this SDK does not know, snake_case names."""
 
+    _ATTRIBUTES = {
+        "ret_code": "ret_code",
+        "ret_msg": "ret_msg",
+        "accounts": "accounts",
+        "user": "user",
+    }
+
     _NESTED = {
         "accounts": PayoutAccount,
         "user": PayeeSummary,
@@ -265,6 +335,11 @@ class DeleteResult(_Result):
     """Human-readable result message."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Fields this SDK does not know, snake_case names."""
+
+    _ATTRIBUTES = {
+        "ret_code": "ret_code",
+        "ret_msg": "ret_msg",
+    }
 
 
 @dataclass(frozen=True)
@@ -290,6 +365,17 @@ class Payout(_Result):
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Fields this SDK does not know, snake_case names."""
 
+    _ATTRIBUTES = {
+        "transactionNo": "transaction_no",
+        "invoiceId": "invoice_id",
+        "status": "status",
+        "amount": "amount",
+        "currency": "currency",
+        "accountToken": "account_token",
+        "customerNo": "customer_no",
+        "createdTime": "created_time",
+    }
+
 
 @dataclass(frozen=True)
 class Balance(_Result):
@@ -301,6 +387,11 @@ class Balance(_Result):
     """The balance available for payouts, with two fraction digits."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Fields this SDK does not know, snake_case names."""
+
+    _ATTRIBUTES = {
+        "currency": "currency",
+        "amount": "amount",
+    }
 
 
 @dataclass(frozen=True)
@@ -344,3 +435,21 @@ class PayoutEvent(_Result):
     """The store the payout belongs to."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Fields this SDK does not know, snake_case names."""
+
+    _ATTRIBUTES = {
+        "transactionNo": "transaction_no",
+        "status": "status",
+        "invoiceId": "invoice_id",
+        "amount": "amount",
+        "currency": "currency",
+        "settleCurrency": "settle_currency",
+        "customerNo": "customer_no",
+        "accountToken": "account_token",
+        "time": "time",
+        "completedAt": "completed_at",
+        "createdTime": "created_time",
+        "vendorId": "vendor_id",
+        "note": "note",
+        "merchantNo": "merchant_no",
+        "storeNo": "store_no",
+    }
