@@ -84,7 +84,8 @@ class Client {
     // Parameters and per-call options go to Rust as given, which checks
     // them (unknown names included).
     try {
-      return await this.#native.call(operation, params, options)
+      // The answer arrives as JSON text (see the addon's `call`).
+      return JSON.parse(await this.#native.call(operation, params, options))
     } catch (error) {
       throw fromNative(error)
     }

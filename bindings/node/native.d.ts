@@ -38,12 +38,12 @@ export declare class NativeClient {
   /**
    * Calls `operation` (`"pay"`, `"registerPayee"`, ..., or a `/v3/...`
    * path for the signed raw request) with its
-   * camelCase string parameters and resolves to the answer as a plain
-   * object. `options` (`timeoutMs`, `connectTimeoutMs`, `deadlineMs`)
+   * camelCase string parameters and resolves to the answer as JSON text
+   * (the wrapper parses it). `options` (`timeoutMs`, `connectTimeoutMs`, `deadlineMs`)
    * override the client's settings for this call; unknown options are
    * refused.
    */
-  call(operation: string, params?: Record<string, unknown> | null, options?: Record<string, unknown> | null): Promise<Record<string, unknown>>
+  call(operation: string, params?: Record<string, unknown> | null, options?: Record<string, unknown> | null): Promise<string>
 }
 
 /**

@@ -286,13 +286,13 @@ impl NativeClient {
 
     /// Calls `operation` (`"pay"`, `"registerPayee"`, ..., or a `/v3/...`
     /// path for the signed raw request) with its
-    /// camelCase string parameters and resolves to the answer as a plain
-    /// object. `options` (`timeoutMs`, `connectTimeoutMs`, `deadlineMs`)
+    /// camelCase string parameters and resolves to the answer as JSON text
+    /// (the wrapper parses it). `options` (`timeoutMs`, `connectTimeoutMs`, `deadlineMs`)
     /// override the client's settings for this call; unknown options are
     /// refused.
     #[napi(
         ts_args_type = "operation: string, params?: Record<string, unknown> | null, options?: Record<string, unknown> | null",
-        ts_return_type = "Promise<Record<string, unknown>>"
+        ts_return_type = "Promise<string>"
     )]
     pub fn call(
         &self,
@@ -300,7 +300,7 @@ impl NativeClient {
         operation: String,
         params: Option<Value>,
         options: Option<Unknown>,
-    ) -> Result<AsyncBlock<Outcome<Value>>> {
+    ) -> Result<AsyncBlock<Outcome<String>>> {
         // The options are read here, on the JavaScript thread; the call runs
         // on the runtime.
         let prepared = options_map(options)
@@ -317,11 +317,14 @@ impl NativeClient {
             });
         AsyncBlockBuilder::new(async move {
             let params = params.unwrap_or(Value::Null);
-            Ok(Outcome(match prepared {
+            let answer = match prepared {
                 Ok((client, Some(op))) => client.call_json(op, params).await,
                 Ok((client, None)) => client.request(&operation, params).await.map(Value::Object),
                 Err(error) => Err(error),
-            }))
+            };
+            // As JSON text, which `JSON.parse` turns into objects faster
+            // than building them property by property through napi.
+            Ok(Outcome(answer.map(|value| value.to_string())))
         })
         .build(&env)
     }
