@@ -3,7 +3,10 @@
 //! - `codegen [--check]`: regenerate `crates/core/src/generated.rs` from
 //!   `spec/payouts.yaml` with progenitor; `--check` fails when it is stale.
 //! - `test`: everything CI checks (fmt, clippy, codegen --check, tests).
-//! - `bench`: criterion benchmarks.
+//! - `bench`: criterion benchmarks; `bench --compare`: every client side by
+//!   side against one release sandbox (`target/bench/compare.json`);
+//!   `bench --memory`: 10,000 pays in flight per language
+//!   (`target/bench/memory.json`).
 //! - `version X.Y.Z`: one version for every manifest, and a CHANGELOG entry.
 //! - `publish [--execute]`: release artifacts into `target/dist`, proven
 //!   installable; published only with `--execute`.
@@ -11,6 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod bench;
 mod codegen;
 mod publish;
 mod test;
@@ -25,7 +29,7 @@ fn main() -> ExitCode {
     let result = match command {
         "codegen" => codegen::run(rest),
         "test" => test::run(rest),
-        "bench" => test::bench(rest),
+        "bench" => bench::run(rest),
         "version" => version::run(rest),
         "publish" => publish::run(rest),
         "help" | "--help" | "-h" => {
@@ -47,6 +51,15 @@ const USAGE: &str = "usage: cargo xtask <command>
   codegen [--check]   regenerate crates/core/src/generated.rs (--check: fail if stale)
   test                fmt check, clippy -D warnings, codegen --check, every test
   bench               criterion benchmarks
+  bench --compare [--calls 3000] [--concurrency 16] [--ops balance,pay]
+        [--clients raw,rust,python-threads,python-async,node,provider]
+                      the same calls through every client against one release sandbox:
+                      calls/s, ratio to the Rust SDK, peak RSS; target/bench/compare.json
+                      (ops: balance,pay,inquire_payout,retrieve_payee,list_payout_accounts,
+                      register_payee)
+  bench --memory [--in-flight 10000] [--clients rust,python-async,node]
+                      that many pays in flight through one client per language, twice:
+                      peak RSS, RSS after each run (±10 %); target/bench/memory.json
   version X.Y.Z       set the one version of every crate and package, and CHANGELOG.md
   publish [--execute] build every release artifact into target/dist and prove it installs
                       (a dry run unless --execute; publishing needs CARGO_REGISTRY_TOKEN,

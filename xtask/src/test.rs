@@ -1,5 +1,4 @@
 //! `cargo xtask test`: everything CI checks, the same on a new machine.
-//! `cargo xtask bench`: criterion benchmarks.
 //!
 //! The Rust steps share one target directory; the Python wheel is built in
 //! the dev profile into that same directory (through pip and maturin, the
@@ -273,8 +272,4 @@ fn node_steps(dir: &Path) -> Result<(), String> {
     })?;
     step("node: tsc --strict", || npm(dir, &["run", "typecheck"]))?;
     step("node: node --test", || npm(dir, &["test"]))
-}
-
-pub fn bench(_args: &[String]) -> Result<(), String> {
-    run_cmd("cargo", &["bench", "--workspace"])
 }
