@@ -14,6 +14,7 @@ const { inspect } = require('node:util')
 const native = require('./native.js')
 const errors = require('./errors.js')
 const webhooks = require('./webhooks.js')
+const { startCall } = require('./calls.js')
 
 const { fromNative, requireStringToken, checkTokenOption } = errors
 
@@ -80,15 +81,10 @@ class Client {
     return this.#native.timeoutMs
   }
 
-  async #call(operation, params, options) {
+  #call(operation, params, options) {
     // Parameters and per-call options go to Rust as given, which checks
     // them (unknown names included).
-    try {
-      // The answer arrives as JSON text (see the addon's `call`).
-      return JSON.parse(await this.#native.call(operation, params, options))
-    } catch (error) {
-      throw fromNative(error)
-    }
+    return startCall(this.#native, operation, params, options)
   }
 
   /**

@@ -36,14 +36,14 @@ export declare class NativeClient {
   /** The total time allowed for one attempt of a call, in milliseconds. */
   get timeoutMs(): number
   /**
-   * Calls `operation` (`"pay"`, `"registerPayee"`, ..., or a `/v3/...`
-   * path for the signed raw request) with its
-   * camelCase string parameters and resolves to the answer as JSON text
-   * (the wrapper parses it). `options` (`timeoutMs`, `connectTimeoutMs`, `deadlineMs`)
-   * override the client's settings for this call; unknown options are
-   * refused.
+   * Starts call `id`: `operation` (`"pay"`, `"registerPayee"`, ..., or a
+   * `/v3/...` path for the signed raw request) with its camelCase string
+   * parameters. It finishes through `takeFinished` (see `calls`): the
+   * answer as JSON text, or the error. `options` (`timeoutMs`,
+   * `connectTimeoutMs`, `deadlineMs`) override the client's settings for
+   * this call; unknown options are refused.
    */
-  call(operation: string, params?: Record<string, unknown> | null, options?: Record<string, unknown> | null): Promise<string>
+  start(operation: string, params: Record<string, unknown> | null | undefined, options: Record<string, unknown> | null | undefined, id: number): void
 }
 
 /**
@@ -124,6 +124,18 @@ export declare function dedupKey(event: Record<string, unknown>): string
 export declare function eventFromFields(fields: Record<string, unknown>, apiToken: string): Record<string, unknown>
 
 /**
+ * Keeps Node's event loop running while calls are pending (`true`), or
+ * lets it end (`false`). Called by the wrapper when its first call starts
+ * and when its last one settles.
+ *
+ * `refer`/`unref` are Node-API's `napi_ref_threadsafe_function` and
+ * `napi_unref_threadsafe_function`, which decide whether the function
+ * keeps the event loop alive; napi-rs deprecates them in favour of
+ * `clone`, which counts threads using the function, a different thing.
+ */
+export declare function holdEventLoop(hold: boolean): void
+
+/**
  * The largest IPN body a receiver reads, in bytes (genuine IPNs are a few
  * hundred bytes).
  */
@@ -141,6 +153,13 @@ export interface MemoryEventStoreOptions {
   /** How many keys are kept at most (default 100000). */
   capacity?: number
 }
+
+/**
+ * Registers the function that JavaScript wants called when calls have
+ * finished (it then calls [`take_finished`]). Called once per
+ * environment, by the wrapper.
+ */
+export declare function onCallsFinished(onFinished: () => void): void
 
 /**
  * The outcome a store's claim answer leads to: `null` for `new` (run the
@@ -213,6 +232,13 @@ export declare function startSandbox(options?: Record<string, unknown> | null): 
 
 /** The plain-text body that tells the API an IPN was received: `success`. */
 export declare const SUCCESS_BODY: string
+
+/**
+ * Every finished call not taken yet, flat: `[id, answer, error, ...]`,
+ * with `answer` the JSON text of a success (and `error` undefined) or
+ * `error` the `PockytNativeError` of a failure (and `answer` undefined).
+ */
+export declare function takeFinished(): Array<number | string | Error | undefined>
 
 /**
  * The answer to an IPN body over [`MAX_BODY_BYTES`] (`413`, as the Rust

@@ -25,6 +25,7 @@
 // unused there. They are used: by Node, through the registrations.
 #![cfg_attr(test, allow(dead_code))]
 
+mod calls;
 mod sandbox;
 mod webhook;
 
@@ -284,23 +285,24 @@ impl NativeClient {
         self.inner.timeout().as_secs_f64() * 1000.0
     }
 
-    /// Calls `operation` (`"pay"`, `"registerPayee"`, ..., or a `/v3/...`
-    /// path for the signed raw request) with its
-    /// camelCase string parameters and resolves to the answer as JSON text
-    /// (the wrapper parses it). `options` (`timeoutMs`, `connectTimeoutMs`, `deadlineMs`)
-    /// override the client's settings for this call; unknown options are
-    /// refused.
+    /// Starts call `id`: `operation` (`"pay"`, `"registerPayee"`, ..., or a
+    /// `/v3/...` path for the signed raw request) with its camelCase string
+    /// parameters. It finishes through `takeFinished` (see `calls`): the
+    /// answer as JSON text, or the error. `options` (`timeoutMs`,
+    /// `connectTimeoutMs`, `deadlineMs`) override the client's settings for
+    /// this call; unknown options are refused.
     #[napi(
-        ts_args_type = "operation: string, params?: Record<string, unknown> | null, options?: Record<string, unknown> | null",
-        ts_return_type = "Promise<string>"
+        ts_args_type = "operation: string, params: Record<string, unknown> | null | undefined, options: Record<string, unknown> | null | undefined, id: number"
     )]
-    pub fn call(
+    pub fn start(
         &self,
         env: Env,
         operation: String,
         params: Option<Value>,
         options: Option<Unknown>,
-    ) -> Result<AsyncBlock<Outcome<String>>> {
+        id: u32,
+    ) -> Result<()> {
+        let calls = calls::Calls::of(&env)?;
         // The options are read here, on the JavaScript thread; the call runs
         // on the runtime.
         let prepared = options_map(options)
@@ -315,7 +317,7 @@ impl NativeClient {
                 };
                 Ok((client, target))
             });
-        AsyncBlockBuilder::new(async move {
+        napi::bindgen_prelude::spawn(async move {
             let params = params.unwrap_or(Value::Null);
             let answer = match prepared {
                 Ok((client, Some(op))) => client.call_json(op, params).await,
@@ -324,9 +326,9 @@ impl NativeClient {
             };
             // As JSON text, which `JSON.parse` turns into objects faster
             // than building them property by property through napi.
-            Ok(Outcome(answer.map(|value| value.to_string())))
-        })
-        .build(&env)
+            calls.finish(id, answer.map(|value| value.to_string()));
+        });
+        Ok(())
     }
 }
 
