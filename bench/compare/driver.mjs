@@ -40,6 +40,10 @@ function env(name) {
   return value
 }
 
+/** How long a memory run waits before reading RSS, for the connections
+ * past the client's idle pool to close. */
+const SETTLE_MS = 2000
+
 /** A `kB` line of /proc/self/status (VmHWM: peak RSS, VmRSS: RSS now). */
 function statusKib(field) {
   try {
@@ -155,6 +159,8 @@ async function memory(inFlight) {
     const seconds = (performance.now() - started) / 1000
     const failures = outcomes.filter((o) => o.status === 'rejected')
     outcomes = null
+    // Let the connections past the client's idle pool close first.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
     if (typeof globalThis.gc === 'function') globalThis.gc()
     const heap = process.memoryUsage()
     runs.push({

@@ -47,6 +47,11 @@ def env(name: str) -> str:
     return value
 
 
+# How long a memory run waits before reading RSS, for the connections past
+# the client's idle pool to close.
+SETTLE_SECONDS = 2.0
+
+
 def status_kib(field: str) -> int:
     """A `kB` line of /proc/self/status (VmHWM: peak RSS, VmRSS: RSS now)."""
     try:
@@ -296,6 +301,8 @@ def memory(in_flight: int) -> int:
             seconds = time.perf_counter() - started
             failures = [o for o in outcomes if isinstance(o, BaseException)]
             del outcomes
+            # Let the connections past the client's idle pool close first.
+            await asyncio.sleep(SETTLE_SECONDS)
             gc.collect()
             runs.append(
                 {

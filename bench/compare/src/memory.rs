@@ -11,6 +11,10 @@ use crate::driver::{Ctx, Driver};
 use crate::ops::Op;
 use crate::proc::{open_fds, status_kib};
 
+/// How long a run waits before reading RSS, for the connections past the
+/// client's idle pool to close.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Two runs of `in_flight` concurrent pays; `Ok(false)` when any failed.
 pub async fn run(driver: Driver, ctx: Ctx, in_flight: usize) -> Result<bool, String> {
     let (driver, ctx) = (Arc::new(driver), Arc::new(ctx));
@@ -35,6 +39,8 @@ pub async fn run(driver: Driver, ctx: Ctx, in_flight: usize) -> Result<bool, Str
         }
         let seconds = started.elapsed().as_secs_f64();
         failed |= errors > 0;
+        // Let the connections past the client's idle pool close first.
+        tokio::time::sleep(SETTLE).await;
         runs.push(json!({
             "seconds": seconds,
             "errors": errors,

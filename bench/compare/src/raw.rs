@@ -58,22 +58,29 @@ impl RawClient {
         }
     }
 
-    /// Sends `fields` to `path`, signed; the answer's JSON when its
-    /// `ret_code` is `000100`.
-    pub async fn call(&self, path: &str, mut fields: Map<String, Value>) -> Result<Value, String> {
+    /// Sends `fields` to `path`, signed, with the idempotency key
+    /// `request_id` when given; the answer's JSON when its `ret_code` is
+    /// `000100`.
+    pub async fn call(
+        &self,
+        path: &str,
+        mut fields: Map<String, Value>,
+        request_id: Option<&str>,
+    ) -> Result<Value, String> {
         fields.insert("merchantNo".into(), self.merchant_no.clone().into());
         fields.insert("storeNo".into(), self.store_no.clone().into());
         let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
         fields.insert("timestamp".into(), now.to_string().into());
         let sign = verify_sign(&fields, &self.token_md5);
         fields.insert("verifySign".into(), sign.into());
-        let response = self
+        let mut request = self
             .http
             .post(format!("{}{path}", self.base_url))
-            .json(&fields)
-            .send()
-            .await
-            .map_err(|e| format!("{path}: {e}"))?;
+            .json(&fields);
+        if let Some(key) = request_id {
+            request = request.header("Pockyt-Request-ID", key);
+        }
+        let response = request.send().await.map_err(|e| format!("{path}: {e}"))?;
         let status = response.status();
         let body = response.bytes().await.map_err(|e| format!("{path}: {e}"))?;
         if !status.is_success() {
@@ -114,7 +121,13 @@ impl RawClient {
                 put("dateOfBirth", DATE_OF_BIRTH);
             }
         }
-        self.call(op.path(), fields).await.map(drop)
+        // State-changing calls carry an idempotency key, as the SDK's do,
+        // so that the sandbox does the same work for both.
+        let key = match op {
+            Op::Pay | Op::RegisterPayee => Some(format!("raw-{invoice_id}")),
+            _ => None,
+        };
+        self.call(op.path(), fields, key.as_deref()).await.map(drop)
     }
 }
 

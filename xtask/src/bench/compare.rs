@@ -19,44 +19,57 @@ pub fn run(options: &Compare) -> Result<(), String> {
     let needs = Needs::of(&options.clients);
     let artifacts = artifacts::build(needs)?;
     // Every client may pay `calls` plus its warm-up in every operation.
-    let pays = (options.calls + 200) * options.clients.len();
+    let pays = (options.calls + 200) * options.clients.len() * options.rounds;
     let sandbox = Sandbox::start(&artifacts.sandbox, pays, options.concurrency * 2 + 64)?;
     let run_id = drivers::run_id();
     let setup = drivers::setup(&artifacts, &sandbox, &run_id)?;
 
-    let mut results = Map::new();
+    // Every round runs every client once per operation, the clients taking
+    // turns, so that a burst of load elsewhere on the machine is shared
+    // out rather than landing on one client; each client's median round
+    // is reported.
+    let mut runs: Vec<Vec<Vec<Value>>> =
+        vec![vec![Vec::new(); options.clients.len()]; options.ops.len()];
     let mut failures = Vec::new();
-    for op in &options.ops {
+    for round in 1..=options.rounds {
+        for (o, op) in options.ops.iter().enumerate() {
+            for (c, client) in options.clients.iter().enumerate() {
+                let mode = [
+                    "run".to_string(),
+                    client.clone(),
+                    op.clone(),
+                    options.calls.to_string(),
+                    options.concurrency.to_string(),
+                ];
+                let prefix = format!("{run_id}-r{round}-{client}-{op}");
+                let log = format!("compare-{op}-{client}-r{round}");
+                let outcome = drivers::run(
+                    &artifacts,
+                    &sandbox,
+                    Some(&setup),
+                    client,
+                    &mode,
+                    &prefix,
+                    &log,
+                );
+                let entry = match outcome {
+                    Outcome::Done(line) => result_entry("ok", Some(&line), None),
+                    Outcome::NotSupported => result_entry("n/a", None, None),
+                    Outcome::Failed { line, reason } => {
+                        eprintln!("bench: {client} {op} FAILED: {reason}");
+                        failures.push(format!("{client} {op} (round {round}): {reason}"));
+                        result_entry("failed", line.as_ref(), Some(reason))
+                    }
+                };
+                runs[o][c].push(entry);
+            }
+        }
+    }
+    let mut results = Map::new();
+    for (o, op) in options.ops.iter().enumerate() {
         let mut per_client = Map::new();
-        for client in &options.clients {
-            let mode = [
-                "run".to_string(),
-                client.clone(),
-                op.clone(),
-                options.calls.to_string(),
-                options.concurrency.to_string(),
-            ];
-            let prefix = format!("{run_id}-{client}-{op}");
-            let log = format!("compare-{op}-{client}");
-            let outcome = drivers::run(
-                &artifacts,
-                &sandbox,
-                Some(&setup),
-                client,
-                &mode,
-                &prefix,
-                &log,
-            );
-            let entry = match outcome {
-                Outcome::Done(line) => result_entry("ok", Some(&line), None),
-                Outcome::NotSupported => result_entry("n/a", None, None),
-                Outcome::Failed { line, reason } => {
-                    eprintln!("bench: {client} {op} FAILED: {reason}");
-                    failures.push(format!("{client} {op}: {reason}"));
-                    result_entry("failed", line.as_ref(), Some(reason))
-                }
-            };
-            per_client.insert(client.clone(), entry);
+        for (c, client) in options.clients.iter().enumerate() {
+            per_client.insert(client.clone(), median_entry(&runs[o][c]));
         }
         results.insert(op.clone(), Value::Object(per_client));
     }
@@ -72,6 +85,7 @@ pub fn run(options: &Compare) -> Result<(), String> {
         "calls": options.calls,
         "concurrency": options.concurrency,
         "warmup_calls": (options.calls / 10).min(200),
+        "rounds": options.rounds,
         "ops": options.ops,
         "clients": options.clients,
         "sandbox": { "args": sandbox_args },
@@ -108,6 +122,28 @@ fn result_entry(status: &str, line: Option<&Value>, error: Option<String>) -> Va
     })
 }
 
+/// The median round of one client's runs of one operation (by calls/s;
+/// any failed or unsupported round decides the entry), with every round's
+/// calls/s and the highest peak RSS.
+fn median_entry(rounds: &[Value]) -> Value {
+    if let Some(bad) = rounds.iter().find(|r| r["status"] != "ok") {
+        return bad.clone();
+    }
+    let mut sorted: Vec<&Value> = rounds.iter().collect();
+    sorted.sort_by(|a, b| {
+        let rate = |v: &Value| v["calls_per_sec"].as_f64().unwrap_or(0.0);
+        rate(a).total_cmp(&rate(b))
+    });
+    let mut entry = sorted[sorted.len() / 2].clone();
+    entry["rounds_calls_per_sec"] = rounds.iter().map(|r| r["calls_per_sec"].clone()).collect();
+    entry["peak_rss_kib"] = rounds
+        .iter()
+        .filter_map(|r| r["peak_rss_kib"].as_u64())
+        .max()
+        .map_or(Value::Null, Value::from);
+    entry
+}
+
 /// calls/s of each client over the Rust SDK's, per operation (`null`
 /// where either did not finish cleanly).
 fn ratios(results: &Map<String, Value>) -> Map<String, Value> {
@@ -134,8 +170,8 @@ fn ratios(results: &Map<String, Value>) -> Map<String, Value> {
 
 fn print_table(op: &str, options: &Compare, per_client: &Value, ratios: &Value) {
     println!(
-        "\n{op}: {} calls, {} in flight",
-        options.calls, options.concurrency
+        "\n{op}: {} calls, {} in flight (median of {} rounds)",
+        options.calls, options.concurrency, options.rounds
     );
     println!(
         "{:<16} {:>10} {:>12} {:>14}",

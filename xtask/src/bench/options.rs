@@ -3,7 +3,7 @@
 /// How to call the bench.
 pub const USAGE: &str = "usage: cargo xtask bench
        cargo xtask bench --compare [--calls N] [--concurrency C] [--ops balance,pay]
-                                   [--clients raw,rust,python-threads,python-async,node,provider]
+                                   [--rounds 3] [--clients raw,rust,python-threads,python-async,node,provider]
        cargo xtask bench --memory [--in-flight 10000] [--clients rust,python-async,node]";
 
 /// The operations `--ops` accepts (the SDK's names).
@@ -40,6 +40,9 @@ pub struct Compare {
     pub ops: Vec<String>,
     /// Clients, in order (`--clients`, all).
     pub clients: Vec<String>,
+    /// Times every client runs every operation, the clients taking turns
+    /// (`--rounds`, 3); the median run is reported.
+    pub rounds: usize,
 }
 
 /// `--memory`'s settings.
@@ -58,6 +61,7 @@ pub fn compare(args: &[String]) -> Result<Compare, String> {
         concurrency: 16,
         ops: vec!["balance".into(), "pay".into()],
         clients: COMPARE_CLIENTS.iter().map(|c| c.to_string()).collect(),
+        rounds: 3,
     };
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
@@ -66,6 +70,7 @@ pub fn compare(args: &[String]) -> Result<Compare, String> {
             .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         match flag.as_str() {
             "--calls" => options.calls = positive(flag, value)?,
+            "--rounds" => options.rounds = positive(flag, value)?,
             "--concurrency" => options.concurrency = positive(flag, value)?,
             "--ops" => options.ops = list(flag, value, &OPS)?,
             "--clients" => options.clients = list(flag, value, &COMPARE_CLIENTS)?,
