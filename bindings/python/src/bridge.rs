@@ -25,6 +25,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
 
 use pockyt_payouts::Error;
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use serde_json::Value;
@@ -55,6 +56,10 @@ struct Queue {
     state: Mutex<(Vec<Finished>, bool)>,
     /// The write end of the wake-up socket pair.
     waker: UnixStream,
+    /// The read end, watched by the loop. Kept here, with the write end,
+    /// so that a call finishing after its loop is gone never writes into
+    /// a closed pair (which would raise SIGPIPE).
+    wakeups: UnixStream,
 }
 
 impl Queue {
@@ -79,8 +84,6 @@ impl Queue {
 #[pyclass(module = "pockyt_payouts._native", frozen)]
 pub struct LoopBridge {
     queue: Arc<Queue>,
-    /// The read end, watched by the loop.
-    wakeups: UnixStream,
 }
 
 #[pymethods]
@@ -90,7 +93,7 @@ impl LoopBridge {
     fn _complete(&self, py: Python<'_>) -> PyResult<()> {
         let mut sink = [0u8; 256];
         loop {
-            match (&self.wakeups).read(&mut sink) {
+            match (&self.queue.wakeups).read(&mut sink) {
                 Ok(n) if n == sink.len() => continue,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 _ => break,
@@ -105,14 +108,21 @@ impl LoopBridge {
             state.1 = false;
             std::mem::take(&mut state.0)
         };
+        let mut interrupted = None;
         for Finished { future, outcome } in finished {
-            // One future's failure must not strand the others.
+            // One future's failure must not strand the others; an
+            // interruption (KeyboardInterrupt, SystemExit) is raised once
+            // every future is completed.
             let future = future.bind(py);
             if let Err(error) = complete(future, outcome) {
-                let _ = future.call_method1("set_exception", (error.into_value(py),));
+                if error.is_instance_of::<PyException>(py) {
+                    let _ = future.call_method1("set_exception", (error.into_value(py),));
+                } else {
+                    interrupted.get_or_insert(error);
+                }
             }
         }
-        Ok(())
+        interrupted.map_or(Ok(()), Err)
     }
 }
 
@@ -176,15 +186,28 @@ fn bridge_of_running_loop(py: Python<'_>) -> PyResult<(Bound<'_, PyAny>, Bound<'
         return Ok((event_loop, found));
     }
     let bridge = Bound::new(py, new_bridge()?)?;
-    event_loop.call_method1(
+    // Remembered before the loop watches it, so that a loop that can
+    // neither take the attribute nor be weakly referenced fails here, once,
+    // without a reader left behind.
+    let as_attribute = event_loop.setattr(BRIDGE_ATTRIBUTE, &bridge).is_ok();
+    if !as_attribute {
+        bridges.bind(py).set_item(&event_loop, &bridge)?;
+    }
+    let watched = event_loop.call_method1(
         "add_reader",
         (
-            bridge.get().wakeups.as_raw_fd(),
+            bridge.get().queue.wakeups.as_raw_fd(),
             bridge.getattr("_complete")?,
         ),
-    )?;
-    if event_loop.setattr(BRIDGE_ATTRIBUTE, &bridge).is_err() {
-        bridges.bind(py).set_item(&event_loop, &bridge)?;
+    );
+    if let Err(error) = watched {
+        // Not watched, so not to be found by the next call either.
+        let _ = if as_attribute {
+            event_loop.delattr(BRIDGE_ATTRIBUTE)
+        } else {
+            bridges.bind(py).del_item(&event_loop)
+        };
+        return Err(error);
     }
     Ok((event_loop, bridge))
 }
@@ -197,8 +220,8 @@ fn new_bridge() -> PyResult<LoopBridge> {
         queue: Arc::new(Queue {
             state: Mutex::new((Vec::new(), false)),
             waker,
+            wakeups,
         }),
-        wakeups,
     })
 }
 

@@ -21,6 +21,7 @@ mod sandbox;
 mod webhook;
 
 use std::str::FromStr;
+use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -251,31 +252,32 @@ impl NativeClient {
         ];
         let (client, op, json) = self.prepare(py, operation, params, options)?;
         let handle = runtime::handle(py)?;
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                "a blocking call cannot be made on the SDK's own runtime threads; use AsyncClient",
-            ));
-        }
-        // The calling thread drives the call itself (the runtime's threads
-        // only watch the sockets), waking every SIGNAL_CHECK_INTERVAL to
-        // check for signals; dropping the call abandons it.
-        let answer = py.detach(move || {
-            handle.block_on(async move {
-                let call = op.call(&client, json);
-                tokio::pin!(call);
-                loop {
-                    tokio::select! {
-                        answer = &mut call => return PyResult::Ok(answer),
-                        () = tokio::time::sleep(SIGNAL_CHECK_INTERVAL) => {
-                            Python::attach(|py| py.check_signals())?;
-                        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        let task = handle.spawn(async move {
+            let _ = tx.send(op.call(&client, json).await);
+        });
+        let mut rx = rx;
+        loop {
+            // The receiver is moved into the GIL-free closure and back out
+            // (it is `Send`, not `Sync`).
+            let (received, returned) =
+                py.detach(move || (rx.recv_timeout(SIGNAL_CHECK_INTERVAL), rx));
+            rx = returned;
+            match received {
+                Ok(Ok(value)) => return json_to_py(py, &value),
+                Ok(Err(error)) => return Err(to_py_err(py, &error)),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Err(interrupted) = py.check_signals() {
+                        task.abort();
+                        return Err(interrupted);
                     }
                 }
-            })
-        })?;
-        match answer {
-            Ok(value) => json_to_py(py, &value),
-            Err(error) => Err(to_py_err(py, &error)),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                        "the call was dropped before it answered (the runtime is shutting down)",
+                    ));
+                }
+            }
         }
     }
 
