@@ -18,7 +18,7 @@ const pending = new Map()
 let nextId = 0
 
 function settleFinished() {
-  const finished = native.takeFinished()
+  const finished = native.takeFinished(registration)
   for (let i = 0; i < finished.length; i += 3) {
     const call = pending.get(finished[i])
     if (call === undefined) continue
@@ -36,10 +36,11 @@ function settleFinished() {
       call.reject(fromNative(finished[i + 2]))
     }
   }
-  if (pending.size === 0) native.holdEventLoop(false)
+  if (pending.size === 0) native.holdEventLoop(registration, false)
 }
 
-native.onCallsFinished(settleFinished)
+/** This copy's own queue of finished calls in the addon. */
+const registration = native.onCallsFinished(settleFinished)
 
 /**
  * Starts `operation` on a native client and answers a promise of its
@@ -55,12 +56,12 @@ function startCall(client, operation, params, options) {
     const id = nextId
     nextId = nextId === 0xffffffff ? 0 : nextId + 1
     try {
-      client.start(operation, params, options, id)
+      client.start(operation, params, options, registration, id)
     } catch (error) {
       reject(fromNative(error))
       return
     }
-    if (pending.size === 0) native.holdEventLoop(true)
+    if (pending.size === 0) native.holdEventLoop(registration, true)
     pending.set(id, { resolve, reject })
   })
 }

@@ -36,14 +36,14 @@ export declare class NativeClient {
   /** The total time allowed for one attempt of a call, in milliseconds. */
   get timeoutMs(): number
   /**
-   * Starts call `id`: `operation` (`"pay"`, `"registerPayee"`, ..., or a
+   * Starts call `id` of `registration` (see `calls`): `operation` (`"pay"`, `"registerPayee"`, ..., or a
    * `/v3/...` path for the signed raw request) with its camelCase string
    * parameters. It finishes through `takeFinished` (see `calls`): the
    * answer as JSON text, or the error. `options` (`timeoutMs`,
    * `connectTimeoutMs`, `deadlineMs`) override the client's settings for
    * this call; unknown options are refused.
    */
-  start(operation: string, params: Record<string, unknown> | null | undefined, options: Record<string, unknown> | null | undefined, id: number): void
+  start(operation: string, params: Record<string, unknown> | null | undefined, options: Record<string, unknown> | null | undefined, registration: number, id: number): void
 }
 
 /**
@@ -124,16 +124,16 @@ export declare function dedupKey(event: Record<string, unknown>): string
 export declare function eventFromFields(fields: Record<string, unknown>, apiToken: string): Record<string, unknown>
 
 /**
- * Keeps Node's event loop running while calls are pending (`true`), or
- * lets it end (`false`). Called by the wrapper when its first call starts
- * and when its last one settles.
+ * Keeps Node's event loop running while calls of `registration` are
+ * pending (`true`), or lets it end (`false`). Called by the wrapper when
+ * its first call starts and when its last one settles.
  *
  * `refer`/`unref` are Node-API's `napi_ref_threadsafe_function` and
  * `napi_unref_threadsafe_function`, which decide whether the function
  * keeps the event loop alive; napi-rs deprecates them in favour of
  * `clone`, which counts threads using the function, a different thing.
  */
-export declare function holdEventLoop(hold: boolean): void
+export declare function holdEventLoop(registration: number, hold: boolean): void
 
 /**
  * The largest IPN body a receiver reads, in bytes (genuine IPNs are a few
@@ -156,10 +156,11 @@ export interface MemoryEventStoreOptions {
 
 /**
  * Registers the function that JavaScript wants called when calls have
- * finished (it then calls [`take_finished`]). Called once per
- * environment, by the wrapper.
+ * finished (it then calls [`take_finished`]), and answers the
+ * registration's number, which `NativeClient.start` and the other
+ * functions here take.
  */
-export declare function onCallsFinished(onFinished: () => void): void
+export declare function onCallsFinished(onFinished: () => void): number
 
 /**
  * The outcome a store's claim answer leads to: `null` for `new` (run the
@@ -234,11 +235,12 @@ export declare function startSandbox(options?: Record<string, unknown> | null): 
 export declare const SUCCESS_BODY: string
 
 /**
- * Every finished call not taken yet, flat: `[id, answer, error, ...]`,
- * with `answer` the JSON text of a success (and `error` undefined) or
- * `error` the `PockytNativeError` of a failure (and `answer` undefined).
+ * Every finished call of `registration` not taken yet, flat:
+ * `[id, answer, error, ...]`, with `answer` the JSON text of a success
+ * (and `error` undefined) or `error` the `PockytNativeError` of a failure
+ * (and `answer` undefined).
  */
-export declare function takeFinished(): Array<number | string | Error | undefined>
+export declare function takeFinished(registration: number): Array<number | string | Error | undefined>
 
 /**
  * The answer to an IPN body over [`MAX_BODY_BYTES`] (`413`, as the Rust

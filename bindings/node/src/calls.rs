@@ -11,9 +11,11 @@
 //! The threadsafe function is weak (it does not keep Node running by
 //! itself); the wrapper holds it while any call is pending
 //! ([`hold_event_loop`]), so a script exits once its last call settles.
-//! Each JavaScript environment (the main thread, every worker) has its
-//! own queue and wake-up, kept as its napi instance data.
+//! Each loaded copy of `calls.js` in each JavaScript environment (the main
+//! thread, every worker) registers its own queue and wake-up, kept in the
+//! environment's napi instance data.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
@@ -30,25 +32,35 @@ type Wakeup = ThreadsafeFunction<(), (), (), Status, false, true>;
 /// A finished call: its id, and its answer as JSON text or its error.
 type Finished = (u32, std::result::Result<String, SdkError>);
 
-/// The finished calls of one JavaScript environment (the main thread, or
-/// a worker), kept as the environment's instance data.
+/// The registrations of one JavaScript environment (the main thread, or a
+/// worker), kept as the environment's instance data. Each copy of
+/// `calls.js` that is loaded (a test runner may load the package more than
+/// once) registers itself and gets its own queue and wake-up, so that its
+/// calls are settled by its own promises.
+#[derive(Default)]
+struct Registrations {
+    by_id: Mutex<HashMap<u32, Arc<Calls>>>,
+    next: Mutex<u32>,
+}
+
+/// The calls of one registration.
 pub struct Calls {
-    /// Finished calls (call id and answer as JSON text, or the error) not
-    /// yet taken, and whether JavaScript has been woken for them.
+    /// Finished calls not yet taken, and whether JavaScript has been woken
+    /// for them.
     finished: Mutex<(Vec<Finished>, bool)>,
-    wakeup: Mutex<Option<Wakeup>>,
+    wakeup: Mutex<Wakeup>,
 }
 
 impl Calls {
-    /// The calls of `env`; fails unless the wrapper registered its
-    /// wake-up there (so a call can never finish unheard).
-    pub fn of(env: &Env) -> Result<Arc<Calls>> {
-        env.get_instance_data::<Arc<Calls>>()?
-            .map(|calls| Arc::clone(calls))
+    /// The calls of `registration` in `env`; fails unless the wrapper
+    /// registered it (so a call can never finish unheard).
+    pub fn of(env: &Env, registration: u32) -> Result<Arc<Calls>> {
+        env.get_instance_data::<Registrations>()?
+            .and_then(|registrations| lock(&registrations.by_id).get(&registration).cloned())
             .ok_or_else(|| {
                 napi::Error::new(
-                    Status::GenericFailure,
-                    "no onCallsFinished registered (load the package through index.js)",
+                    Status::InvalidArg,
+                    "unknown calls registration (load the package through index.js)",
                 )
             })
     }
@@ -61,40 +73,47 @@ impl Calls {
             !std::mem::replace(&mut state.1, true)
         };
         if wake {
-            if let Some(wakeup) = lock(&self.wakeup).as_ref() {
-                wakeup.call((), ThreadsafeFunctionCallMode::NonBlocking);
-            }
+            lock(&self.wakeup).call((), ThreadsafeFunctionCallMode::NonBlocking);
         }
     }
 }
 
 /// Registers the function that JavaScript wants called when calls have
-/// finished (it then calls [`take_finished`]). Called once per
-/// environment, by the wrapper.
+/// finished (it then calls [`take_finished`]), and answers the
+/// registration's number, which `NativeClient.start` and the other
+/// functions here take.
 #[napi(ts_args_type = "onFinished: () => void")]
-pub fn on_calls_finished(env: Env, on_finished: Function<(), ()>) -> Result<()> {
+pub fn on_calls_finished(env: Env, on_finished: Function<(), ()>) -> Result<u32> {
     let wakeup: Wakeup = on_finished
         .build_threadsafe_function::<()>()
         .callee_handled::<false>()
         .weak::<true>()
         .build()?;
-    match env.get_instance_data::<Arc<Calls>>()? {
-        Some(calls) => *lock(&calls.wakeup) = Some(wakeup),
-        None => env.set_instance_data(
-            Arc::new(Calls {
-                finished: Mutex::new((Vec::new(), false)),
-                wakeup: Mutex::new(Some(wakeup)),
-            }),
-            (),
-            |_| {},
-        )?,
+    if env.get_instance_data::<Registrations>()?.is_none() {
+        env.set_instance_data(Registrations::default(), (), |_| {})?;
     }
-    Ok(())
+    let registrations = env
+        .get_instance_data::<Registrations>()?
+        .ok_or_else(|| napi::Error::from_reason("the calls registry could not be kept"))?;
+    let id = {
+        let mut next = lock(&registrations.next);
+        let id = *next;
+        *next = next.wrapping_add(1);
+        id
+    };
+    lock(&registrations.by_id).insert(
+        id,
+        Arc::new(Calls {
+            finished: Mutex::new((Vec::new(), false)),
+            wakeup: Mutex::new(wakeup),
+        }),
+    );
+    Ok(id)
 }
 
-/// Keeps Node's event loop running while calls are pending (`true`), or
-/// lets it end (`false`). Called by the wrapper when its first call starts
-/// and when its last one settles.
+/// Keeps Node's event loop running while calls of `registration` are
+/// pending (`true`), or lets it end (`false`). Called by the wrapper when
+/// its first call starts and when its last one settles.
 ///
 /// `refer`/`unref` are Node-API's `napi_ref_threadsafe_function` and
 /// `napi_unref_threadsafe_function`, which decide whether the function
@@ -102,24 +121,23 @@ pub fn on_calls_finished(env: Env, on_finished: Function<(), ()>) -> Result<()> 
 /// `clone`, which counts threads using the function, a different thing.
 #[napi]
 #[allow(deprecated)]
-pub fn hold_event_loop(env: Env, hold: bool) -> Result<()> {
-    let calls = Calls::of(&env)?;
-    if let Some(wakeup) = lock(&calls.wakeup).as_mut() {
-        if hold {
-            wakeup.refer(&env)?;
-        } else {
-            wakeup.unref(&env)?;
-        }
+pub fn hold_event_loop(env: Env, registration: u32, hold: bool) -> Result<()> {
+    let calls = Calls::of(&env, registration)?;
+    let mut wakeup = lock(&calls.wakeup);
+    if hold {
+        wakeup.refer(&env)
+    } else {
+        wakeup.unref(&env)
     }
-    Ok(())
 }
 
-/// Every finished call not taken yet, flat: `[id, answer, error, ...]`,
-/// with `answer` the JSON text of a success (and `error` undefined) or
-/// `error` the `PockytNativeError` of a failure (and `answer` undefined).
+/// Every finished call of `registration` not taken yet, flat:
+/// `[id, answer, error, ...]`, with `answer` the JSON text of a success
+/// (and `error` undefined) or `error` the `PockytNativeError` of a failure
+/// (and `answer` undefined).
 #[napi(ts_return_type = "Array<number | string | Error | undefined>")]
-pub fn take_finished(env: &Env) -> Result<Array<'_>> {
-    let calls = Calls::of(env)?;
+pub fn take_finished(env: &Env, registration: u32) -> Result<Array<'_>> {
+    let calls = Calls::of(env, registration)?;
     let finished = {
         let mut state = lock(&calls.finished);
         state.1 = false;

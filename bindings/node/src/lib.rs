@@ -285,14 +285,14 @@ impl NativeClient {
         self.inner.timeout().as_secs_f64() * 1000.0
     }
 
-    /// Starts call `id`: `operation` (`"pay"`, `"registerPayee"`, ..., or a
+    /// Starts call `id` of `registration` (see `calls`): `operation` (`"pay"`, `"registerPayee"`, ..., or a
     /// `/v3/...` path for the signed raw request) with its camelCase string
     /// parameters. It finishes through `takeFinished` (see `calls`): the
     /// answer as JSON text, or the error. `options` (`timeoutMs`,
     /// `connectTimeoutMs`, `deadlineMs`) override the client's settings for
     /// this call; unknown options are refused.
     #[napi(
-        ts_args_type = "operation: string, params: Record<string, unknown> | null | undefined, options: Record<string, unknown> | null | undefined, id: number"
+        ts_args_type = "operation: string, params: Record<string, unknown> | null | undefined, options: Record<string, unknown> | null | undefined, registration: number, id: number"
     )]
     pub fn start(
         &self,
@@ -300,9 +300,10 @@ impl NativeClient {
         operation: String,
         params: Option<Value>,
         options: Option<Unknown>,
+        registration: u32,
         id: u32,
     ) -> Result<()> {
-        let calls = calls::Calls::of(&env)?;
+        let calls = calls::Calls::of(&env, registration)?;
         // The options are read here, on the JavaScript thread; the call runs
         // on the runtime.
         let prepared = options_map(options)

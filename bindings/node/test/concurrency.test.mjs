@@ -2,6 +2,7 @@
 // while calls are in flight.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
 import { startSandbox } from 'pockyt-payouts/testing'
 import { admin, payeeWithAccount, invoiceId } from './helpers.mjs'
 
@@ -50,4 +51,24 @@ test('the event loop turns while a call waits on the server', async () => {
   const balance = await call
   assert.equal(balance.currency, 'USD')
   assert.ok(turns > 1, `the event loop turned ${turns} times while the call was in flight`)
+})
+
+test('two loaded copies of the package (as a test runner may load them) each settle their own calls', { timeout: 60_000 }, async () => {
+  const require = createRequire(import.meta.url)
+  const first = require('pockyt-payouts')
+  for (const name of Object.keys(require.cache)) {
+    if (!name.endsWith('.node')) delete require.cache[name]
+  }
+  const second = require('pockyt-payouts')
+  assert.notEqual(first.Client, second.Client)
+  const options = { merchantNo: sandbox.merchantNo, storeNo: sandbox.storeNo, apiToken: sandbox.apiToken, baseUrl: sandbox.baseUrl }
+  const clients = [new first.Client(options), new second.Client(options)]
+  const { customerNo } = await payeeWithAccount(client)
+  // Interleaved calls through both copies: each answer reaches the call
+  // that asked for it.
+  const calls = Array.from({ length: 100 }, (_, n) =>
+    clients[n % 2].retrievePayee({ customerNo }).then((payee) => [n % 2, payee.customerNo]),
+  )
+  for (const [, answered] of await Promise.all(calls)) assert.equal(answered, customerNo)
+  await assert.rejects(clients[1].retrievePayee({ customerNo: '1' }), second.NoRelatedInformationError)
 })
