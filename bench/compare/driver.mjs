@@ -94,6 +94,16 @@ function callOf(client, op) {
       return () => client.listPayoutAccounts({ customerNo: ctx.customerNo })
     case 'register_payee':
       return () => client.registerPayee({ profileType: 'INDIVIDUAL', dateOfBirth: DATE_OF_BIRTH })
+    case 'update_payee':
+      return () => client.updatePayee({ customerNo: ctx.customerNo, email: 'bench@example.com' })
+    case 'add_bank_account':
+      return () =>
+        client.addBankAccount({
+          customerNo: ctx.customerNo,
+          bankAccountId: '123456789',
+          branchId: '011000015',
+          bankAccountPurpose: 'CHECKING',
+        })
     default:
       console.error(`driver.mjs: unknown operation ${op}`)
       process.exit(2)

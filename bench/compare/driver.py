@@ -36,8 +36,20 @@ from typing import Any, Callable, Dict, List, Optional
 
 PAY_AMOUNT = "1.00"
 CURRENCY = "USD"
+EMAIL = "bench@example.com"
+BANK_ACCOUNT_ID = "123456789"
+BRANCH_ID = "011000015"  # a valid ABA checksum
 DATE_OF_BIRTH = "1990-05-17"
-OPS = ["balance", "pay", "inquire_payout", "retrieve_payee", "list_payout_accounts", "register_payee"]
+OPS = [
+    "balance",
+    "pay",
+    "inquire_payout",
+    "retrieve_payee",
+    "list_payout_accounts",
+    "register_payee",
+    "update_payee",
+    "add_bank_account",
+]
 
 
 def env(name: str) -> str:
@@ -113,6 +125,15 @@ def sdk_kwargs(op: str, ctx: Ctx, invoice_id: str) -> Dict[str, Any]:
         return {"customer_no": ctx.customer_no}
     if op == "register_payee":
         return {"profile_type": ProfileType.INDIVIDUAL, "date_of_birth": DATE_OF_BIRTH}
+    if op == "update_payee":
+        return {"customer_no": ctx.customer_no, "email": EMAIL}
+    if op == "add_bank_account":
+        return {
+            "customer_no": ctx.customer_no,
+            "bank_account_id": BANK_ACCOUNT_ID,
+            "branch_id": BRANCH_ID,
+            "bank_account_purpose": "CHECKING",
+        }
     raise SystemExit(f"driver.py: unknown operation {op!r} ({', '.join(OPS)})")
 
 

@@ -2,13 +2,13 @@
 //! `setup`.
 
 use pockyt_payouts::types::{
-    BalanceParams, InquirePayoutParams, ListPayoutAccountsParams, PayParams, RegisterPayeeParams,
-    RetrievePayeeParams,
+    AddBankAccountParams, BalanceParams, InquirePayoutParams, ListPayoutAccountsParams, PayParams,
+    RegisterPayeeParams, RetrievePayeeParams, UpdatePayeeParams,
 };
-use pockyt_payouts::{Client, Config, ProfileType};
+use pockyt_payouts::{BankAccountPurpose, Client, Config, ProfileType};
 
 use crate::env;
-use crate::ops::{Op, CURRENCY, DATE_OF_BIRTH, PAY_AMOUNT};
+use crate::ops::{Op, BANK_ACCOUNT_ID, BRANCH_ID, CURRENCY, DATE_OF_BIRTH, EMAIL, PAY_AMOUNT};
 use crate::raw::RawClient;
 
 /// What `setup` made, and the prefix of this run's invoiceIds.
@@ -106,6 +106,24 @@ impl Driver {
                     RegisterPayeeParams::builder()
                         .profile_type(ProfileType::Individual)
                         .date_of_birth(DATE_OF_BIRTH),
+                )
+                .await
+                .map(drop),
+            Op::UpdatePayee => client
+                .update_payee(
+                    UpdatePayeeParams::builder()
+                        .customer_no(ctx.customer_no.clone())
+                        .email(Some(EMAIL.to_string())),
+                )
+                .await
+                .map(drop),
+            Op::AddBankAccount => client
+                .add_bank_account(
+                    AddBankAccountParams::builder()
+                        .customer_no(ctx.customer_no.clone())
+                        .bank_account_id(BANK_ACCOUNT_ID)
+                        .branch_id(BRANCH_ID)
+                        .bank_account_purpose(BankAccountPurpose::Checking),
                 )
                 .await
                 .map(drop),

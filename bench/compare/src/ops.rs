@@ -18,6 +18,10 @@ pub enum Op {
     ListPayoutAccounts,
     /// `register_payee`: a new individual payee per call.
     RegisterPayee,
+    /// `update_payee`: the email of the payee `setup` registered.
+    UpdatePayee,
+    /// `add_bank_account`: a new checking account of that payee per call.
+    AddBankAccount,
 }
 
 /// The amount and currency of every bench payout.
@@ -26,6 +30,13 @@ pub const PAY_AMOUNT: &str = "1.00";
 pub const CURRENCY: &str = "USD";
 /// The date of birth of every registered payee.
 pub const DATE_OF_BIRTH: &str = "1990-05-17";
+/// The email `update_payee` sets.
+pub const EMAIL: &str = "bench@example.com";
+/// The account number and routing number (a valid ABA checksum) of every
+/// added bank account.
+pub const BANK_ACCOUNT_ID: &str = "123456789";
+/// See [`BANK_ACCOUNT_ID`].
+pub const BRANCH_ID: &str = "011000015";
 
 impl FromStr for Op {
     type Err = String;
@@ -38,6 +49,8 @@ impl FromStr for Op {
             "retrieve_payee" => Op::RetrievePayee,
             "list_payout_accounts" => Op::ListPayoutAccounts,
             "register_payee" => Op::RegisterPayee,
+            "update_payee" => Op::UpdatePayee,
+            "add_bank_account" => Op::AddBankAccount,
             other => return Err(format!("unknown operation {other:?}")),
         })
     }
@@ -53,6 +66,8 @@ impl Op {
             Op::RetrievePayee => "retrieve_payee",
             Op::ListPayoutAccounts => "list_payout_accounts",
             Op::RegisterPayee => "register_payee",
+            Op::UpdatePayee => "update_payee",
+            Op::AddBankAccount => "add_bank_account",
         }
     }
 
@@ -65,6 +80,8 @@ impl Op {
             Op::RetrievePayee => "/v3/payee/retrieve",
             Op::ListPayoutAccounts => "/v3/payee/payout-accounts",
             Op::RegisterPayee => "/v3/payee/register",
+            Op::UpdatePayee => "/v3/payee/update",
+            Op::AddBankAccount => "/v3/payee/account/create/bank-account",
         }
     }
 }

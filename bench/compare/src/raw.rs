@@ -10,7 +10,7 @@
 use md5::{Digest, Md5};
 use serde_json::{Map, Value};
 
-use crate::ops::{Op, CURRENCY, DATE_OF_BIRTH, PAY_AMOUNT};
+use crate::ops::{Op, BANK_ACCOUNT_ID, BRANCH_ID, CURRENCY, DATE_OF_BIRTH, EMAIL, PAY_AMOUNT};
 
 /// The lowercase hex MD5 of `data`.
 fn md5_hex(data: &[u8]) -> String {
@@ -120,11 +120,23 @@ impl RawClient {
                 put("profileType", "INDIVIDUAL");
                 put("dateOfBirth", DATE_OF_BIRTH);
             }
+            Op::UpdatePayee => {
+                put("customerNo", &ctx.customer_no);
+                put("email", EMAIL);
+            }
+            Op::AddBankAccount => {
+                put("customerNo", &ctx.customer_no);
+                put("bankAccountId", BANK_ACCOUNT_ID);
+                put("branchId", BRANCH_ID);
+                put("bankAccountPurpose", "CHECKING");
+            }
         }
         // State-changing calls carry an idempotency key, as the SDK's do,
         // so that the sandbox does the same work for both.
         let key = match op {
-            Op::Pay | Op::RegisterPayee => Some(format!("raw-{invoice_id}")),
+            Op::Pay | Op::RegisterPayee | Op::UpdatePayee | Op::AddBankAccount => {
+                Some(format!("raw-{invoice_id}"))
+            }
             _ => None,
         };
         self.call(op.path(), fields, key.as_deref()).await.map(drop)
