@@ -30,6 +30,9 @@ if (addon && !(realpathSync(addon) in require.cache)) {
 const PAY_AMOUNT = '1.00'
 const CURRENCY = 'USD'
 const DATE_OF_BIRTH = '1990-05-17'
+const EMAIL = 'bench@example.com'
+const BANK_ACCOUNT_ID = '123456789'
+const BRANCH_ID = '011000015' // a valid ABA checksum
 
 function env(name) {
   const value = process.env[name]
@@ -95,13 +98,13 @@ function callOf(client, op) {
     case 'register_payee':
       return () => client.registerPayee({ profileType: 'INDIVIDUAL', dateOfBirth: DATE_OF_BIRTH })
     case 'update_payee':
-      return () => client.updatePayee({ customerNo: ctx.customerNo, email: 'bench@example.com' })
+      return () => client.updatePayee({ customerNo: ctx.customerNo, email: EMAIL })
     case 'add_bank_account':
       return () =>
         client.addBankAccount({
           customerNo: ctx.customerNo,
-          bankAccountId: '123456789',
-          branchId: '011000015',
+          bankAccountId: BANK_ACCOUNT_ID,
+          branchId: BRANCH_ID,
           bankAccountPurpose: 'CHECKING',
         })
     default:

@@ -73,7 +73,7 @@ impl Client {
         let core = &self.shared.core;
         let answer = self
             .run(op.into(), &deadline, key.is_some(), || {
-                pockyt_payouts_core::send_signed(core, op.path(), params, key)
+                pockyt_payouts_core::send_signed(core, op, params, key)
             })
             .await?;
         result(answer)

@@ -104,7 +104,7 @@ impl Client {
         let send = || {
             pockyt_payouts_core::send_signed::<_, PayResponse>(
                 core,
-                operation.path(),
+                operation,
                 &params,
                 Some(key.as_str()),
             )
@@ -279,12 +279,7 @@ impl Client {
         let core = &self.shared.core;
         let found = self
             .run(op.into(), deadline, false, || {
-                pockyt_payouts_core::send_signed::<_, InquirePayoutResponse>(
-                    core,
-                    op.path(),
-                    params,
-                    None,
-                )
+                pockyt_payouts_core::send_signed::<_, InquirePayoutResponse>(core, op, params, None)
             })
             .await
             .and_then(|answer| payload(answer.result, op, "result"));

@@ -172,9 +172,9 @@ pub async fn read_bounded(
     Ok(rebuild(status, body, None))
 }
 
-/// Sends `params` (an operation's parameters, without the envelope) to
-/// `path`, signed, the way every method of `pockyt-payouts` sends its
-/// call: the body is written straight from the typed params by
+/// Sends `params` (the parameters of `operation`, without the envelope),
+/// signed, the way every method of `pockyt-payouts` sends its call: the
+/// body is written straight from the typed params by
 /// [`Signer::signed_body`](pockyt_payouts_sign::Signer::signed_body) (no
 /// JSON tree in between), with the headers the generated builders send
 /// (`Accept` and `Content-Type: application/json`, and `Pockyt-Request-ID`
@@ -188,7 +188,43 @@ pub async fn read_bounded(
 /// builders.
 pub async fn send_signed<P, T>(
     client: &Client,
+    operation: operation::Operation,
+    params: &P,
+    request_id: Option<&str>,
+) -> Result<ResponseValue<T>, Error<()>>
+where
+    P: serde::Serialize + ?Sized,
+    T: serde::de::DeserializeOwned,
+{
+    send(
+        client,
+        operation.path(),
+        operation.name(),
+        params,
+        request_id,
+    )
+    .await
+}
+
+/// Sends `params` (a JSON object of the operation's parameters, without the
+/// envelope, every value a string) to `path` as [`send_signed`] does. The
+/// signed raw request of `pockyt-payouts` (`Client::request`) calls it for
+/// operations the spec does not model.
+pub async fn send_raw<T: serde::de::DeserializeOwned>(
+    client: &Client,
     path: &str,
+    params: &serde_json::Map<String, serde_json::Value>,
+    request_id: Option<&str>,
+) -> Result<ResponseValue<T>, Error<()>> {
+    send(client, path, "raw_request", params, request_id).await
+}
+
+/// [`send_signed`] and [`send_raw`]: `operation_id` is what the hooks are
+/// told the call is.
+async fn send<P, T>(
+    client: &Client,
+    path: &str,
+    operation_id: &'static str,
     params: &P,
     request_id: Option<&str>,
 ) -> Result<ResponseValue<T>, Error<()>>
@@ -214,12 +250,7 @@ where
         );
     }
     let request = builder.build()?;
-    let info = OperationInfo {
-        operation_id: operation::Operation::ALL
-            .into_iter()
-            .find(|op| op.path() == path)
-            .map_or("raw_request", operation::Operation::name),
-    };
+    let info = OperationInfo { operation_id };
     let result = client.exec(request, &info).await;
     client.post(&result, &info).await?;
     let response = result?;
@@ -227,17 +258,4 @@ where
         200 => ResponseValue::from_response(response).await,
         _ => Err(Error::UnexpectedResponse(response)),
     }
-}
-
-/// Sends `params` (a JSON object of the operation's parameters, without the
-/// envelope, every value a string) to `path` as [`send_signed`] does. The
-/// signed raw request of `pockyt-payouts` (`Client::request`) calls it for
-/// operations the spec does not model.
-pub async fn send_raw<T: serde::de::DeserializeOwned>(
-    client: &Client,
-    path: &str,
-    params: &serde_json::Map<String, serde_json::Value>,
-    request_id: Option<&str>,
-) -> Result<ResponseValue<T>, Error<()>> {
-    send_signed(client, path, params, request_id).await
 }
