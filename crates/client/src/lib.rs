@@ -128,7 +128,7 @@
 //! refused with `&` before a payout is sent.
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod client;
 mod config;
@@ -145,6 +145,8 @@ mod json;
 pub use pockyt_payouts_core::naming;
 #[cfg(feature = "axum")]
 pub mod axum;
+#[cfg(feature = "batch")]
+pub mod batch;
 mod operations;
 mod params;
 mod raw;
@@ -156,10 +158,13 @@ mod transport;
 pub mod webhook;
 
 pub use client::Client;
+/// The old name of [`PROVIDER_SANDBOX_BASE_URL`] (deprecated).
+#[allow(deprecated)]
+pub use config::SANDBOX_BASE_URL;
 pub use config::{
-    ApiToken, Config, Environment, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
+    ApiToken, Config, Deprecation, Environment, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MIN_API_TOKEN_LEN, PRODUCTION_BASE_URL,
-    SANDBOX_BASE_URL,
+    PROVIDER_SANDBOX_BASE_URL,
 };
 pub use details::ErrorDetails;
 pub use endpoint::Endpoint;

@@ -46,7 +46,7 @@ enum Found {
 /// payee and amount must be shown, and every detail the answer shows must
 /// match what was sent (amounts compared as
 /// [`Amount`]s, so "500" and "500.00" agree).
-fn is_same_payout(found: &Payout, sent: &PayParams) -> bool {
+pub(crate) fn is_same_payout(found: &Payout, sent: &PayParams) -> bool {
     // The payee and the amount must be shown and match; the account and
     // currency must match when shown.
     let shown = |found: &Option<String>, sent: &str| found.as_deref() == Some(sent);

@@ -1,0 +1,541 @@
+//! Running a batch: plan the file, check the funds, settle rows a crash
+//! left in `sending`, pay the rest with bounded concurrency and pace, and
+//! write every outcome to the journal in groups.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pockyt_payouts_core::enums::{PayoutStatus, RetCode};
+use pockyt_payouts_core::money::Amount;
+use pockyt_payouts_core::types::{BalanceParams, InquirePayoutParams, PayParams, Payout};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::error::{BatchError, Shortfall};
+use super::input::{self, InputFormat, Rows};
+use super::journal::{BatchInfo, JournalRow, Outcome, PlanEntry, PlanMode, PlannedRow, RowState};
+use super::report::BatchReport;
+use super::{Batch, Phase, Progress};
+use crate::client::Client;
+use crate::error::Error;
+use crate::idempotency::derived_pay_key;
+use crate::reconcile::is_same_payout;
+use crate::retry::never_reached_server;
+
+/// Outcomes written to the journal in one transaction at most.
+const RECORD_GROUP: usize = 512;
+/// Pays in a row that never reached the server before the run stops
+/// claiming rows (the rest stay `planned` for the next run).
+const MAX_UNREACHED_IN_A_ROW: u64 = 64;
+/// How often the checking phase reports progress, in rows.
+const CHECK_PROGRESS_EVERY: u64 = 10_000;
+
+/// The state a payout's status puts its row in.
+pub(crate) fn state_of(payout: &Payout) -> RowState {
+    match payout.status {
+        Some(PayoutStatus::Success) => RowState::Success,
+        Some(PayoutStatus::Failed) => RowState::Failed,
+        Some(PayoutStatus::Returned) => RowState::Returned,
+        // Pending, a status this SDK does not know, or none: not final yet.
+        _ => RowState::Pending,
+    }
+}
+
+/// The outcome of a payout the API holds for a row.
+pub(crate) fn found(row: &JournalRow, payout: &Payout) -> Outcome {
+    Outcome {
+        invoice_id: row.invoice_id.clone(),
+        state: state_of(payout),
+        transaction_no: payout.transaction_no.clone(),
+        error_code: None,
+        error_message: None,
+    }
+}
+
+/// The outcome of a row that ended with an error.
+fn failure(row: &JournalRow, state: RowState, error: &Error) -> Outcome {
+    Outcome {
+        invoice_id: row.invoice_id.clone(),
+        state,
+        transaction_no: None,
+        error_code: Some(error.code().as_str().to_owned()),
+        error_message: Some(error.to_string()),
+    }
+}
+
+/// The pay a journaled row asks for.
+pub(crate) fn params_of(row: &JournalRow) -> Result<PayParams, Error> {
+    serde_json::from_str(&row.params).map_err(|e| {
+        Error::invalid_request(
+            "params",
+            format!("the journal's copy of row {} cannot be read: {e}", row.row),
+        )
+    })
+}
+
+/// What one row's handling came to.
+enum Handled {
+    Done(Outcome),
+    /// Nothing reached the server: back to `planned`.
+    Unsent(String),
+}
+
+/// Paces pays: at most one start per `interval`.
+struct Pace {
+    interval: Duration,
+    next: Mutex<Instant>,
+}
+
+impl Pace {
+    fn new(rate: Option<f64>) -> Option<Pace> {
+        rate.map(|rate| Pace {
+            interval: Duration::from_secs_f64(1.0 / rate),
+            next: Mutex::new(Instant::now()),
+        })
+    }
+
+    async fn wait(&self) {
+        let at = {
+            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let at = (*next).max(Instant::now());
+            *next = at + self.interval;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
+}
+
+/// Pays one row (or settles one a crash left in `sending`).
+async fn handle(client: &Client, row: &JournalRow, pace: Option<&Pace>) -> Handled {
+    let params = match params_of(row) {
+        Ok(params) => params,
+        Err(error) => return Handled::Done(failure(row, RowState::Refused, &error)),
+    };
+    if row.state == RowState::Sending {
+        // It may have been sent before the crash: look it up first.
+        let inquiry = client
+            .inquire_payout(InquirePayoutParams::builder().invoice_id(row.invoice_id.clone()))
+            .await;
+        match inquiry {
+            Ok(payout) if is_same_payout(&payout, &params) => {
+                return Handled::Done(found(row, &payout))
+            }
+            Ok(_) => {
+                let error = Error::Api {
+                    operation: crate::Endpoint::from(
+                        pockyt_payouts_core::operation::Operation::Pay,
+                    ),
+                    ret_code: RetCode::ParametersDoNotMatch,
+                    ret_msg: format!(
+                        "the payout under invoiceId {:?} has other details than this row",
+                        row.invoice_id
+                    ),
+                };
+                return Handled::Done(failure(row, RowState::Unknown, &error));
+            }
+            Err(error) if matches!(error.ret_code(), Some(RetCode::NoRelatedInformation)) => {}
+            // Cannot tell: sending now could be a second payout.
+            Err(error) => return Handled::Done(failure(row, RowState::Unknown, &error)),
+        }
+    }
+    if let Some(pace) = pace {
+        pace.wait().await;
+    }
+    let keyed = match client.with_idempotency_key(row.idempotency_key.clone()) {
+        Ok(keyed) => keyed,
+        Err(error) => return Handled::Done(failure(row, RowState::Refused, &error)),
+    };
+    match keyed.pay(params).await {
+        Ok(payout) => Handled::Done(found(row, &payout)),
+        Err(error @ Error::PayoutOutcomeUnknown { .. }) => {
+            Handled::Done(failure(row, RowState::Unknown, &error))
+        }
+        Err(error) if never_reached_server(&error) && row.state == RowState::Planned => {
+            Handled::Unsent(row.invoice_id.clone())
+        }
+        // Every other error of `pay` means no payout was made.
+        Err(error) => Handled::Done(failure(row, RowState::Refused, &error)),
+    }
+}
+
+impl Batch {
+    /// Runs the batch of `file`: checks and journals every row (or, when
+    /// the journal already holds this file's batch, resumes it), checks the
+    /// funds, then pays every row not yet paid. Returns the report; rows
+    /// that failed are in it, not an `Err`. Errors are about the batch as
+    /// a whole: a refused file or row (nothing sent), insufficient funds,
+    /// another run in progress, a journal that cannot be written.
+    pub async fn run(&self, file: impl AsRef<Path>) -> Result<BatchReport, BatchError> {
+        self.options.check()?;
+        let file = file.as_ref().to_path_buf();
+        let lock = self.blocking(|j| j.lock()).await?;
+        let digest = {
+            let path = file.clone();
+            self.blocking(move |_| input::digest(&path)).await?
+        };
+        let existing = {
+            let digest = digest.clone();
+            self.blocking(move |j| j.find_batch(&digest)).await?
+        };
+        let batch = match existing {
+            Some(batch) => batch,
+            None => {
+                let outcome = self.plan(&file, &digest).await?;
+                if outcome.invalid > 0 && !self.options.skip_invalid {
+                    return Err(BatchError::InvalidRows {
+                        count: outcome.invalid,
+                        rows: outcome.errors,
+                    });
+                }
+                match outcome.batch {
+                    Some(batch) => batch,
+                    None => {
+                        // A dry run of a new file: nothing was kept.
+                        if !self.options.skip_funds_check {
+                            self.check_funds(&outcome.totals).await?;
+                        }
+                        return Ok(BatchReport::planned(&file, &outcome));
+                    }
+                }
+            }
+        };
+        if self.options.dry_run {
+            if !self.options.skip_funds_check {
+                let totals = self.totals_to_pay(&batch).await?;
+                self.check_funds(&totals).await?;
+            }
+            return self.report_of(batch, true).await;
+        }
+        self.pay_all(&batch, true).await?;
+        drop(lock);
+        self.report_of(batch, false).await
+    }
+
+    /// Checks every row of `file` and journals the batch (kept unless a
+    /// dry run).
+    async fn plan(&self, file: &Path, digest: &str) -> Result<super::PlanOutcome, BatchError> {
+        let format = self
+            .options
+            .format
+            .unwrap_or_else(|| InputFormat::from_path(file));
+        let mode = PlanMode {
+            skip_invalid: self.options.skip_invalid,
+            commit: !self.options.dry_run,
+        };
+        let merchant = self.client.config().merchant_no().to_owned();
+        let store = self.client.config().store_no().to_owned();
+        let path = file.to_path_buf();
+        let digest = digest.to_owned();
+        let batch = self.clone();
+        self.blocking(move |journal| {
+            let mut rows = Rows::open(&path, format)?;
+            let mut read = 0u64;
+            let mut entries = std::iter::from_fn(|| {
+                let next = rows.next_row();
+                read += 1;
+                if read % CHECK_PROGRESS_EVERY == 0 {
+                    batch.tell(Progress {
+                        phase: Phase::Checking,
+                        total: 0,
+                        done: read,
+                        paid: 0,
+                        problems: 0,
+                    });
+                }
+                match next {
+                    Ok(None) => None,
+                    Err(error) => Some(Err(error)),
+                    Ok(Some(Err(refused))) => Some(Ok(PlanEntry::Invalid(refused))),
+                    Ok(Some(Ok(checked))) => Some(Ok(PlanEntry::Row(planned(
+                        &merchant,
+                        &store,
+                        checked.row,
+                        &checked.params,
+                    )))),
+                }
+            });
+            let source = path.display().to_string();
+            journal.plan(&source, &digest, &mut entries, mode)
+        })
+        .await
+    }
+
+    /// Cents still to pay per currency: the rows not yet sent.
+    async fn totals_to_pay(&self, batch: &BatchInfo) -> Result<BTreeMap<String, u64>, BatchError> {
+        let id = batch.id;
+        let tallies = self.blocking(move |j| j.tally(id)).await?;
+        let mut totals = BTreeMap::new();
+        for tally in tallies.into_iter().filter(|t| t.state == RowState::Planned) {
+            let total: &mut u64 = totals.entry(tally.currency).or_insert(0);
+            *total = total.saturating_add(tally.cents);
+        }
+        Ok(totals)
+    }
+
+    /// Refuses when a currency's balance does not cover its total.
+    async fn check_funds(&self, totals: &BTreeMap<String, u64>) -> Result<(), BatchError> {
+        let mut shortfalls = Vec::new();
+        for (currency, needed) in totals {
+            if *needed == 0 {
+                continue;
+            }
+            let balance = self
+                .client
+                .balance(BalanceParams::builder().currency(currency.clone()))
+                .await?;
+            let available = balance
+                .amount
+                .as_deref()
+                .and_then(|a| Amount::parse_non_negative(a).ok())
+                .map_or(0, Amount::minor_units);
+            if available < *needed {
+                shortfalls.push(Shortfall {
+                    currency: currency.clone(),
+                    needed: cents_text(*needed),
+                    available: cents_text(available),
+                });
+            }
+        }
+        if shortfalls.is_empty() {
+            Ok(())
+        } else {
+            Err(BatchError::InsufficientFunds { shortfalls })
+        }
+    }
+
+    /// Settles the rows left in `sending`, checks the funds (when
+    /// `check_funds`), then pays every `planned` row.
+    async fn pay_all(&self, batch: &BatchInfo, check_funds: bool) -> Result<(), BatchError> {
+        let id = batch.id;
+        let tallies = self.blocking(move |j| j.tally(id)).await?;
+        let count = |state| {
+            tallies
+                .iter()
+                .filter(|t| t.state == state)
+                .map(|t| t.rows)
+                .sum::<u64>()
+        };
+        let total = count(RowState::Sending) + count(RowState::Planned);
+        let counters = Arc::new(Counters::default());
+        // Rows a crash left in `sending` first: they may have been paid, so
+        // the funds are checked after they are settled.
+        let stranded = self.collect_sending(id).await?;
+        if !stranded.is_empty() {
+            self.pay_rows(id, Source::Rows(stranded), total, &counters)
+                .await?;
+        }
+        if check_funds && !self.options.skip_funds_check {
+            let totals = self.totals_to_pay(batch).await?;
+            self.check_funds(&totals).await?;
+        }
+        self.pay_rows(id, Source::Claim, total, &counters).await
+    }
+
+    async fn collect_sending(&self, batch: i64) -> Result<Vec<JournalRow>, BatchError> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .blocking(move |j| j.rows(batch, &[RowState::Sending], after, 1024))
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.row;
+            all.extend(page);
+        }
+        Ok(all)
+    }
+
+    /// Pays the rows of `source` with the options' concurrency and pace,
+    /// recording outcomes in groups.
+    async fn pay_rows(
+        &self,
+        batch: i64,
+        source: Source,
+        total: u64,
+        counters: &Arc<Counters>,
+    ) -> Result<(), BatchError> {
+        let concurrency = self.options.concurrency;
+        let claim_size = (concurrency * 2).clamp(16, 256);
+        let (row_tx, row_rx) = mpsc::channel::<JournalRow>(claim_size);
+        let row_rx = Arc::new(tokio::sync::Mutex::new(row_rx));
+        let (out_tx, mut out_rx) = mpsc::channel::<Handled>(RECORD_GROUP);
+        let stop = Arc::new(AtomicBool::new(false));
+        let pace = Arc::new(Pace::new(self.options.rate));
+
+        // Feeds rows to the workers: given ones, or claimed from the journal
+        // (`sending` durably before they are handed out).
+        let feeder = {
+            let batch_ref = self.clone();
+            let stop = Arc::clone(&stop);
+            tokio::spawn(async move {
+                match source {
+                    Source::Rows(rows) => {
+                        for row in rows {
+                            if stop.load(Ordering::Relaxed) || row_tx.send(row).await.is_err() {
+                                break;
+                            }
+                        }
+                        Ok(())
+                    }
+                    Source::Claim => {
+                        let mut after = 0u64;
+                        while !stop.load(Ordering::Relaxed) {
+                            let rows = batch_ref
+                                .blocking(move |j| j.claim(batch, after, claim_size))
+                                .await?;
+                            let Some(last) = rows.last() else { break };
+                            after = last.row;
+                            for mut row in rows {
+                                // Claimed from `planned` just now: never sent before.
+                                row.state = RowState::Planned;
+                                if row_tx.send(row).await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                        Ok::<(), BatchError>(())
+                    }
+                }
+            })
+        };
+
+        let mut workers = Vec::with_capacity(concurrency);
+        for _ in 0..concurrency {
+            let client = self.client.clone();
+            let row_rx = Arc::clone(&row_rx);
+            let out_tx = out_tx.clone();
+            let pace = Arc::clone(&pace);
+            let stop = Arc::clone(&stop);
+            let counters = Arc::clone(counters);
+            workers.push(tokio::spawn(async move {
+                loop {
+                    let row = { row_rx.lock().await.recv().await };
+                    let Some(row) = row else { break };
+                    if stop.load(Ordering::Relaxed) {
+                        // Claimed in this run but not sent: back to planned.
+                        // (A row a crash left in `sending` stays there.)
+                        if row.state == RowState::Planned {
+                            let _ = out_tx.send(Handled::Unsent(row.invoice_id)).await;
+                        }
+                        continue;
+                    }
+                    let handled = handle(&client, &row, (*pace).as_ref()).await;
+                    match &handled {
+                        Handled::Unsent(_) => {
+                            if counters.unreached_in_a_row.fetch_add(1, Ordering::Relaxed) + 1
+                                >= MAX_UNREACHED_IN_A_ROW
+                            {
+                                stop.store(true, Ordering::Relaxed);
+                            }
+                        }
+                        Handled::Done(_) => counters.unreached_in_a_row.store(0, Ordering::Relaxed),
+                    }
+                    if out_tx.send(handled).await.is_err() {
+                        break;
+                    }
+                }
+            }));
+        }
+        drop(out_tx);
+
+        // Records outcomes in groups until every worker is done.
+        let mut journal_error = None;
+        while let Some(first) = out_rx.recv().await {
+            let mut group = vec![first];
+            while group.len() < RECORD_GROUP {
+                match out_rx.try_recv() {
+                    Ok(next) => group.push(next),
+                    Err(_) => break,
+                }
+            }
+            if journal_error.is_some() {
+                continue;
+            }
+            let mut outcomes = Vec::with_capacity(group.len());
+            let mut unsent = Vec::new();
+            for handled in group {
+                match handled {
+                    Handled::Done(outcome) => {
+                        if matches!(outcome.state, RowState::Pending | RowState::Success) {
+                            counters.paid.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            counters.problems.fetch_add(1, Ordering::Relaxed);
+                        }
+                        outcomes.push(outcome);
+                    }
+                    Handled::Unsent(id) => {
+                        counters.problems.fetch_add(1, Ordering::Relaxed);
+                        unsent.push(id);
+                    }
+                }
+            }
+            let written = self
+                .blocking(move |j| {
+                    j.record(&outcomes)?;
+                    j.unclaim(&unsent)
+                })
+                .await;
+            if let Err(error) = written {
+                // Stop sending: the rows in flight stay `sending`, which the
+                // next run settles by inquiry.
+                stop.store(true, Ordering::Relaxed);
+                journal_error = Some(error);
+                continue;
+            }
+            let paid = counters.paid.load(Ordering::Relaxed);
+            let problems = counters.problems.load(Ordering::Relaxed);
+            self.tell(Progress {
+                phase: Phase::Paying,
+                total,
+                done: paid + problems,
+                paid,
+                problems,
+            });
+        }
+        for worker in workers {
+            let _ = worker.await;
+        }
+        let fed = feeder
+            .await
+            .map_err(|e| BatchError::journal("the batch's feeder", e))?;
+        if let Some(error) = journal_error {
+            return Err(error);
+        }
+        fed
+    }
+}
+
+/// Where a payment round's rows come from.
+enum Source {
+    /// These rows (settling `sending` ones).
+    Rows(Vec<JournalRow>),
+    /// Claimed from the journal's `planned` rows.
+    Claim,
+}
+
+#[derive(Default)]
+struct Counters {
+    paid: AtomicU64,
+    problems: AtomicU64,
+    unreached_in_a_row: AtomicU64,
+}
+
+/// A checked row as the journal keeps it.
+fn planned(merchant: &str, store: &str, row: u64, params: &PayParams) -> PlannedRow {
+    PlannedRow {
+        row,
+        invoice_id: params.invoice_id.clone(),
+        currency: params.currency.clone(),
+        cents: Amount::parse(&params.amount).map_or(0, Amount::minor_units),
+        params: serde_json::to_string(params).unwrap_or_default(),
+        idempotency_key: derived_pay_key(merchant, store, params),
+    }
+}
+
+/// Cents as an amount with two fraction digits.
+pub(crate) fn cents_text(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}

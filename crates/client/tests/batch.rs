@@ -1,0 +1,472 @@
+//! Batch payouts against the sandbox: a file paid once, refused files
+//! naming row and field, duplicates, the dry run, the funds check, resume
+//! after a crash left rows in `sending`, follow-up, IPN events and reports.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::payee_with_account;
+use pockyt_payouts::batch::{
+    Batch, BatchError, BatchOptions, Journal, Phase, ReportFormat, RowState, SqliteJournal,
+};
+use pockyt_payouts::{Client, Config, RetryPolicy};
+use pockyt_sandbox::{Sandbox, SandboxConfig};
+
+struct Setup {
+    sandbox: Sandbox,
+    client: Client,
+    customer_no: String,
+    account_token: String,
+    dir: PathBuf,
+}
+
+async fn setup(name: &str, usd: &str) -> Setup {
+    let sandbox = Sandbox::start(SandboxConfig {
+        settle_delay: Duration::from_millis(200),
+        balances: [("USD".to_string(), usd.to_string())].into(),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = sandbox.config();
+    let client = Client::new(
+        Config::new(
+            c.merchant_no.clone(),
+            c.store_no.clone(),
+            c.api_token.clone(),
+        )
+        .with_base_url(sandbox.base_url())
+        .retry_policy(RetryPolicy::none()),
+    )
+    .unwrap();
+    let (customer_no, account_token) = payee_with_account(&client).await;
+    let dir = std::env::temp_dir().join(format!("pockyt-batch-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    Setup {
+        sandbox,
+        client,
+        customer_no,
+        account_token,
+        dir,
+    }
+}
+
+impl Setup {
+    fn csv(&self, name: &str, header: &str, rows: usize, amount: &str, prefix: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        let mut file = std::fs::File::create(&path).unwrap();
+        writeln!(file, "{header}").unwrap();
+        for i in 0..rows {
+            writeln!(
+                file,
+                "{},{},{amount},USD,{prefix}-{i:05}",
+                self.customer_no, self.account_token
+            )
+            .unwrap();
+        }
+        path
+    }
+
+    fn batch(&self, journal: &Path, options: BatchOptions) -> Batch {
+        Batch::open(self.client.clone(), journal)
+            .unwrap()
+            .with_options(options)
+    }
+
+    /// Payouts in the sandbox's ledger per invoiceId.
+    fn ledger(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for payout in self.sandbox.payouts() {
+            *counts.entry(payout.invoice_id).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+const WIRE_HEADER: &str = "customerNo,accountToken,amount,currency,invoiceId";
+const SNAKE_HEADER: &str = "customer_no,account_token,amount,currency,invoice_id";
+
+#[tokio::test]
+async fn a_file_is_paid_once_and_a_rerun_pays_nothing() {
+    let s = setup("once", "100000.00").await;
+    let file = s.csv("may.csv", SNAKE_HEADER, 120, "2.50", "may");
+    let journal = pockyt_payouts::batch::default_journal_path(&file);
+    let seen = Arc::new(AtomicU64::new(0));
+    let seen_in = Arc::clone(&seen);
+    let batch = s
+        .batch(
+            &journal,
+            BatchOptions {
+                concurrency: 4,
+                ..BatchOptions::default()
+            },
+        )
+        .on_progress(move |p| {
+            if p.phase == Phase::Paying {
+                assert!(p.done <= p.total);
+                seen_in.store(p.done, Ordering::SeqCst);
+            }
+        });
+    let report = batch.run(&file).await.unwrap();
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(report.rows, 120);
+    assert_eq!(report.paid(), 120);
+    assert_eq!(report.totals["USD"][&RowState::Pending].amount, "300.00");
+    assert_eq!(seen.load(Ordering::SeqCst), 120);
+    let ledger = s.ledger();
+    assert_eq!(ledger.len(), 120);
+    assert!(ledger.values().all(|n| *n == 1));
+
+    // The same file again: the same batch, nothing sent.
+    let again = batch.run(&file).await.unwrap();
+    assert_eq!(
+        again.batch.as_ref().unwrap().id,
+        report.batch.as_ref().unwrap().id
+    );
+    assert_eq!(s.sandbox.payouts().len(), 120);
+
+    // Follow-up brings every row to success once the sandbox settles.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let followed = s
+        .batch(
+            &journal,
+            BatchOptions {
+                status_backoff: Duration::from_millis(100),
+                ..BatchOptions::default()
+            },
+        )
+        .status(Some(&file))
+        .await
+        .unwrap();
+    assert_eq!(followed.count(RowState::Success), 120, "{followed:?}");
+
+    // Every row in the written report, with its transactionNo.
+    let out = s.dir.join("report.csv");
+    batch
+        .write_report(
+            Some(&file),
+            ReportFormat::Csv,
+            std::fs::File::create(&out).unwrap(),
+        )
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), 121);
+    assert!(text.lines().nth(1).unwrap().contains(",success,"));
+    let out = s.dir.join("report.json");
+    batch
+        .write_report(
+            None,
+            ReportFormat::Json,
+            std::fs::File::create(&out).unwrap(),
+        )
+        .await
+        .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(json["rows"].as_array().unwrap().len(), 120);
+    assert_eq!(json["summary"]["states"]["success"], 120);
+}
+
+#[tokio::test]
+async fn invalid_rows_are_refused_with_row_and_field_before_anything_is_sent() {
+    let s = setup("invalid", "1000.00").await;
+    let path = s.dir.join("bad.csv");
+    std::fs::write(
+        &path,
+        format!(
+            "{WIRE_HEADER}\n{c},{a},5.00,USD,ok-1\n{c},{a},5.001,USD,bad-amount\n{c},{a},5.00,usd,bad-currency\n{c},{a},5.00,USD,ok-1\n{c},{a},5.00,USD\n",
+            c = s.customer_no,
+            a = s.account_token
+        ),
+    )
+    .unwrap();
+    let journal = s.dir.join("bad.journal");
+    let error = s
+        .batch(&journal, BatchOptions::default())
+        .run(&path)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "BATCH_INVALID_ROWS");
+    let BatchError::InvalidRows { count, rows } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!(*count, 4);
+    let found: Vec<(u64, &str, &str)> = rows
+        .iter()
+        .map(|r| (r.row, r.field.as_str(), r.code.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (3, "amount", "INVALID_REQUEST"),
+            (4, "currency", "INVALID_REQUEST"),
+            (5, "invoiceId", "DUPLICATE_INVOICE_ID"),
+            (6, "row", "INVALID_ROW"),
+        ]
+    );
+    assert!(error.to_string().contains("row 3: amount"), "{error}");
+    assert!(s.sandbox.payouts().is_empty());
+    assert!(SqliteJournal::open(&journal)
+        .unwrap()
+        .latest_batch()
+        .unwrap()
+        .is_none());
+
+    // With skip_invalid the valid row is paid and the rest reported.
+    let report = s
+        .batch(
+            &journal,
+            BatchOptions {
+                skip_invalid: true,
+                ..BatchOptions::default()
+            },
+        )
+        .run(&path)
+        .await
+        .unwrap();
+    assert_eq!((report.rows, report.invalid, report.paid()), (1, 4, 1));
+    assert!(!report.is_success());
+    assert_eq!(report.invalid_rows.len(), 4);
+    assert_eq!(s.sandbox.payouts().len(), 1);
+
+    // Another file with an invoiceId this journal already paid.
+    let other = s.dir.join("other.jsonl");
+    std::fs::write(
+        &other,
+        format!(
+            "{{\"customer_no\":\"{c}\",\"account_token\":\"{a}\",\"amount\":\"5.00\",\"currency\":\"USD\",\"invoice_id\":\"ok-1\"}}\n",
+            c = s.customer_no,
+            a = s.account_token
+        ),
+    )
+    .unwrap();
+    let error = s
+        .batch(&journal, BatchOptions::default())
+        .run(&other)
+        .await
+        .unwrap_err();
+    let BatchError::InvalidRows { rows, .. } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!(
+        (rows[0].row, rows[0].code.as_str()),
+        (1, "DUPLICATE_INVOICE_ID")
+    );
+    assert!(
+        rows[0].rule.contains("already in this journal"),
+        "{}",
+        rows[0].rule
+    );
+
+    // A header naming no pay field, and a missing required column.
+    for (header, field) in [
+        (
+            "customerNo,accountToken,amount,currency,invoiceId,colour",
+            "colour",
+        ),
+        ("customerNo,accountToken,amount,currency", "invoiceId"),
+    ] {
+        let path = s.dir.join(format!("{field}.csv"));
+        std::fs::write(&path, format!("{header}\n")).unwrap();
+        let error = s
+            .batch(&journal, BatchOptions::default())
+            .run(&path)
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "BATCH_INPUT");
+        let BatchError::Input {
+            line, field: at, ..
+        } = &error
+        else {
+            panic!("{error}")
+        };
+        assert_eq!((*line, at.as_str()), (Some(1), field));
+    }
+}
+
+#[tokio::test]
+async fn the_dry_run_and_the_funds_check_move_no_money() {
+    let s = setup("dry", "100.00").await;
+    let file = s.csv("june.csv", WIRE_HEADER, 30, "5.00", "june");
+    let journal = s.dir.join("june.journal");
+    // 150.00 needed, 100.00 available.
+    let error = s
+        .batch(&journal, BatchOptions::default())
+        .run(&file)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "BATCH_INSUFFICIENT_FUNDS");
+    assert!(
+        error
+            .to_string()
+            .contains("USD: needs 150.00, available 100.00"),
+        "{error}"
+    );
+    assert!(s.sandbox.payouts().is_empty());
+
+    let dry = s
+        .batch(
+            &journal,
+            BatchOptions {
+                dry_run: true,
+                skip_funds_check: true,
+                ..BatchOptions::default()
+            },
+        )
+        .run(&file)
+        .await
+        .unwrap();
+    assert!(dry.dry_run);
+    assert_eq!(dry.count(RowState::Planned), 30);
+    assert!(s.sandbox.payouts().is_empty());
+    let dry = s
+        .batch(
+            &journal,
+            BatchOptions {
+                dry_run: true,
+                ..BatchOptions::default()
+            },
+        )
+        .run(&file)
+        .await
+        .unwrap_err();
+    assert_eq!(dry.code(), "BATCH_INSUFFICIENT_FUNDS");
+    assert!(s.sandbox.payouts().is_empty());
+}
+
+#[tokio::test]
+async fn rows_a_crash_left_in_sending_are_settled_never_paid_twice() {
+    let s = setup("resume", "100000.00").await;
+    let file = s.csv("july.csv", WIRE_HEADER, 40, "1.00", "july");
+    let journal_path = s.dir.join("july.journal");
+    // Journal the file without paying: a run whose funds check fails keeps
+    // its plan and sends nothing (a sandbox with 1.00 USD, same merchant).
+    let poor = Sandbox::start(SandboxConfig {
+        balances: [("USD".to_string(), "1.00".to_string())].into(),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = poor.config();
+    let poor_client = Client::new(
+        Config::new(
+            c.merchant_no.clone(),
+            c.store_no.clone(),
+            c.api_token.clone(),
+        )
+        .with_base_url(poor.base_url()),
+    )
+    .unwrap();
+    let error = Batch::open(poor_client, &journal_path)
+        .unwrap()
+        .run(&file)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "BATCH_INSUFFICIENT_FUNDS");
+    assert!(poor.payouts().is_empty());
+
+    // A run that crashed: it marked 20 rows `sending` and sent the first
+    // ten of them (paid), then died before recording anything.
+    let journal = SqliteJournal::open(&journal_path).unwrap();
+    let batch_id = journal
+        .latest_batch()
+        .unwrap()
+        .expect("the plan is kept")
+        .id;
+    let claimed = journal.claim(batch_id, 0, 20).unwrap();
+    assert_eq!(claimed.len(), 20);
+    assert!(claimed.iter().all(|r| r.state == RowState::Sending));
+    for row in &claimed[..10] {
+        let params: pockyt_payouts::PayParams = serde_json::from_str(&row.params).unwrap();
+        s.client
+            .with_idempotency_key(row.idempotency_key.clone())
+            .unwrap()
+            .pay(params)
+            .await
+            .unwrap();
+    }
+    drop(journal);
+
+    // The rerun settles the twenty by inquiry (ten found, ten sent with
+    // their key) and pays the other twenty.
+    let report = s
+        .batch(
+            &journal_path,
+            BatchOptions {
+                concurrency: 3,
+                ..BatchOptions::default()
+            },
+        )
+        .run(&file)
+        .await
+        .unwrap();
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(report.paid(), 40);
+    let ledger = s.ledger();
+    assert_eq!(ledger.len(), 40);
+    assert!(ledger.values().all(|n| *n == 1), "{ledger:?}");
+}
+
+#[tokio::test]
+async fn a_second_run_on_the_same_journal_is_refused_while_one_holds_it() {
+    let s = setup("lock", "1000.00").await;
+    let file = s.csv("aug.csv", WIRE_HEADER, 2, "1.00", "aug");
+    let journal = s.dir.join("aug.journal");
+    let holder = SqliteJournal::open(&journal).unwrap();
+    let held = holder.lock().unwrap();
+    let error = s
+        .batch(&journal, BatchOptions::default())
+        .run(&file)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "BATCH_IN_PROGRESS");
+    drop(held);
+    assert!(s
+        .batch(&journal, BatchOptions::default())
+        .run(&file)
+        .await
+        .unwrap()
+        .is_success());
+}
+
+#[tokio::test]
+async fn verified_ipns_move_rows_forward_never_back() {
+    let s = setup("ipn", "1000.00").await;
+    let file = s.csv("sep.csv", WIRE_HEADER, 3, "1.00", "sep");
+    let journal = s.dir.join("sep.journal");
+    let batch = s.batch(&journal, BatchOptions::default());
+    batch.run(&file).await.unwrap();
+    let row = SqliteJournal::open(&journal)
+        .unwrap()
+        .row_by_invoice_id("sep-00000")
+        .unwrap()
+        .unwrap();
+    let event = |status: &str| pockyt_payouts::PayoutEvent {
+        status: status.parse().unwrap(),
+        transaction_no: row.transaction_no.clone().unwrap(),
+        invoice_id: Some("sep-00000".into()),
+        ..serde_json::from_value(serde_json::json!({"status": "pending", "transactionNo": "1"}))
+            .unwrap()
+    };
+    assert!(batch.apply_event(&event("success")).await.unwrap());
+    assert!(
+        !batch.apply_event(&event("pending")).await.unwrap(),
+        "a stale pending never takes success back"
+    );
+    assert!(batch.apply_event(&event("returned")).await.unwrap());
+    let report = batch.report(Some(&file)).await.unwrap();
+    assert_eq!(report.count(RowState::Returned), 1);
+    assert!(!report.is_success());
+    let unknown = pockyt_payouts::PayoutEvent {
+        invoice_id: Some("not-ours".into()),
+        ..event("success")
+    };
+    assert!(!batch.apply_event(&unknown).await.unwrap());
+}
