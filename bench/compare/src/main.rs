@@ -5,6 +5,8 @@
 //! pockyt-bench setup                                  register the bench's payee, account, payout
 //! pockyt-bench run <raw|rust> <op> <calls> <concurrency>
 //! pockyt-bench memory rust <in-flight>
+//! pockyt-bench batch <rows> <concurrency> <dir>        a batch vs the same pays issued directly
+//! pockyt-bench validate <rows> <dir>                  peak memory checking a file of <rows> rows
 //! ```
 //!
 //! Every mode reads `POCKYT_MERCHANT_NO`, `POCKYT_STORE_NO`,
@@ -19,6 +21,7 @@
 
 use std::process::ExitCode;
 
+mod batch;
 mod driver;
 mod memory;
 mod ops;
@@ -32,7 +35,9 @@ use ops::Op;
 
 const USAGE: &str = "usage: pockyt-bench setup
        pockyt-bench run <raw|rust> <op> <calls> <concurrency>
-       pockyt-bench memory rust <in-flight>";
+       pockyt-bench memory rust <in-flight>
+       pockyt-bench batch <rows> <concurrency> <dir>
+       pockyt-bench validate <rows> <dir>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -55,6 +60,14 @@ fn main() -> ExitCode {
             ["memory", "rust", in_flight] => {
                 let driver = Driver::new("rust")?;
                 memory::run(driver, Ctx::from_env()?, number(in_flight, "in-flight")?).await
+            }
+            ["batch", rows, concurrency, dir] => {
+                let rows = number(rows, "rows")?;
+                let concurrency = number(concurrency, "concurrency")?.max(1);
+                batch::run(Ctx::from_env()?, rows, concurrency, dir.into()).await
+            }
+            ["validate", rows, dir] => {
+                batch::validate(Ctx::from_env()?, number(rows, "rows")?, dir.into()).await
             }
             _ => Err(USAGE.to_string()),
         }

@@ -4,7 +4,8 @@
 pub const USAGE: &str = "usage: cargo xtask bench
        cargo xtask bench --compare [--calls N] [--concurrency C] [--ops balance,pay]
                                    [--rounds 3] [--clients raw,rust,python-threads,python-async,node,provider]
-       cargo xtask bench --memory [--in-flight 10000] [--clients rust,python-async,node]";
+       cargo xtask bench --memory [--in-flight 10000] [--clients rust,python-async,node]
+       cargo xtask bench --batch [--rows 20000] [--concurrency 8,32] [--validate-rows 1000000]";
 
 /// The operations `--ops` accepts (the SDK's names).
 /// (`delete_payout_account` is left out: each call would need an account
@@ -56,6 +57,45 @@ pub struct Memory {
     pub in_flight: usize,
     /// Clients, in order (`--clients`, rust,python-async,node).
     pub clients: Vec<String>,
+}
+
+/// `--batch`'s settings.
+#[derive(Debug, Clone)]
+pub struct BatchBench {
+    /// Rows per batch, and direct pays per round (`--rows`, 20000).
+    pub rows: usize,
+    /// Concurrencies to measure (`--concurrency`, 8,32).
+    pub concurrency: Vec<usize>,
+    /// Rows of the file whose checking is measured (`--validate-rows`,
+    /// 1000000).
+    pub validate_rows: usize,
+}
+
+/// Parses `--batch`'s options.
+pub fn batch(args: &[String]) -> Result<BatchBench, String> {
+    let mut options = BatchBench {
+        rows: 20_000,
+        concurrency: vec![8, 32],
+        validate_rows: 1_000_000,
+    };
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        match flag.as_str() {
+            "--rows" => options.rows = positive(flag, value)?,
+            "--validate-rows" => options.validate_rows = positive(flag, value)?,
+            "--concurrency" => {
+                options.concurrency = value
+                    .split(',')
+                    .map(|c| positive(flag, c.trim()))
+                    .collect::<Result<_, _>>()?
+            }
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
+        }
+    }
+    Ok(options)
 }
 
 /// Parses `--compare`'s options.

@@ -228,7 +228,7 @@ fn write_failed(error: impl std::fmt::Display) -> BatchError {
 
 /// Where report rows go.
 enum Sink<W: Write> {
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Json {
         out: std::io::BufWriter<W>,
         first: bool,
@@ -243,7 +243,7 @@ impl<W: Write> Sink<W> {
                     .has_headers(false)
                     .from_writer(out);
                 writer.write_record(CSV_HEADER).map_err(write_failed)?;
-                Ok(Sink::Csv(writer))
+                Ok(Sink::Csv(Box::new(writer)))
             }
             ReportFormat::Json => {
                 let mut out = std::io::BufWriter::new(out);

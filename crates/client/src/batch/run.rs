@@ -25,6 +25,13 @@ use crate::idempotency::derived_pay_key;
 use crate::reconcile::is_same_payout;
 use crate::retry::never_reached_server;
 
+/// Rows claimed (`planned` → `sending`) per durable write: enough that a
+/// write's fsync is shared by many pays. Rows claimed but not yet sent
+/// when a run dies are settled by inquiry on the next run (found nowhere,
+/// then sent with their key), so a larger claim costs a crash only
+/// inquiries.
+const CLAIM_MIN: usize = 256;
+const CLAIM_MAX: usize = 1024;
 /// Outcomes written to the journal in one transaction at most.
 const RECORD_GROUP: usize = 512;
 /// Pays in a row that never reached the server before the run stops
@@ -236,7 +243,7 @@ impl Batch {
             let mut entries = std::iter::from_fn(|| {
                 let next = rows.next_row();
                 read += 1;
-                if read % CHECK_PROGRESS_EVERY == 0 {
+                if read.is_multiple_of(CHECK_PROGRESS_EVERY) {
                     batch.tell(Progress {
                         phase: Phase::Checking,
                         total: 0,
@@ -358,7 +365,7 @@ impl Batch {
         counters: &Arc<Counters>,
     ) -> Result<(), BatchError> {
         let concurrency = self.options.concurrency;
-        let claim_size = (concurrency * 2).clamp(16, 256);
+        let claim_size = (concurrency * 32).clamp(CLAIM_MIN, CLAIM_MAX);
         let (row_tx, row_rx) = mpsc::channel::<JournalRow>(claim_size);
         let row_rx = Arc::new(tokio::sync::Mutex::new(row_rx));
         let (out_tx, mut out_rx) = mpsc::channel::<Handled>(RECORD_GROUP);

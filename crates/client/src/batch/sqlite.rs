@@ -117,6 +117,17 @@ fn batch_info(row: &Row<'_>) -> rusqlite::Result<BatchInfo> {
     })
 }
 
+/// Whether an outcome `next` is recorded over a row in `state`: the
+/// sender of a row records whatever it learnt; anything else only moves a
+/// row forward ([`RowState::may_become`]).
+fn may_record(state: RowState, next: RowState) -> bool {
+    if state == RowState::Sending {
+        !matches!(next, RowState::Planned | RowState::Sending)
+    } else {
+        state.may_become(next)
+    }
+}
+
 /// A held run lock: the open lock file.
 struct RunLock(#[allow(dead_code)] File);
 
@@ -338,44 +349,36 @@ impl Journal for SqliteJournal {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(failed("recording outcomes"))?;
             let mut changed = 0u64;
-            {
-                let mut current = tx
-                    .prepare("SELECT state FROM payouts WHERE invoice_id = ?1")
-                    .map_err(failed("recording outcomes"))?;
-                let mut update = tx
-                    .prepare(
-                        "UPDATE payouts SET state = ?2, transaction_no = COALESCE(?3, transaction_no),
-                         error_code = ?4, error_message = ?5, updated_at = ?6 WHERE invoice_id = ?1",
-                    )
-                    .map_err(failed("recording outcomes"))?;
-                let at = now();
-                for outcome in outcomes {
-                    let state: Option<String> = current
-                        .query_row(params![outcome.invoice_id], |r| r.get(0))
-                        .optional()
-                        .map_err(failed("recording outcomes"))?;
-                    let Some(state) = state.and_then(|s| s.parse::<RowState>().ok()) else {
-                        continue;
-                    };
-                    let next = outcome.state;
-                    let allowed = if state == RowState::Sending {
-                        !matches!(next, RowState::Planned | RowState::Sending)
-                    } else {
-                        state.may_become(next)
-                    };
-                    if allowed {
-                        changed += update
-                            .execute(params![
-                                outcome.invoice_id,
-                                next.as_str(),
-                                outcome.transaction_no,
-                                outcome.error_code,
-                                outcome.error_message,
-                                at
-                            ])
-                            .map_err(failed("recording outcomes"))? as u64;
-                    }
+            let at = now();
+            for outcome in outcomes {
+                // One statement per outcome: it changes the row only from a
+                // state that may become the outcome's.
+                let from: Vec<String> = RowState::ALL
+                    .into_iter()
+                    .filter(|state| may_record(*state, outcome.state))
+                    .map(|state| format!("'{}'", state.as_str()))
+                    .collect();
+                if from.is_empty() {
+                    continue;
                 }
+                let mut update = tx
+                    .prepare_cached(&format!(
+                        "UPDATE payouts SET state = ?2, transaction_no = COALESCE(?3, transaction_no),
+                         error_code = ?4, error_message = ?5, updated_at = ?6
+                         WHERE invoice_id = ?1 AND state IN ({})",
+                        from.join(", ")
+                    ))
+                    .map_err(failed("recording outcomes"))?;
+                changed += update
+                    .execute(params![
+                        outcome.invoice_id,
+                        outcome.state.as_str(),
+                        outcome.transaction_no,
+                        outcome.error_code,
+                        outcome.error_message,
+                        at
+                    ])
+                    .map_err(failed("recording outcomes"))? as u64;
             }
             tx.commit().map_err(failed("recording outcomes"))?;
             Ok(changed)

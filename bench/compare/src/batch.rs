@@ -1,0 +1,176 @@
+//! `batch` and `validate`: the batch engine against the release sandbox.
+//!
+//! - `batch <rows> <concurrency> <dir>`: the same number of pays, at the
+//!   same concurrency, issued directly through the client and as a batch
+//!   (a CSV of `rows` rows, journaled in `dir`), taking turns twice; prints
+//!   the best rate of each and their ratio.
+//! - `validate <rows> <dir>`: writes a CSV of `rows` rows and checks it
+//!   with a dry run (no funds check: nothing is sent), printing the peak
+//!   RSS of the process.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::stream::{self, StreamExt};
+use pockyt_payouts::batch::{Batch, BatchOptions};
+use pockyt_payouts::types::PayParams;
+use serde_json::json;
+
+use crate::driver::{sdk_client, Ctx};
+use crate::ops::{CURRENCY, PAY_AMOUNT};
+use crate::proc::status_kib;
+
+/// Writes a CSV of `rows` pays to the bench payee, invoiceIds
+/// `<prefix>-<n>`.
+fn write_csv(path: &Path, ctx: &Ctx, prefix: &str, rows: usize) -> Result<(), String> {
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let fail = |e: std::io::Error| e.to_string();
+    writeln!(out, "customerNo,accountToken,amount,currency,invoiceId").map_err(fail)?;
+    for n in 0..rows {
+        writeln!(
+            out,
+            "{},{},{PAY_AMOUNT},{CURRENCY},{prefix}-{n}",
+            ctx.customer_no, ctx.account_token
+        )
+        .map_err(fail)?;
+    }
+    out.flush().map_err(fail)
+}
+
+/// Pays `rows` times directly, `concurrency` at once; calls per second.
+async fn direct(
+    client: &pockyt_payouts::Client,
+    ctx: &Ctx,
+    prefix: &str,
+    rows: usize,
+    concurrency: usize,
+) -> Result<f64, String> {
+    let started = Instant::now();
+    let failures = stream::iter(0..rows)
+        .map(|n| {
+            let params = PayParams::builder()
+                .customer_no(ctx.customer_no.clone())
+                .account_token(ctx.account_token.clone())
+                .amount(PAY_AMOUNT)
+                .currency(CURRENCY)
+                .invoice_id(format!("{prefix}-{n}"));
+            async move { client.pay(params).await.is_err() }
+        })
+        .buffer_unordered(concurrency)
+        .filter(|failed| std::future::ready(*failed))
+        .count()
+        .await;
+    if failures > 0 {
+        return Err(format!("{failures} direct pays failed"));
+    }
+    Ok(rows as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Runs one batch of `rows` rows; rows per second (planning included).
+async fn batched(
+    client: &pockyt_payouts::Client,
+    ctx: &Ctx,
+    dir: &Path,
+    prefix: &str,
+    rows: usize,
+    concurrency: usize,
+) -> Result<f64, String> {
+    let file = dir.join(format!("{prefix}.csv"));
+    write_csv(&file, ctx, prefix, rows)?;
+    let journal = dir.join(format!("{prefix}.journal"));
+    let batch = Batch::open(client.clone(), &journal)
+        .map_err(|e| e.to_string())?
+        .with_options(BatchOptions {
+            concurrency,
+            skip_funds_check: true,
+            ..BatchOptions::default()
+        });
+    let started = Instant::now();
+    let report = batch.run(&file).await.map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !report.is_success() || report.paid() != rows as u64 {
+        return Err(format!("the batch paid {} of {rows} rows", report.paid()));
+    }
+    Ok(rows as f64 / seconds)
+}
+
+/// `batch <rows> <concurrency> <dir>`.
+pub async fn run(ctx: Ctx, rows: usize, concurrency: usize, dir: PathBuf) -> Result<bool, String> {
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let client = sdk_client()?;
+    let (mut best_direct, mut best_batch) = (0f64, 0f64);
+    for round in 0..2 {
+        let prefix = format!("{}-c{concurrency}-r{round}", ctx.prefix);
+        best_direct = best_direct.max(
+            direct(
+                &client,
+                &ctx,
+                &format!("{prefix}-direct"),
+                rows,
+                concurrency,
+            )
+            .await?,
+        );
+        best_batch = best_batch.max(
+            batched(
+                &client,
+                &ctx,
+                &dir,
+                &format!("{prefix}-batch"),
+                rows,
+                concurrency,
+            )
+            .await?,
+        );
+    }
+    let line = json!({
+        "rows": rows,
+        "concurrency": concurrency,
+        "direct_pays_per_s": best_direct,
+        "batch_rows_per_s": best_batch,
+        "ratio": best_batch / best_direct,
+        "peak_rss_kib": status_kib("VmHWM"),
+    });
+    println!("{line}");
+    Ok(true)
+}
+
+/// `validate <rows> <dir>`.
+pub async fn validate(ctx: Ctx, rows: usize, dir: PathBuf) -> Result<bool, String> {
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let file = dir.join(format!("{}-validate.csv", ctx.prefix));
+    write_csv(&file, &ctx, &ctx.prefix, rows)?;
+    let before = status_kib("VmHWM");
+    let batch = Batch::open(
+        sdk_client()?,
+        dir.join(format!("{}-validate.journal", ctx.prefix)),
+    )
+    .map_err(|e| e.to_string())?
+    .with_options(BatchOptions {
+        dry_run: true,
+        skip_funds_check: true,
+        ..BatchOptions::default()
+    });
+    let checked = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = Arc::clone(&checked);
+    let batch =
+        batch.on_progress(move |p| seen.store(p.done, std::sync::atomic::Ordering::Relaxed));
+    let started = Instant::now();
+    let report = batch.run(&file).await.map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(&file);
+    let line = json!({
+        "rows": rows,
+        "planned": report.rows,
+        "invalid": report.invalid,
+        "seconds": seconds,
+        "rows_per_s": rows as f64 / seconds,
+        "peak_rss_kib_before": before,
+        "peak_rss_kib": status_kib("VmHWM"),
+    });
+    println!("{line}");
+    Ok(report.rows == rows as u64)
+}
