@@ -10,12 +10,15 @@
 //! - `version X.Y.Z`: one version for every manifest, and a CHANGELOG entry.
 //! - `publish [--execute]`: release artifacts into `target/dist`, proven
 //!   installable; published only with `--execute`.
+//! - `docs [--rust] [--python] [--node]`: the API reference of every
+//!   language from its doc comments, warnings as errors (`target/docs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
 mod codegen;
+mod docs;
 mod publish;
 mod test;
 mod version;
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "version" => version::run(rest),
         "publish" => publish::run(rest),
+        "docs" => docs::run(rest),
         "help" | "--help" | "-h" => {
             println!("{}", USAGE);
             Ok(())
@@ -63,7 +67,11 @@ const USAGE: &str = "usage: cargo xtask <command>
   version X.Y.Z       set the one version of every crate and package, and CHANGELOG.md
   publish [--execute] build every release artifact into target/dist and prove it installs
                       (a dry run unless --execute; publishing needs CARGO_REGISTRY_TOKEN,
-                      MATURIN_PYPI_TOKEN and NPM_TOKEN)";
+                      MATURIN_PYPI_TOKEN and NPM_TOKEN)
+  docs [--rust] [--python] [--node]
+                      API reference from the doc comments, every warning an error:
+                      rustdoc (target/docs/rust), pdoc (target/docs/python),
+                      TypeDoc (target/docs/node); default: all three";
 
 /// The workspace root (the parent of this crate's directory).
 pub fn root() -> PathBuf {

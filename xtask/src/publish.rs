@@ -295,7 +295,8 @@ fn build_npm(dist: &Path, version: &str) -> Result<Vec<PathBuf>, String> {
     eprintln!("\n==> npm: release addon, platform and main packages");
     let node = root().join("bindings/node");
     let target = root().join("target").display().to_string();
-    run_cmd_in(&node, "npm", &["install", "--no-audit", "--no-fund"], &[])?;
+    // Exactly the locked devDependencies (the napi CLI); never rewrites the lockfile.
+    run_cmd_in(&node, "npm", &["ci", "--no-audit", "--no-fund"], &[])?;
     run_cmd_in(
         &node,
         "npm",
@@ -354,6 +355,8 @@ fn build_npm(dist: &Path, version: &str) -> Result<Vec<PathBuf>, String> {
     if let Some(object) = published.as_object_mut() {
         object.remove("devDependencies");
         object.remove("scripts");
+        // Pins for the build tools' tree: meaningless to a user's install.
+        object.remove("overrides");
     }
     let text = serde_json::to_string_pretty(&published).map_err(|e| e.to_string())?;
     std::fs::write(main.join("package.json"), format!("{text}\n")).map_err(|e| e.to_string())?;

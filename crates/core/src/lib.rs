@@ -31,6 +31,7 @@
 //! Applications should use the `pockyt-payouts` crate.
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod enums;
 pub mod money;

@@ -55,7 +55,7 @@ pub struct Amount {
 }
 
 /// Why a text is not an [`Amount`]. `Display` gives the rule in words,
-/// completing "<field> ...", without repeating the text.
+/// completing "`<field> ...`", without repeating the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AmountError {
@@ -68,7 +68,7 @@ pub enum AmountError {
 }
 
 impl AmountError {
-    /// The rule broken, in words, completing "<field> ...".
+    /// The rule broken, in words, completing "`<field> ...`".
     pub fn rule(self) -> &'static str {
         match self {
             AmountError::Malformed => {

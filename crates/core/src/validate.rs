@@ -22,7 +22,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 pub struct Violation {
     /// The field's wire (camelCase) name.
     pub field: String,
-    /// The rule, in words, completing "<field> ...": "is required", ...
+    /// The rule, in words, completing "`<field> ...`": "is required", ...
     pub rule: String,
 }
 
@@ -200,7 +200,7 @@ pub fn routing_number(field: &str, value: &str) -> Check {
         .zip(WEIGHTS)
         .map(|(b, w)| u32::from(b - b'0') * w)
         .sum();
-    if sum % 10 != 0 {
+    if !sum.is_multiple_of(10) {
         return Err(Violation::new(
             field,
             "fails the ABA routing number checksum",

@@ -123,7 +123,7 @@ pub struct SandboxConfig {
     /// the ones waiting longest are being closed, or when every other one
     /// is being processed (at least 1 is used). `max_connections` plus
     /// this is a hard ceiling: past it, new connections wait in the OS's
-    /// listen queue. Default [`DEFAULT_CONNECTION_RESERVE`] (64).
+    /// listen queue. Default 64.
     pub connection_reserve: usize,
     /// How long a client may take to send a request's headers, and how
     /// long a kept-alive connection may stay idle before its next request;

@@ -100,7 +100,7 @@ impl IpnError {
         Self::SIGNATURE_MISMATCH,
         Self::MALFORMED_BODY,
     ];
-    /// The rule an empty token breaks, completing "<the token setting> ...";
+    /// The rule an empty token breaks, completing "`<the token setting> ...`";
     /// for bindings that raise [`IpnError::EmptyToken`] as their own
     /// configuration error.
     pub const EMPTY_TOKEN_RULE: &'static str =
