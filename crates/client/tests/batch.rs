@@ -470,3 +470,59 @@ async fn verified_ipns_move_rows_forward_never_back() {
     };
     assert!(!batch.apply_event(&unknown).await.unwrap());
 }
+
+#[tokio::test]
+async fn a_stopped_run_leaves_nothing_in_sending_and_a_rerun_finishes() {
+    let s = setup("stop", "1000.00").await;
+    let file = s.csv("oct.csv", WIRE_HEADER, 200, "1.00", "oct");
+    let journal = s.dir.join("oct.journal");
+    let batch = s.batch(
+        &journal,
+        BatchOptions {
+            rate: Some(100.0),
+            ..BatchOptions::default()
+        },
+    );
+    let stop = batch.stop_handle();
+    let stopper = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stop.stop();
+    });
+    let report = batch.run(&file).await.unwrap();
+    stopper.await.unwrap();
+    assert_eq!(report.count(RowState::Sending), 0, "{report:?}");
+    let planned = report.count(RowState::Planned);
+    assert!(planned > 0 && planned < 200, "{report:?}");
+    assert_eq!(report.paid() + planned, 200);
+    assert_eq!(s.sandbox.payouts().len() as u64, report.paid());
+    assert!(!report.is_success());
+
+    // No client needed to read it back.
+    let reader = Batch::open_journal_only(&journal).unwrap();
+    assert_eq!(
+        reader
+            .report(Some(&file))
+            .await
+            .unwrap()
+            .count(RowState::Planned),
+        planned
+    );
+    assert_eq!(
+        reader.run(&file).await.unwrap_err().code(),
+        "INVALID_CONFIG"
+    );
+    assert_eq!(
+        Batch::open_journal_only(s.dir.join("nope.journal"))
+            .unwrap_err()
+            .code(),
+        "BATCH_NOT_FOUND"
+    );
+
+    let done = s
+        .batch(&journal, BatchOptions::default())
+        .run(&file)
+        .await
+        .unwrap();
+    assert!(done.is_success(), "{done:?}");
+    assert_eq!(s.sandbox.payouts().len(), 200);
+}

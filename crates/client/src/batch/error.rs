@@ -182,10 +182,26 @@ impl BatchError {
     }
 }
 
+impl BatchError {
+    /// What went wrong, in words, without the code (the `Display` is
+    /// `CODE: message`).
+    pub fn message(&self) -> String {
+        Message(self).to_string()
+    }
+}
+
 impl fmt::Display for BatchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.code())?;
-        match self {
+        write!(f, "{}: {}", self.code(), Message(self))
+    }
+}
+
+/// A [`BatchError`]'s words, without its code.
+struct Message<'a>(&'a BatchError);
+
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             BatchError::Input {
                 path,
                 line,

@@ -29,10 +29,14 @@ impl Batch {
     /// one is settled by the next [`run`](Batch::run)).
     pub async fn status(&self, file: Option<&Path>) -> Result<BatchReport, BatchError> {
         self.options.check()?;
+        self.client()?;
         let lock = self.blocking(|j| j.lock()).await?;
         let batch = self.find(file).await?;
         let mut wait = self.options.status_backoff;
         for round in 0..self.options.status_rounds.max(1) {
+            if self.stopping() {
+                break;
+            }
             let rows = self.awaiting(batch.id).await?;
             let still_pending = self.follow_round(rows).await?;
             if still_pending == 0 || round + 1 == self.options.status_rounds {
@@ -77,7 +81,7 @@ impl Batch {
                 .acquire_owned()
                 .await
                 .map_err(|e| BatchError::journal("following up", e))?;
-            let client = self.client.clone();
+            let client = self.client()?.clone();
             tasks.push(tokio::spawn(async move {
                 let _permit = permit;
                 let params = params_of(&row).ok()?;

@@ -54,6 +54,7 @@ mod run;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -184,10 +185,31 @@ type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 /// follow it up ([`status`](Batch::status)), [`report`](Batch::report) it.
 #[derive(Clone)]
 pub struct Batch {
-    client: Client,
+    client: Option<Client>,
     journal: Arc<dyn Journal>,
     options: BatchOptions,
     progress: Option<ProgressFn>,
+    stop: Arc<AtomicBool>,
+}
+
+/// Asks a running batch to stop cleanly ([`Batch::stop_handle`]): no new
+/// pay starts, the pays in flight finish and are recorded, and rows
+/// claimed but not sent go back to `planned`. The run then returns its
+/// report; a rerun continues.
+#[derive(Clone, Debug)]
+pub struct StopHandle(Arc<AtomicBool>);
+
+impl StopHandle {
+    /// Stops the batch's run (or `status`) in progress, and the next one
+    /// before it sends anything.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 impl std::fmt::Debug for Batch {
@@ -203,11 +225,59 @@ impl Batch {
     /// A batch paying through `client`, journaled in `journal`.
     pub fn new(client: Client, journal: impl Journal) -> Batch {
         Batch {
-            client,
+            client: Some(client),
+            ..Batch::journal_only(journal)
+        }
+    }
+
+    /// A batch over `journal` with no client (no credentials needed):
+    /// [`report`](Batch::report), [`write_report`](Batch::write_report)
+    /// and [`apply_event`](Batch::apply_event) work; [`run`](Batch::run)
+    /// and [`status`](Batch::status), which call the API, refuse with
+    /// `INVALID_CONFIG`.
+    pub fn journal_only(journal: impl Journal) -> Batch {
+        Batch {
+            client: None,
             journal: Arc::new(journal),
             options: BatchOptions::default(),
             progress: None,
+            stop: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// [`Batch::journal_only`] over the SQLite journal at `journal`, which
+    /// must exist (`BATCH_NOT_FOUND` otherwise: a mistyped path is not an
+    /// empty journal).
+    pub fn open_journal_only(journal: impl AsRef<Path>) -> Result<Batch, BatchError> {
+        let path = journal.as_ref();
+        if !path.exists() {
+            return Err(BatchError::NotFound {
+                what: format!("there is no journal at {}", path.display()),
+            });
+        }
+        Ok(Batch::journal_only(SqliteJournal::open(path)?))
+    }
+
+    /// A handle that stops this batch's run cleanly (see [`StopHandle`]);
+    /// shared by every clone of this batch.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(Arc::clone(&self.stop))
+    }
+
+    /// Whether a stop was asked for.
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// The client, unless this batch is read-only.
+    fn client(&self) -> Result<&Client, BatchError> {
+        self.client.as_ref().ok_or_else(|| {
+            crate::Error::invalid_config(
+                "client",
+                "this batch has no client (Batch::journal_only); open it with one to pay or follow up",
+            )
+            .into()
+        })
     }
 
     /// A batch journaled in the SQLite file at `journal` (created if

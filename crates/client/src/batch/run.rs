@@ -177,6 +177,7 @@ impl Batch {
     /// another run in progress, a journal that cannot be written.
     pub async fn run(&self, file: impl AsRef<Path>) -> Result<BatchReport, BatchError> {
         self.options.check()?;
+        self.client()?;
         let file = file.as_ref().to_path_buf();
         let lock = self.blocking(|j| j.lock()).await?;
         let digest = {
@@ -232,8 +233,9 @@ impl Batch {
             skip_invalid: self.options.skip_invalid,
             commit: !self.options.dry_run,
         };
-        let merchant = self.client.config().merchant_no().to_owned();
-        let store = self.client.config().store_no().to_owned();
+        let config = self.client()?.config();
+        let merchant = config.merchant_no().to_owned();
+        let store = config.store_no().to_owned();
         let path = file.to_path_buf();
         let digest = digest.to_owned();
         let batch = self.clone();
@@ -253,7 +255,16 @@ impl Batch {
                     });
                 }
                 match next {
-                    Ok(None) => None,
+                    Ok(None) => {
+                        batch.tell(Progress {
+                            phase: Phase::Checking,
+                            total: read - 1,
+                            done: read - 1,
+                            paid: 0,
+                            problems: 0,
+                        });
+                        None
+                    }
                     Err(error) => Some(Err(error)),
                     Ok(Some(Err(refused))) => Some(Ok(PlanEntry::Invalid(refused))),
                     Ok(Some(Ok(checked))) => Some(Ok(PlanEntry::Row(planned(
@@ -290,7 +301,7 @@ impl Batch {
                 continue;
             }
             let balance = self
-                .client
+                .client()?
                 .balance(BalanceParams::builder().currency(currency.clone()))
                 .await?;
             let available = balance
@@ -369,7 +380,9 @@ impl Batch {
         let (row_tx, row_rx) = mpsc::channel::<JournalRow>(claim_size);
         let row_rx = Arc::new(tokio::sync::Mutex::new(row_rx));
         let (out_tx, mut out_rx) = mpsc::channel::<Handled>(RECORD_GROUP);
-        let stop = Arc::new(AtomicBool::new(false));
+        // This round's stop: set by a stop of the batch, a journal failure,
+        // or pays that keep failing to reach the server.
+        let stop = Arc::new(AtomicBool::new(self.stopping()));
         let pace = Arc::new(Pace::new(self.options.rate));
 
         // Feeds rows to the workers: given ones, or claimed from the journal
@@ -389,7 +402,7 @@ impl Batch {
                     }
                     Source::Claim => {
                         let mut after = 0u64;
-                        while !stop.load(Ordering::Relaxed) {
+                        while !stop.load(Ordering::Relaxed) && !batch_ref.stopping() {
                             let rows = batch_ref
                                 .blocking(move |j| j.claim(batch, after, claim_size))
                                 .await?;
@@ -411,17 +424,18 @@ impl Batch {
 
         let mut workers = Vec::with_capacity(concurrency);
         for _ in 0..concurrency {
-            let client = self.client.clone();
+            let client = self.client()?.clone();
             let row_rx = Arc::clone(&row_rx);
             let out_tx = out_tx.clone();
             let pace = Arc::clone(&pace);
             let stop = Arc::clone(&stop);
+            let batch_stop = Arc::clone(&self.stop);
             let counters = Arc::clone(counters);
             workers.push(tokio::spawn(async move {
                 loop {
                     let row = { row_rx.lock().await.recv().await };
                     let Some(row) = row else { break };
-                    if stop.load(Ordering::Relaxed) {
+                    if stop.load(Ordering::Relaxed) || batch_stop.load(Ordering::Relaxed) {
                         // Claimed in this run but not sent: back to planned.
                         // (A row a crash left in `sending` stays there.)
                         if row.state == RowState::Planned {
