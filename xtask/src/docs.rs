@@ -27,11 +27,12 @@ use crate::{root, run_cmd_in};
 
 /// The crates published to crates.io, documented together (so their links
 /// to each other resolve).
-const CRATES: [&str; 4] = [
+const CRATES: [&str; 5] = [
     "pockyt-payouts-core",
     "pockyt-payouts-sign",
     "pockyt-payouts",
     "pockyt-sandbox",
+    "pockyt-payouts-cli",
 ];
 
 /// pdoc, in the test virtual environment.
@@ -314,7 +315,7 @@ fn write_index() -> Result<(), String> {
         (
             "rust",
             "rust/pockyt_payouts/index.html",
-            "Rust: pockyt-payouts, -core, -sign, pockyt-sandbox",
+            "Rust: pockyt-payouts, -core, -sign, -cli, pockyt-sandbox",
         ),
         ("python", "python/index.html", "Python: pockyt_payouts"),
         ("node", "node/index.html", "Node: pockyt-payouts"),

@@ -29,11 +29,12 @@ use serde_json::{json, Value};
 use crate::{root, run_cmd, run_cmd_in};
 
 /// Crates for crates.io, in dependency order.
-const CRATES: [&str; 4] = [
+const CRATES: [&str; 5] = [
     "pockyt-payouts-sign",
     "pockyt-payouts-core",
     "pockyt-payouts",
     "pockyt-sandbox",
+    "pockyt-payouts-cli",
 ];
 
 /// The npm platform packages this machine can build (napi-rs naming).
