@@ -5,7 +5,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
-use pockyt_payouts::batch::{default_journal_path, Batch, BatchOptions, InputFormat, ReportFormat};
+use pockyt_payouts::batch::{
+    default_journal_path, Batch, BatchOptions, InputFormat, ReportFormat, SqliteJournal,
+};
 
 use crate::calls::client;
 use crate::output::{note, Failure, Output};
@@ -237,7 +239,14 @@ async fn run_file(args: RunArgs, out: &Output) -> Result<i32, Failure> {
         ..BatchOptions::default()
     };
     let reporter = Reporter::new(out, &format!("checking {}", args.file.display()));
-    let batch = Batch::open(client()?, &journal)?
+    let batch = match client() {
+        Ok(client) => Batch::open(client, &journal)?,
+        // A check-only dry run calls nothing: it needs no credentials.
+        Err(_) if args.dry_run && args.skip_funds_check => {
+            Batch::journal_only(SqliteJournal::open(&journal)?)
+        }
+        Err(failure) => return Err(failure),
+    }
         .with_options(options)
         .on_progress(reporter.callback());
     let (result, interrupted) = run_stoppable(&batch, &args.file).await;

@@ -270,3 +270,28 @@ async fn batch_errors_exit_3_with_their_code() {
         .await;
     assert_eq!(usage.code, 2, "{usage:?}");
 }
+
+/// The README's first batch command: the sample file checked with no
+/// credentials at all (a dry run without funds check calls nothing).
+#[tokio::test]
+async fn the_sample_file_is_checked_without_credentials() {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/payouts.csv");
+    let dir = common::temp_dir("sample");
+    let journal = dir.join("sample.journal");
+    let journal = journal.display().to_string();
+    let run = common::cli(
+        &["batch", "run", sample, "--dry-run", "--skip-funds-check", "--journal", &journal, "--json"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let report = run.json();
+    assert_eq!(report["dryRun"], true, "{report}");
+    assert_eq!(report["states"]["planned"], 5, "{report}");
+    assert_eq!(report["totals"]["USD"]["planned"]["amount"], "1493.74", "{report}");
+    // Without --skip-funds-check the balance must be read: credentials needed.
+    let run = common::cli(&["batch", "run", sample, "--dry-run", "--journal", &journal, "--json"], &[], None).await;
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.json()["error"]["code"], "INVALID_CONFIG", "{run:?}");
+}

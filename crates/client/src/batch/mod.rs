@@ -232,9 +232,10 @@ impl Batch {
 
     /// A batch over `journal` with no client (no credentials needed):
     /// [`report`](Batch::report), [`write_report`](Batch::write_report)
-    /// and [`apply_event`](Batch::apply_event) work; [`run`](Batch::run)
-    /// and [`status`](Batch::status), which call the API, refuse with
-    /// `INVALID_CONFIG`.
+    /// and [`apply_event`](Batch::apply_event) work, and so does a
+    /// [`run`](Batch::run) with `dry_run` and `skip_funds_check` (it calls
+    /// nothing); other runs and [`status`](Batch::status), which call the
+    /// API, refuse with `INVALID_CONFIG`.
     pub fn journal_only(journal: impl Journal) -> Batch {
         Batch {
             client: None,
