@@ -247,8 +247,8 @@ async fn run_file(args: RunArgs, out: &Output) -> Result<i32, Failure> {
         }
         Err(failure) => return Err(failure),
     }
-        .with_options(options)
-        .on_progress(reporter.callback());
+    .with_options(options)
+    .on_progress(reporter.callback());
     let (result, interrupted) = run_stoppable(&batch, &args.file).await;
     reporter.finish();
     let report = result?;

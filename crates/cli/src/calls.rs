@@ -34,7 +34,32 @@ pub(crate) fn client() -> Result<Client, Failure> {
     if let Some(deprecation) = config.deprecation() {
         note(&format!("warning: {deprecation}"));
     }
-    Ok(Client::new(config)?)
+    let client = Client::new(config)?;
+    Ok(match TIMEOUT.get() {
+        Some(timeout) => client.with_timeout(*timeout),
+        None => client,
+    })
+}
+
+/// `--timeout`, when given.
+static TIMEOUT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+
+/// Sets the per-attempt timeout of every client this process makes.
+pub(crate) fn set_timeout(timeout: std::time::Duration) {
+    let _ = TIMEOUT.set(timeout);
+}
+
+/// Parses `--timeout`: a positive number of seconds (the client checks
+/// its range).
+pub(crate) fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => {
+            Ok(std::time::Duration::from_secs_f64(s))
+        }
+        _ => Err(format!(
+            "must be a number of seconds from 0 to 86400, not {text:?}"
+        )),
+    }
 }
 
 /// `balance`.

@@ -92,6 +92,11 @@ struct Cli {
     /// Print no progress (and no sandbox request log) on stderr.
     #[arg(long, short, global = true, display_order = 901)]
     quiet: bool,
+    /// Seconds each attempt of a call may take (the client's timeout,
+    /// default 30); a batch resumed after a crash waits twice this before
+    /// sending a row the crash may have left in flight.
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = calls::seconds, display_order = 902)]
+    timeout: Option<std::time::Duration>,
     #[command(subcommand)]
     command: Command,
 }
@@ -155,6 +160,9 @@ where
 }
 
 fn execute(cli: Cli) -> i32 {
+    if let Some(timeout) = cli.timeout {
+        calls::set_timeout(timeout);
+    }
     let out = Output {
         json: cli.json,
         quiet: cli.quiet,

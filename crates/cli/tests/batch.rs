@@ -280,7 +280,16 @@ async fn the_sample_file_is_checked_without_credentials() {
     let journal = dir.join("sample.journal");
     let journal = journal.display().to_string();
     let run = common::cli(
-        &["batch", "run", sample, "--dry-run", "--skip-funds-check", "--journal", &journal, "--json"],
+        &[
+            "batch",
+            "run",
+            sample,
+            "--dry-run",
+            "--skip-funds-check",
+            "--journal",
+            &journal,
+            "--json",
+        ],
         &[],
         None,
     )
@@ -289,9 +298,25 @@ async fn the_sample_file_is_checked_without_credentials() {
     let report = run.json();
     assert_eq!(report["dryRun"], true, "{report}");
     assert_eq!(report["states"]["planned"], 5, "{report}");
-    assert_eq!(report["totals"]["USD"]["planned"]["amount"], "1493.74", "{report}");
+    assert_eq!(
+        report["totals"]["USD"]["planned"]["amount"], "1493.74",
+        "{report}"
+    );
     // Without --skip-funds-check the balance must be read: credentials needed.
-    let run = common::cli(&["batch", "run", sample, "--dry-run", "--journal", &journal, "--json"], &[], None).await;
+    let run = common::cli(
+        &[
+            "batch",
+            "run",
+            sample,
+            "--dry-run",
+            "--journal",
+            &journal,
+            "--json",
+        ],
+        &[],
+        None,
+    )
+    .await;
     assert_eq!(run.code, 3, "{run:?}");
     assert_eq!(run.json()["error"]["code"], "INVALID_CONFIG", "{run:?}");
 }

@@ -56,6 +56,10 @@ async fn twenty_kills_and_resumes_pay_every_row_exactly_once() {
         "8",
         "--rate",
         "300",
+        // Each resume waits twice this before sending rows a kill may
+        // have left in flight.
+        "--timeout",
+        "0.25",
         "--quiet",
     ];
     let spawn = || {
@@ -117,7 +121,15 @@ async fn twenty_kills_and_resumes_pay_every_row_exactly_once() {
 
     // The final rerun completes.
     let run = world
-        .cli(&["batch", "run", &file_arg, "--json", "--quiet"])
+        .cli(&[
+            "batch",
+            "run",
+            &file_arg,
+            "--timeout",
+            "0.25",
+            "--json",
+            "--quiet",
+        ])
         .await;
     assert_eq!(run.code, 0, "{run:?}");
     let report = run.json();
@@ -192,7 +204,15 @@ async fn ctrl_c_stops_cleanly_and_a_rerun_finishes() {
     assert!(paid > 0 && paid < 400, "{report}");
 
     let rerun = world
-        .cli(&["batch", "run", &file_arg, "--json", "--quiet"])
+        .cli(&[
+            "batch",
+            "run",
+            &file_arg,
+            "--timeout",
+            "0.25",
+            "--json",
+            "--quiet",
+        ])
         .await;
     assert_eq!(rerun.code, 0, "{rerun:?}");
     assert_eq!(world.sandbox.payouts().len(), 400);

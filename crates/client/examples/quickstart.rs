@@ -2,16 +2,20 @@
 //! the payee's accounts, pay, look the payout up, and receive and verify the
 //! signed webhook (IPN) that reports its outcome.
 //!
-//! With no `POCKYT_*` variables set it starts an embedded sandbox on
-//! 127.0.0.1 (no credentials needed). With `POCKYT_MERCHANT_NO`,
-//! `POCKYT_STORE_NO` and `POCKYT_API_TOKEN` (and `POCKYT_ENV` or
-//! `POCKYT_BASE_URL`) set, it runs against that server and starts no
+//! With no `POCKYT_*` variables set it starts an embedded sandbox (the
+//! local emulator, `pockyt-sandbox`) on 127.0.0.1: no credentials needed.
+//! With `POCKYT_MERCHANT_NO`, `POCKYT_STORE_NO` and `POCKYT_API_TOKEN` set,
+//! it runs against the provider's server that `POCKYT_ENV` names
+//! (`provider-sandbox`, the provider's hosted test server and the default,
+//! or `production`: real money) or `POCKYT_BASE_URL`, and starts no
 //! sandbox; webhooks then reach it only if `POCKYT_IPN_URL` is a public URL
 //! forwarded to this machine's receiver (its port is printed).
 //!
 //! ```text
 //! cargo run -p pockyt-payouts --example quickstart
 //! ```
+//!
+//! (`crates/client/tests/quickstart.rs` runs [`run`] with no variables.)
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,17 +32,21 @@ const IPN_WAIT: Duration = Duration::from_secs(30);
 
 #[tokio::main]
 async fn main() {
-    if let Err(e) = run().await {
+    if let Err(e) = run(&|name| std::env::var(name).ok()).await {
         eprintln!("\nfailed: {e}");
         std::process::exit(1);
     }
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// The whole flow, reading the `POCKYT_*` variables through `var`.
+pub async fn run(var: &dyn Fn(&str) -> Option<String>) -> Result<(), Box<dyn std::error::Error>> {
     // 1. A server: the one named by POCKYT_* variables, or an embedded sandbox.
-    let env_configured = std::env::var_os("POCKYT_MERCHANT_NO").is_some();
+    let env_configured = var("POCKYT_MERCHANT_NO").is_some_and(|v| !v.is_empty());
     let (config, sandbox) = if env_configured {
-        let config = Config::from_env()?;
+        let config = Config::from_lookup(var)?;
+        if let Some(deprecation) = config.deprecation() {
+            eprintln!("   (warning: {deprecation})");
+        }
         println!(
             "▶ using the API at {} (from POCKYT_* variables)",
             config.base_url()
@@ -78,7 +86,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let local_ipn_url = format!("http://{}/webhooks/pockyt", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, receiver).await });
-    let ipn_url = std::env::var("POCKYT_IPN_URL").unwrap_or_else(|_| local_ipn_url.clone());
+    let ipn_url = var("POCKYT_IPN_URL")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| local_ipn_url.clone());
     println!("▶ webhook receiver listening at {local_ipn_url}");
 
     // 3. Register a payee.

@@ -9,8 +9,15 @@ use crate::retry::RetryPolicy;
 
 /// Production base URL.
 pub const PRODUCTION_BASE_URL: &str = "https://mapi.yuansfer.com";
-/// Sandbox base URL (the provider's hosted sandbox).
-pub const SANDBOX_BASE_URL: &str = "https://mapi.yuansfer.yunkeguan.com";
+/// The base URL of the provider's hosted sandbox (its test server on the
+/// internet, [`Environment::ProviderSandbox`]); not the local emulator
+/// `pockyt-sandbox`, which is reached through its own base URL.
+pub const PROVIDER_SANDBOX_BASE_URL: &str = "https://mapi.yuansfer.yunkeguan.com";
+/// The old name of [`PROVIDER_SANDBOX_BASE_URL`].
+#[deprecated(
+    note = "renamed PROVIDER_SANDBOX_BASE_URL: the provider's hosted sandbox, not the local emulator"
+)]
+pub const SANDBOX_BASE_URL: &str = PROVIDER_SANDBOX_BASE_URL;
 
 /// Default total time for one attempt of a call.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,53 +33,162 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = pockyt_payouts_core::DEFAULT_MAX_R
 pub const MIN_API_TOKEN_LEN: usize = 8;
 
 /// Which of the provider's servers to talk to.
+///
+/// Both are the provider's, on the internet. The local emulator
+/// (`pockyt-sandbox`, Python's `pockyt_payouts.testing.Sandbox`, Node's
+/// `startSandbox()`) is not an environment: reach it through its base URL
+/// ([`Config::with_base_url`]).
+///
+/// Names, as [`FromStr`](std::str::FromStr) parses them (`POCKYT_ENV`, the
+/// bindings' `environment` option): `provider-sandbox` and `production`.
+/// The old name `sandbox` is still accepted, as a deprecated alias of
+/// `provider-sandbox` (see [`Environment::parse_name`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Environment {
-    /// The provider's sandbox: test credentials, no real money.
-    Sandbox,
-    /// Production: real money.
+    /// The provider's hosted sandbox (its test server on the internet):
+    /// test credentials, no real money. Named `provider-sandbox`.
+    ProviderSandbox,
+    /// Production: real money. Named `production`.
     Production,
 }
 
+#[allow(non_upper_case_globals)]
 impl Environment {
+    /// The old name of [`Environment::ProviderSandbox`], kept so that code
+    /// written against it still compiles (also in patterns).
+    ///
+    /// ```
+    /// #![allow(deprecated)]
+    /// use pockyt_payouts::Environment;
+    /// assert_eq!(Environment::Sandbox, Environment::ProviderSandbox);
+    /// ```
+    #[deprecated(
+        note = "renamed Environment::ProviderSandbox: the provider's hosted test server, not the local emulator (pockyt-sandbox)"
+    )]
+    pub const Sandbox: Environment = Environment::ProviderSandbox;
+
+    /// The rule an environment's name breaks when it is none of the names,
+    /// in the words of `INVALID_CONFIG` errors.
+    pub const NAME_RULE: &'static str = "must be \"provider-sandbox\" or \"production\"";
+
     /// The base URL of this environment.
     pub fn base_url(self) -> &'static str {
         match self {
-            Environment::Sandbox => SANDBOX_BASE_URL,
+            Environment::ProviderSandbox => PROVIDER_SANDBOX_BASE_URL,
             Environment::Production => PRODUCTION_BASE_URL,
         }
     }
 
-    /// `"sandbox"` or `"production"`.
+    /// `"provider-sandbox"` or `"production"`: the name
+    /// [`FromStr`](std::str::FromStr) parses back.
     pub fn as_str(self) -> &'static str {
         match self {
-            Environment::Sandbox => "sandbox",
+            Environment::ProviderSandbox => "provider-sandbox",
             Environment::Production => "production",
         }
+    }
+
+    /// Parses an environment's name (any ASCII case): `provider-sandbox`
+    /// or `production`, or the deprecated alias `sandbox`, which gives
+    /// [`Environment::ProviderSandbox`] and the [`Deprecation`] to report.
+    /// `setting` names where the name came from (`POCKYT_ENV`,
+    /// `environment`), in the deprecation and in the error. This is the one
+    /// rule for every language: the bindings pass the name as given and
+    /// turn the deprecation into their own warning.
+    ///
+    /// ```
+    /// use pockyt_payouts::Environment;
+    /// let (env, deprecated) = Environment::parse_name("POCKYT_ENV", "provider-sandbox").unwrap();
+    /// assert_eq!((env, deprecated), (Environment::ProviderSandbox, None));
+    /// let (env, deprecated) = Environment::parse_name("POCKYT_ENV", "sandbox").unwrap();
+    /// assert_eq!(env, Environment::ProviderSandbox);
+    /// assert_eq!(deprecated.unwrap().code, "DEPRECATED_ENVIRONMENT_NAME");
+    /// let err = Environment::parse_name("POCKYT_ENV", "local").unwrap_err();
+    /// assert_eq!(err.field(), Some("POCKYT_ENV"));
+    /// ```
+    pub fn parse_name(
+        setting: &str,
+        name: &str,
+    ) -> Result<(Environment, Option<Deprecation>), Error> {
+        if name.eq_ignore_ascii_case("provider-sandbox") {
+            Ok((Environment::ProviderSandbox, None))
+        } else if name.eq_ignore_ascii_case("production") {
+            Ok((Environment::Production, None))
+        } else if name.eq_ignore_ascii_case("sandbox") {
+            let deprecation = Deprecation::renamed_environment(setting);
+            Ok((Environment::ProviderSandbox, Some(deprecation)))
+        } else {
+            Err(Error::invalid_config(setting, Environment::NAME_RULE))
+        }
+    }
+}
+
+impl std::fmt::Display for Environment {
+    /// The environment's name ([`Environment::as_str`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 impl std::str::FromStr for Environment {
     type Err = Error;
 
-    /// Parses `sandbox` or `production` (any ASCII case).
+    /// Parses `provider-sandbox` or `production` (any ASCII case); the
+    /// deprecated `sandbox` still gives [`Environment::ProviderSandbox`]
+    /// (use [`Environment::parse_name`] to learn that it was deprecated).
     ///
     /// ```
     /// use pockyt_payouts::Environment;
     /// assert_eq!("Production".parse::<Environment>().unwrap(), Environment::Production);
+    /// assert_eq!("provider-sandbox".parse::<Environment>().unwrap(), Environment::ProviderSandbox);
+    /// assert_eq!("sandbox".parse::<Environment>().unwrap(), Environment::ProviderSandbox);
     /// assert_eq!("live".parse::<Environment>().unwrap_err().code().as_str(), "INVALID_CONFIG");
     /// ```
     fn from_str(text: &str) -> Result<Self, Error> {
-        if text.eq_ignore_ascii_case("sandbox") {
-            Ok(Environment::Sandbox)
-        } else if text.eq_ignore_ascii_case("production") {
-            Ok(Environment::Production)
-        } else {
-            Err(Error::invalid_config(
-                "environment",
-                "must be \"sandbox\" or \"production\"",
-            ))
+        Environment::parse_name("environment", text).map(|(environment, _)| environment)
+    }
+}
+
+/// A setting given under a name kept only for compatibility. The
+/// configuration that was given it keeps it ([`Config::deprecation`]);
+/// the Rust client logs it (a `tracing` warning), Python raises a
+/// `DeprecationWarning` and Node emits a `DeprecationWarning` through
+/// `process.emitWarning`, each with [`Deprecation::code`] and this text
+/// ([`Display`](fmt::Display)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Deprecation {
+    /// A stable code: `DEPRECATED_ENVIRONMENT_NAME`.
+    pub code: &'static str,
+    /// Where the old name was given: `POCKYT_ENV` or `environment`.
+    pub setting: String,
+    /// The old name, as this SDK spells it: `sandbox`.
+    pub old: &'static str,
+    /// The name to use instead: `provider-sandbox`.
+    pub new: &'static str,
+}
+
+impl Deprecation {
+    /// The environment `sandbox`, renamed `provider-sandbox`.
+    fn renamed_environment(setting: &str) -> Deprecation {
+        Deprecation {
+            code: "DEPRECATED_ENVIRONMENT_NAME",
+            setting: setting.to_owned(),
+            old: "sandbox",
+            new: "provider-sandbox",
         }
+    }
+}
+
+impl fmt::Display for Deprecation {
+    /// `POCKYT_ENV "sandbox" is deprecated: use "provider-sandbox" (...)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} \"{}\" is deprecated: use \"{}\", the provider's hosted test server \
+             (the local emulator is not an environment: give its base URL)",
+            self.setting, self.old, self.new
+        )
     }
 }
 
@@ -135,6 +251,7 @@ pub struct Config {
     pub(crate) deadline: Duration,
     pub(crate) max_response_bytes: usize,
     pub(crate) retry: RetryPolicy,
+    pub(crate) deprecation: Option<Deprecation>,
 }
 
 impl fmt::Debug for Config {
@@ -154,7 +271,7 @@ impl fmt::Debug for Config {
 }
 
 /// The one statement of every setting's allowed range, for every
-/// language: [`Config::check`] (at [`Client::new`](crate::Client::new)),
+/// language: the configuration check at [`Client::new`](crate::Client::new),
 /// the per-call overrides ([`Client::with_timeout`](crate::Client::with_timeout),
 /// [`Client::with_deadline`](crate::Client::with_deadline),
 /// [`Client::with_connect_timeout`](crate::Client::with_connect_timeout))
@@ -215,8 +332,9 @@ impl Config {
         ))
     }
 
-    /// A configuration for the sandbox environment with default timeouts
-    /// and retries.
+    /// A configuration for the provider's hosted sandbox
+    /// ([`Environment::ProviderSandbox`]) with default timeouts and
+    /// retries.
     pub fn new(
         merchant_no: impl Into<String>,
         store_no: impl Into<String>,
@@ -226,19 +344,22 @@ impl Config {
             merchant_no: merchant_no.into(),
             store_no: store_no.into(),
             api_token: api_token.into(),
-            environment: Environment::Sandbox,
+            environment: Environment::ProviderSandbox,
             base_url: None,
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
+            deprecation: None,
         }
     }
 
     /// Reads the configuration from the environment:
     /// `POCKYT_MERCHANT_NO`, `POCKYT_STORE_NO`, `POCKYT_API_TOKEN` (required),
-    /// `POCKYT_ENV` (`sandbox` or `production`, default `sandbox`) and
+    /// `POCKYT_ENV` (`provider-sandbox` or `production`, default
+    /// `provider-sandbox`; the old name `sandbox` still works, as a
+    /// deprecated alias: see [`Config::deprecation`]) and
     /// `POCKYT_BASE_URL` (overrides the environment's URL).
     pub fn from_env() -> Result<Self, Error> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -267,9 +388,7 @@ impl Config {
             required("POCKYT_API_TOKEN")?,
         );
         if let Some(env) = lookup("POCKYT_ENV").filter(|v| !v.is_empty()) {
-            config.environment = env.parse().map_err(|_| {
-                Error::invalid_config("POCKYT_ENV", "must be \"sandbox\" or \"production\"")
-            })?;
+            config = config.environment_named("POCKYT_ENV", &env)?;
         }
         if let Some(url) = lookup("POCKYT_BASE_URL").filter(|v| !v.is_empty()) {
             config.base_url = Some(url);
@@ -281,7 +400,39 @@ impl Config {
     pub fn environment(mut self, environment: Environment) -> Self {
         self.environment = environment;
         self.base_url = None;
+        self.deprecation = None;
         self
+    }
+
+    /// Uses the environment named `name`, as [`Environment::parse_name`]
+    /// reads it (`setting` names where it came from: `POCKYT_ENV`,
+    /// `environment`), and clears an explicit base URL. A deprecated name
+    /// is logged (a `tracing` warning) and kept as
+    /// [`Config::deprecation`], for the bindings to warn in their
+    /// language's way.
+    ///
+    /// ```
+    /// use pockyt_payouts::{Config, Environment};
+    /// let config = Config::new("202333", "301854", "my-api-token")
+    ///     .environment_named("environment", "sandbox")
+    ///     .unwrap();
+    /// assert_eq!(config.env(), Environment::ProviderSandbox);
+    /// assert_eq!(config.deprecation().unwrap().new, "provider-sandbox");
+    /// ```
+    pub fn environment_named(self, setting: &str, name: &str) -> Result<Self, Error> {
+        let (environment, deprecation) = Environment::parse_name(setting, name)?;
+        let mut config = self.environment(environment);
+        if let Some(deprecation) = &deprecation {
+            tracing::warn!(code = deprecation.code, "{deprecation}");
+        }
+        config.deprecation = deprecation;
+        Ok(config)
+    }
+
+    /// The deprecated name this configuration was given, if any (today:
+    /// the environment `sandbox`, renamed `provider-sandbox`).
+    pub fn deprecation(&self) -> Option<&Deprecation> {
+        self.deprecation.as_ref()
     }
 
     /// Talks to an explicit base URL instead (a local sandbox, a proxy).

@@ -289,13 +289,9 @@ pub fn client_config(spelling: Spelling, options: &Map<String, Value>) -> Result
         required("api_token")?,
     );
     if let Some(environment) = given.text("environment")? {
-        let environment: Environment = environment.parse().map_err(|_| {
-            given.refuse(
-                "environment",
-                "must be \"sandbox\" or \"production\"".into(),
-            )
-        })?;
-        config = config.environment(environment);
+        config = config
+            .environment_named("environment", &environment)
+            .map_err(|_| given.refuse("environment", Environment::NAME_RULE.into()))?;
     }
     if let Some(base_url) = given.text("base_url")? {
         config = config.with_base_url(base_url);

@@ -41,7 +41,10 @@ async fn setup(name: &str, usd: &str) -> Setup {
             c.api_token.clone(),
         )
         .with_base_url(sandbox.base_url())
-        .retry_policy(RetryPolicy::none()),
+        .retry_policy(RetryPolicy::none())
+        // A resumed batch waits twice this before resending rows a
+        // crash left in `sending`.
+        .timeout(Duration::from_millis(300)),
     )
     .unwrap();
     let (customer_no, account_token) = payee_with_account(&client).await;
@@ -525,4 +528,97 @@ async fn a_stopped_run_leaves_nothing_in_sending_and_a_rerun_finishes() {
         .unwrap();
     assert!(done.is_success(), "{done:?}");
     assert_eq!(s.sandbox.payouts().len(), 200);
+}
+
+#[tokio::test]
+async fn rows_are_numbered_as_a_spreadsheet_shows_them_and_ambiguous_rows_refused() {
+    let s = setup("rows", "1000.00").await;
+    let (c, a) = (&s.customer_no, &s.account_token);
+    // CRLF line ends (Excel, Python's csv), a quoted line break, a bad amount.
+    let path = s.dir.join("crlf.csv");
+    std::fs::write(
+        &path,
+        format!("{WIRE_HEADER},note\r\n{c},{a},1.00,USD,r-1,\"two\r\nlines\"\r\n{c},{a},1.001,USD,r-2,x\r\n"),
+    )
+    .unwrap();
+    let error = s
+        .batch(&s.dir.join("crlf.journal"), BatchOptions::default())
+        .run(&path)
+        .await
+        .unwrap_err();
+    let BatchError::InvalidRows { rows, .. } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!(
+        (rows[0].row, rows[0].field.as_str()),
+        (3, "amount"),
+        "{error}"
+    );
+
+    // JSON Lines: a byte-order mark is not a refusal, a repeated key is.
+    let path = s.dir.join("bom.jsonl");
+    let row = |id: &str| {
+        format!("{{\"customerNo\":\"{c}\",\"accountToken\":\"{a}\",\"amount\":\"1.00\",\"currency\":\"USD\",\"invoiceId\":\"{id}\"}}")
+    };
+    let repeated = format!("{{\"customerNo\":\"{c}\",\"accountToken\":\"{a}\",\"amount\":\"1.00\",\"amount\":\"5000.00\",\"currency\":\"USD\",\"invoiceId\":\"j-2\"}}");
+    std::fs::write(&path, format!("\u{feff}{}\n{repeated}\n", row("j-1"))).unwrap();
+    let error = s
+        .batch(&s.dir.join("bom.journal"), BatchOptions::default())
+        .run(&path)
+        .await
+        .unwrap_err();
+    let BatchError::InvalidRows { count, rows } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!(*count, 1, "{error}");
+    assert_eq!(
+        (rows[0].row, rows[0].field.as_str(), rows[0].rule.as_str()),
+        (2, "amount", "is named twice")
+    );
+}
+
+#[tokio::test]
+async fn stranded_rows_stay_sending_while_the_api_cannot_be_reached() {
+    let s = setup("stranded", "1000.00").await;
+    let file = s.csv("nov.csv", WIRE_HEADER, 6, "1.00", "nov");
+    let journal_path = s.dir.join("nov.journal");
+    // Journal the file (a dry run with the plan kept is a run stopped at once).
+    let batch = s.batch(&journal_path, BatchOptions::default());
+    batch.stop_handle().stop();
+    batch.run(&file).await.unwrap();
+    let journal = SqliteJournal::open(&journal_path).unwrap();
+    let id = journal.latest_batch().unwrap().unwrap().id;
+    assert_eq!(journal.claim(id, 0, 6).unwrap().len(), 6);
+    drop(journal);
+    // The API is unreachable on resume: nothing learnt, nothing recorded.
+    let dead = Client::new(
+        Config::new(
+            s.sandbox.config().merchant_no.clone(),
+            s.sandbox.config().store_no.clone(),
+            s.sandbox.config().api_token.clone(),
+        )
+        .with_base_url("http://127.0.0.1:9")
+        .retry_policy(RetryPolicy::none())
+        .timeout(Duration::from_millis(100)),
+    )
+    .unwrap();
+    let report = Batch::open(dead, &journal_path)
+        .unwrap()
+        .with_options(BatchOptions {
+            skip_funds_check: true,
+            ..BatchOptions::default()
+        })
+        .run(&file)
+        .await
+        .unwrap();
+    assert_eq!(report.count(RowState::Sending), 6, "{report:?}");
+    assert_eq!(report.count(RowState::Unknown), 0, "{report:?}");
+    // Reachable again: settled and paid once.
+    let report = s
+        .batch(&journal_path, BatchOptions::default())
+        .run(&file)
+        .await
+        .unwrap();
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(s.sandbox.payouts().len(), 6);
 }

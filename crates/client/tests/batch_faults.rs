@@ -50,10 +50,14 @@ async fn ten_thousand_rows_with_faults_are_paid_exactly_once() {
         .base_delay(Duration::from_millis(2))
         .max_delay(Duration::from_millis(20));
     let client = Client::new(
-        Config::new(sc.merchant_no.clone(), sc.store_no.clone(), sc.api_token.as_str())
-            .with_base_url(sandbox.base_url())
-            .timeout(TIMEOUT)
-            .retry_policy(policy),
+        Config::new(
+            sc.merchant_no.clone(),
+            sc.store_no.clone(),
+            sc.api_token.as_str(),
+        )
+        .with_base_url(sandbox.base_url())
+        .timeout(TIMEOUT)
+        .retry_policy(policy),
     )
     .unwrap();
     let (customer_no, account_token) = common::payee_with_account(&client).await;
@@ -63,18 +67,33 @@ async fn ten_thousand_rows_with_faults_are_paid_exactly_once() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("faulty.csv");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
-    writeln!(out, "customer_no,account_token,amount,currency,invoice_id,note").unwrap();
+    writeln!(
+        out,
+        "customer_no,account_token,amount,currency,invoice_id,note"
+    )
+    .unwrap();
     let mut rng = StdRng::seed_from_u64(SEED);
     let mut faulty = 0;
     for n in 0..ROWS {
-        let amount = format!("{}.{:02}", rng.random_range(1..=20), rng.random_range(0..100));
+        let amount = format!(
+            "{}.{:02}",
+            rng.random_range(1..=20),
+            rng.random_range(0..100)
+        );
         let invoice_id = if rng.random_range(0..10) == 0 {
             faulty += 1;
-            format!("fault-{}-{n:05}", PAY_FAULTS[rng.random_range(0..PAY_FAULTS.len())])
+            format!(
+                "fault-{}-{n:05}",
+                PAY_FAULTS[rng.random_range(0..PAY_FAULTS.len())]
+            )
         } else {
             format!("row-{n:05}")
         };
-        writeln!(out, "{customer_no},{account_token},{amount},USD,{invoice_id},batch {n}").unwrap();
+        writeln!(
+            out,
+            "{customer_no},{account_token},{amount},USD,{invoice_id},batch {n}"
+        )
+        .unwrap();
     }
     out.flush().unwrap();
     drop(out);
@@ -83,32 +102,52 @@ async fn ten_thousand_rows_with_faults_are_paid_exactly_once() {
     let admin = reqwest::Client::new();
     for n in 0..300 {
         let rule = json!({"operation": "inquire_payout", "fault": INQUIRY_FAULTS[n % INQUIRY_FAULTS.len()], "times": 1});
-        let answer = admin.post(format!("{}/_sandbox/faults", sandbox.base_url())).json(&rule).send().await.unwrap();
+        let answer = admin
+            .post(format!("{}/_sandbox/faults", sandbox.base_url()))
+            .json(&rule)
+            .send()
+            .await
+            .unwrap();
         assert!(answer.status().is_success());
     }
 
     let journal_path = dir.join("faulty.journal");
-    let batch = Batch::open(client.clone(), &journal_path).unwrap().with_options(BatchOptions {
-        concurrency: 32,
-        status_rounds: 4,
-        status_backoff: Duration::from_millis(200),
-        ..BatchOptions::default()
-    });
+    let batch = Batch::open(client.clone(), &journal_path)
+        .unwrap()
+        .with_options(BatchOptions {
+            concurrency: 32,
+            status_rounds: 4,
+            status_backoff: Duration::from_millis(200),
+            ..BatchOptions::default()
+        });
     let report = batch.run(&file).await.unwrap();
     eprintln!(
         "{ROWS} rows, {faulty} with a pay fault: {:?}",
-        report.states.iter().filter(|(_, n)| **n > 0).collect::<Vec<_>>()
+        report
+            .states
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .collect::<Vec<_>>()
     );
     assert_eq!(report.rows, ROWS as u64);
-    assert_eq!(report.count(RowState::Planned) + report.count(RowState::Sending), 0);
+    assert_eq!(
+        report.count(RowState::Planned) + report.count(RowState::Sending),
+        0
+    );
 
     // Never twice, and nothing paid that the journal calls refused.
     let check = |final_check: bool| {
         let mut ledger: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for payout in sandbox.payouts() {
-            ledger.entry(payout.invoice_id).or_default().push(payout.transaction_no);
+            ledger
+                .entry(payout.invoice_id)
+                .or_default()
+                .push(payout.transaction_no);
         }
-        assert!(ledger.values().all(|t| t.len() == 1), "an invoiceId paid twice");
+        assert!(
+            ledger.values().all(|t| t.len() == 1),
+            "an invoiceId paid twice"
+        );
         let journal = SqliteJournal::open(&journal_path).unwrap();
         let id = journal.latest_batch().unwrap().unwrap().id;
         let rows = journal.rows(id, &[], 0, ROWS + 1).unwrap();
@@ -118,8 +157,18 @@ async fn ten_thousand_rows_with_faults_are_paid_exactly_once() {
             let paid = ledger.get(&row.invoice_id);
             match row.state {
                 RowState::Pending | RowState::Success | RowState::Failed | RowState::Returned => {
-                    let paid = paid.unwrap_or_else(|| panic!("{} journaled {} but not in the ledger", row.invoice_id, row.state));
-                    assert_eq!(row.transaction_no.as_ref(), Some(&paid[0]), "{}", row.invoice_id);
+                    let paid = paid.unwrap_or_else(|| {
+                        panic!(
+                            "{} journaled {} but not in the ledger",
+                            row.invoice_id, row.state
+                        )
+                    });
+                    assert_eq!(
+                        row.transaction_no.as_ref(),
+                        Some(&paid[0]),
+                        "{}",
+                        row.invoice_id
+                    );
                 }
                 RowState::Refused => assert!(paid.is_none(), "{} refused but paid", row.invoice_id),
                 RowState::Unknown => {
@@ -127,21 +176,36 @@ async fn ten_thousand_rows_with_faults_are_paid_exactly_once() {
                     // After the follow-up, an unknown row is one the API has
                     // no payout for.
                     if final_check {
-                        assert!(paid.is_none(), "{} still unknown though paid", row.invoice_id);
+                        assert!(
+                            paid.is_none(),
+                            "{} still unknown though paid",
+                            row.invoice_id
+                        );
                     }
                 }
                 other => panic!("{} left {other}", row.invoice_id),
             }
         }
-        let journaled_paid = rows.iter().filter(|r| !matches!(r.state, RowState::Refused | RowState::Unknown)).count();
+        let journaled_paid = rows
+            .iter()
+            .filter(|r| !matches!(r.state, RowState::Refused | RowState::Unknown))
+            .count();
         if final_check {
-            assert_eq!(journaled_paid, ledger.len(), "the journal equals the ledger");
+            assert_eq!(
+                journaled_paid,
+                ledger.len(),
+                "the journal equals the ledger"
+            );
         }
         unknown
     };
     let unknown_after_run = check(false);
     // Unclaimed inquiry faults would only slow the follow-up down.
-    admin.delete(format!("{}/_sandbox/faults", sandbox.base_url())).send().await.unwrap();
+    admin
+        .delete(format!("{}/_sandbox/faults", sandbox.base_url()))
+        .send()
+        .await
+        .unwrap();
     let followed = batch.status(Some(&file)).await.unwrap();
     let unknown_after_status = check(true);
     eprintln!(

@@ -97,6 +97,9 @@ enum Source {
         reader: csv::Reader<File>,
         columns: Vec<String>,
         record: csv::StringRecord,
+        /// Records read, the header included: the spreadsheet row of the
+        /// last one (whatever its line endings or quoted line breaks).
+        rows: u64,
     },
     JsonLines {
         reader: BufReader<File>,
@@ -130,6 +133,7 @@ impl Rows {
                     reader,
                     columns,
                     record: csv::StringRecord::new(),
+                    rows: 1,
                 }
             }
             InputFormat::JsonLines => Source::JsonLines {
@@ -153,19 +157,20 @@ impl Rows {
                 reader,
                 columns,
                 record,
+                rows,
             } => {
-                let line = reader.position().line().max(1) + 1;
+                let line = reader.position().line();
                 match reader.read_record(record) {
                     Ok(false) => Ok(None),
                     Ok(true) => {
-                        let row = record.position().map_or(line, |p| p.line());
-                        Ok(Some(csv_row(row, columns, record)))
+                        *rows += 1;
+                        Ok(Some(csv_row(*rows, columns, record)))
                     }
                     Err(error) => match error.kind() {
-                        csv::ErrorKind::Utf8 { pos, .. } => {
-                            let row = pos.as_ref().map_or(line, |p| p.line());
+                        csv::ErrorKind::Utf8 { .. } => {
+                            *rows += 1;
                             Ok(Some(Err(RowError::new(
-                                row,
+                                *rows,
                                 "row",
                                 "is not valid UTF-8",
                                 "INVALID_ROW",
@@ -228,6 +233,8 @@ impl Rows {
                     ))));
                 }
                 let text = match std::str::from_utf8(buf) {
+                    // A byte-order mark may open the file.
+                    Ok(text) if row == 1 => text.trim_start_matches('\u{feff}').trim(),
                     Ok(text) => text.trim(),
                     Err(_) => {
                         return Ok(Some(Err(RowError::new(
@@ -317,13 +324,19 @@ fn csv_row(
 }
 
 fn json_row(row: u64, text: &str) -> Result<CheckedRow, RowError> {
-    let Ok(Value::Object(object)) = serde_json::from_str::<Value>(text) else {
-        return Err(RowError::new(
-            row,
-            "row",
-            "is not a JSON object",
-            "INVALID_ROW",
-        ));
+    let object = match serde_json::from_str::<UniqueObject>(text) {
+        Ok(UniqueObject(object)) => object,
+        Err(error) => {
+            let message = error.to_string();
+            return Err(match message.strip_prefix(REPEATED) {
+                // serde_json adds " at line L column C".
+                Some(rest) => {
+                    let name = rest.rsplit_once(" at line ").map_or(rest, |(name, _)| name);
+                    RowError::new(row, name, "is named twice", "INVALID_ROW")
+                }
+                None => RowError::new(row, "row", "is not a JSON object", "INVALID_ROW"),
+            });
+        }
     };
     let mut fields = Map::new();
     for (name, value) in object {
@@ -334,6 +347,40 @@ fn json_row(row: u64, text: &str) -> Result<CheckedRow, RowError> {
         fields.insert(wire, value);
     }
     checked(row, fields)
+}
+
+/// The start of the error a repeated key gives (then the key).
+const REPEATED: &str = "repeated key: ";
+
+/// A JSON object whose keys are all different: a repeated key (which
+/// `serde_json::Value` would silently resolve to its last value) is an
+/// error, since the row is ambiguous.
+struct UniqueObject(Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for UniqueObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = UniqueObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UniqueObject, A::Error> {
+                let mut object = Map::new();
+                while let Some((name, value)) = map.next_entry::<String, Value>()? {
+                    if object.contains_key(&name) {
+                        return Err(serde::de::Error::custom(format!("{REPEATED}{name}")));
+                    }
+                    object.insert(name, value);
+                }
+                Ok(UniqueObject(object))
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
 }
 
 /// A row's fields checked by the SDK's pay rules (the same as a single pay).

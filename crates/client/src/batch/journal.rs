@@ -223,6 +223,9 @@ pub struct JournalRow {
     pub error_code: Option<String>,
     /// The error's words.
     pub error_message: Option<String>,
+    /// When the row last changed state (UTC, RFC 3339): for a `sending`
+    /// row, when it was claimed.
+    pub updated_at: String,
 }
 
 /// What was learnt about one payout.

@@ -113,6 +113,8 @@ pub struct BatchOptions {
 impl BatchOptions {
     /// The most pays in flight a batch allows.
     pub const MAX_CONCURRENCY: usize = 256;
+    /// The lowest rate a batch allows: one pay an hour.
+    pub const MIN_RATE: f64 = 1.0 / 3600.0;
 
     fn check(&self) -> Result<(), BatchError> {
         if !(1..=Self::MAX_CONCURRENCY).contains(&self.concurrency) {
@@ -123,10 +125,10 @@ impl BatchOptions {
             .into());
         }
         if let Some(rate) = self.rate {
-            if !(rate.is_finite() && rate > 0.0) {
+            if !(rate.is_finite() && rate >= Self::MIN_RATE) {
                 return Err(crate::Error::invalid_config(
                     "rate",
-                    "must be a positive number of payouts per second",
+                    &format!("must be at least {} payouts per second", Self::MIN_RATE),
                 )
                 .into());
             }

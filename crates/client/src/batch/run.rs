@@ -88,6 +88,9 @@ enum Handled {
     Done(Outcome),
     /// Nothing reached the server: back to `planned`.
     Unsent(String),
+    /// A row a crash left in `sending` whose fate could not be learnt
+    /// (the API could not be reached): it stays `sending`, for the next run.
+    Keep,
 }
 
 /// Paces pays: at most one start per `interval`.
@@ -108,7 +111,7 @@ impl Pace {
         let at = {
             let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
             let at = (*next).max(Instant::now());
-            *next = at + self.interval;
+            *next = at.checked_add(self.interval).unwrap_or(at);
             at
         };
         tokio::time::sleep_until(at).await;
@@ -144,8 +147,9 @@ async fn handle(client: &Client, row: &JournalRow, pace: Option<&Pace>) -> Handl
                 return Handled::Done(failure(row, RowState::Unknown, &error));
             }
             Err(error) if matches!(error.ret_code(), Some(RetCode::NoRelatedInformation)) => {}
-            // Cannot tell: sending now could be a second payout.
-            Err(error) => return Handled::Done(failure(row, RowState::Unknown, &error)),
+            // Cannot tell, and sending now could be a second payout: the
+            // row stays `sending` for the next run to settle.
+            Err(_) => return Handled::Keep,
         }
     }
     if let Some(pace) = pace {
@@ -160,9 +164,11 @@ async fn handle(client: &Client, row: &JournalRow, pace: Option<&Pace>) -> Handl
         Err(error @ Error::PayoutOutcomeUnknown { .. }) => {
             Handled::Done(failure(row, RowState::Unknown, &error))
         }
-        Err(error) if never_reached_server(&error) && row.state == RowState::Planned => {
-            Handled::Unsent(row.invoice_id.clone())
-        }
+        Err(error) if never_reached_server(&error) => match row.state {
+            RowState::Planned => Handled::Unsent(row.invoice_id.clone()),
+            // A row left in `sending` stays there: nothing is learnt.
+            _ => Handled::Keep,
+        },
         // Every other error of `pay` means no payout was made.
         Err(error) => Handled::Done(failure(row, RowState::Refused, &error)),
     }
@@ -240,7 +246,10 @@ impl Batch {
         // Without a client (a dry run, which keeps nothing) the keys are
         // made for no merchant.
         let (merchant, store) = match &self.client {
-            Some(client) => (client.config().merchant_no().to_owned(), client.config().store_no().to_owned()),
+            Some(client) => (
+                client.config().merchant_no().to_owned(),
+                client.config().store_no().to_owned(),
+            ),
             None => (String::new(), String::new()),
         };
         let path = file.to_path_buf();
@@ -349,6 +358,27 @@ impl Batch {
         // the funds are checked after they are settled.
         let stranded = self.collect_sending(id).await?;
         if !stranded.is_empty() {
+            // A pay sent just before the crash may still be on its way:
+            // as the client does after an unanswered attempt, nothing is
+            // sent again until twice the per-attempt timeout has passed
+            // since the newest claim (rows found by inquiry meanwhile are
+            // settled all the same).
+            let window = self.client()?.timeout().saturating_mul(2);
+            if let Some(newest) = stranded
+                .iter()
+                .filter_map(|r| claimed_at(&r.updated_at))
+                .max()
+            {
+                let elapsed = (chrono::Utc::now() - newest).to_std().unwrap_or_default();
+                if let Some(wait) = window.checked_sub(elapsed) {
+                    tracing::info!(
+                        rows = stranded.len(),
+                        wait_ms = wait.as_millis() as u64,
+                        "batch: waiting before settling rows a crash left in sending"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+            }
             self.pay_rows(id, Source::Rows(stranded), total, &counters)
                 .await?;
         }
@@ -419,7 +449,8 @@ impl Batch {
                                 // Claimed from `planned` just now: never sent before.
                                 row.state = RowState::Planned;
                                 if row_tx.send(row).await.is_err() {
-                                    break;
+                                    // No worker left: stop claiming.
+                                    return Ok(());
                                 }
                             }
                         }
@@ -459,7 +490,9 @@ impl Batch {
                                 stop.store(true, Ordering::Relaxed);
                             }
                         }
-                        Handled::Done(_) => counters.unreached_in_a_row.store(0, Ordering::Relaxed),
+                        Handled::Done(_) | Handled::Keep => {
+                            counters.unreached_in_a_row.store(0, Ordering::Relaxed)
+                        }
                     }
                     if out_tx.send(handled).await.is_err() {
                         break;
@@ -468,6 +501,9 @@ impl Batch {
             }));
         }
         drop(out_tx);
+        // Only the workers hold the receiver: should they all end, the
+        // feeder's send fails and it stops.
+        drop(row_rx);
 
         // Records outcomes in groups until every worker is done.
         let mut journal_error = None;
@@ -498,6 +534,9 @@ impl Batch {
                         counters.problems.fetch_add(1, Ordering::Relaxed);
                         unsent.push(id);
                     }
+                    Handled::Keep => {
+                        counters.problems.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
             let written = self
@@ -523,13 +562,16 @@ impl Batch {
                 problems,
             });
         }
+        let mut panicked = None;
         for worker in workers {
-            let _ = worker.await;
+            if let Err(error) = worker.await {
+                panicked = Some(BatchError::journal("a batch worker", error));
+            }
         }
         let fed = feeder
             .await
             .map_err(|e| BatchError::journal("the batch's feeder", e))?;
-        if let Some(error) = journal_error {
+        if let Some(error) = journal_error.or(panicked) {
             return Err(error);
         }
         fed
@@ -561,6 +603,13 @@ fn planned(merchant: &str, store: &str, row: u64, params: &PayParams) -> Planned
         params: serde_json::to_string(params).unwrap_or_default(),
         idempotency_key: derived_pay_key(merchant, store, params),
     }
+}
+
+/// When a row was claimed, from its `updated_at`.
+fn claimed_at(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// Cents as an amount with two fraction digits.

@@ -85,7 +85,7 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-const ROW_COLUMNS: &str = "batch, row_no, invoice_id, currency, cents, params, idempotency_key, state, transaction_no, error_code, error_message";
+const ROW_COLUMNS: &str = "batch, row_no, invoice_id, currency, cents, params, idempotency_key, state, transaction_no, error_code, error_message, updated_at";
 
 fn journal_row(row: &Row<'_>) -> rusqlite::Result<JournalRow> {
     let state: String = row.get(7)?;
@@ -103,6 +103,7 @@ fn journal_row(row: &Row<'_>) -> rusqlite::Result<JournalRow> {
         transaction_no: row.get(8)?,
         error_code: row.get(9)?,
         error_message: row.get(10)?,
+        updated_at: row.get(11)?,
     })
 }
 
@@ -175,7 +176,10 @@ impl SqliteJournal {
 
 impl Journal for SqliteJournal {
     fn lock(&self) -> Result<Box<dyn Send + Sync>, BatchError> {
-        let mut name = self.path.clone().into_os_string();
+        // The file's real path: the same journal reached through a symlink
+        // takes the same lock.
+        let real = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
+        let mut name = real.into_os_string();
         name.push(".lock");
         let file = OpenOptions::new()
             .create(true)
