@@ -50,6 +50,13 @@ export interface ClientSettings {
   maxResponseBytes?: number
 }
 
+/**
+ * The provider's servers (both on the internet): 'provider-sandbox' (its
+ * hosted test server) and 'production'. 'sandbox' is the deprecated old
+ * name of 'provider-sandbox'.
+ */
+export type Environment = 'provider-sandbox' | 'production' | /** @deprecated use 'provider-sandbox' */ 'sandbox'
+
 /** Options of `new Client(options)`. Unknown options are refused (ConfigurationError). */
 export interface ClientOptions extends ClientSettings {
   /** The merchant number assigned by Pockyt. */
@@ -63,11 +70,15 @@ export interface ClientOptions extends ClientSettings {
    */
   apiToken: string
   /**
-   * The provider's environment: 'sandbox' (the provider's hosted test
-   * server, the default) or 'production'; ignored when baseUrl is set. The
-   * local emulator is `startSandbox()` from 'pockyt-payouts/testing'.
+   * The provider's environment: 'provider-sandbox' (the provider's hosted
+   * test server, the default) or 'production'; ignored when baseUrl is set.
+   * 'sandbox' is the deprecated old name of 'provider-sandbox': still
+   * accepted, with a `DeprecationWarning` (`process.emitWarning`, code
+   * `DEPRECATED_ENVIRONMENT_NAME`). The local emulator is not an
+   * environment: it is `startSandbox()` from 'pockyt-payouts/testing'
+   * (pass its `baseUrl`, or use `sandbox.client()`).
    */
-  environment?: 'sandbox' | 'production'
+  environment?: Environment
   /** An explicit base URL (a local sandbox, a proxy). */
   baseUrl?: string
 }
@@ -472,7 +483,11 @@ export type PayoutAccountList = PayoutAccounts
  */
 export declare class Client {
   constructor(options: ClientOptions)
-  /** From POCKYT_MERCHANT_NO, POCKYT_STORE_NO, POCKYT_API_TOKEN, POCKYT_ENV, POCKYT_BASE_URL. */
+  /**
+   * From POCKYT_MERCHANT_NO, POCKYT_STORE_NO, POCKYT_API_TOKEN, POCKYT_ENV
+   * ('provider-sandbox', the default, or 'production'; the deprecated
+   * 'sandbox' still works, with a DeprecationWarning), POCKYT_BASE_URL.
+   */
   static fromEnv(options?: EnvClientOptions): Client
   readonly baseUrl: string
   readonly merchantNo: string

@@ -21,6 +21,22 @@ const { fromNative, requireStringToken, checkTokenOption } = errors
 /** Marks the one constructor argument that carries a ready native client. */
 const NATIVE = Symbol('pockyt-payouts.native')
 
+/** The deprecation messages already reported by this copy of the package. */
+const reported = new Set()
+
+/**
+ * Reports a deprecated setting the native client was given (the Rust core
+ * decides what is deprecated and words it): a `DeprecationWarning` through
+ * `process.emitWarning`, with its stable code, once per message and loaded
+ * copy of the package (so once per process, as Node's own deprecations).
+ */
+function reportDeprecation(nativeClient) {
+  const deprecation = nativeClient.deprecation
+  if (deprecation == null || reported.has(deprecation.message)) return
+  reported.add(deprecation.message)
+  process.emitWarning(deprecation.message, { type: 'DeprecationWarning', code: deprecation.code })
+}
+
 /**
  * A client of the Payouts v3 API. One connection pool; safe to share
  * across any number of concurrent calls. Never shows the API token.
@@ -42,11 +58,13 @@ class Client {
     } catch (error) {
       throw fromNative(error)
     }
+    reportDeprecation(this.#native)
   }
 
   /**
    * A client configured from POCKYT_MERCHANT_NO, POCKYT_STORE_NO,
-   * POCKYT_API_TOKEN, POCKYT_ENV, POCKYT_BASE_URL; `options` may set the
+   * POCKYT_API_TOKEN, POCKYT_ENV ('provider-sandbox' or 'production';
+   * the deprecated 'sandbox' warns), POCKYT_BASE_URL; `options` may set the
    * other settings (timeoutMs, connectTimeoutMs, deadlineMs, maxRetries,
    * maxResponseBytes).
    * @param {import('./index').EnvClientOptions} [options]
@@ -58,6 +76,7 @@ class Client {
     } catch (error) {
       throw fromNative(error)
     }
+    reportDeprecation(client)
     return new Client({ [NATIVE]: client })
   }
 

@@ -6,6 +6,7 @@ read as one module."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -39,7 +40,7 @@ def test_readme_examples_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
         monkeypatch.setenv("POCKYT_MERCHANT_NO", sandbox.merchant_no)
         monkeypatch.setenv("POCKYT_STORE_NO", sandbox.store_no)
         monkeypatch.setenv("POCKYT_API_TOKEN", sandbox.api_token)
-        monkeypatch.setenv("POCKYT_ENV", "sandbox")
+        monkeypatch.setenv("POCKYT_ENV", "provider-sandbox")
         monkeypatch.setenv("POCKYT_BASE_URL", sandbox.base_url)
         namespace: dict[str, object] = {"__name__": "readme"}
         for number, block in enumerate(readme_blocks(), start=1):
@@ -52,13 +53,54 @@ def test_readme_examples_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
 
 
 def test_quickstart_runs() -> None:
+    """``python examples/quickstart.py`` as a newcomer runs it: no POCKYT_*
+    variables, so it starts the embedded sandbox and goes through the whole
+    payout flow, webhook included."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("POCKYT_")}
+    env["PYTHONIOENCODING"] = "utf-8"
     finished = subprocess.run(
-        [sys.executable, str(HERE / "examples" / "quickstart.py")], capture_output=True, text=True, timeout=DEADLINE
+        [sys.executable, str(HERE / "examples" / "quickstart.py")],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        cwd=HERE,
+        timeout=DEADLINE,
     )
-    assert finished.returncode == 0, finished.stderr
-    assert "ended success" in finished.stdout
-    assert "refused before sending: amount" in finished.stdout
-    assert "10 concurrent payouts" in finished.stdout
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    lines = finished.stdout.strip().splitlines()
+    assert lines[0].startswith("▶ started an embedded sandbox at http://127.0.0.1:"), finished.stdout
+    assert lines[-1] == "✔ payout flow complete", finished.stdout
+    assert re.search(r"^4\. paid +invoiceId=quickstart-\d+ transactionNo=\d+ amount=25\.00 status=pending$", finished.stdout, re.M)
+    assert re.search(r"^6\. webhook received +signature verified; .*status=success ", finished.stdout, re.M)
+    assert re.search(r"^7\. settled +status=success; balance \d+\.\d{2} USD$", finished.stdout, re.M)
+
+
+def test_quickstart_runs_against_the_server_the_variables_name() -> None:
+    """With POCKYT_* set, the quickstart starts no sandbox of its own and
+    pays through the server they name (here a sandbox standing in for the
+    provider's)."""
+    with Sandbox(settle_delay=0.2) as sandbox:
+        env = {name: value for name, value in os.environ.items() if not name.startswith("POCKYT_")}
+        env.update(
+            PYTHONIOENCODING="utf-8",
+            POCKYT_MERCHANT_NO=sandbox.merchant_no,
+            POCKYT_STORE_NO=sandbox.store_no,
+            POCKYT_API_TOKEN=sandbox.api_token,
+            POCKYT_BASE_URL=sandbox.base_url,
+        )
+        finished = subprocess.run(
+            [sys.executable, str(HERE / "examples" / "quickstart.py")],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            timeout=DEADLINE,
+        )
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        assert finished.stdout.startswith(f"▶ using the API at {sandbox.base_url} "), finished.stdout
+        assert finished.stdout.strip().endswith("✔ payout flow complete")
+        assert len(sandbox.payouts()) == 1
 
 
 def test_readme_examples_type_check(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ class _BaseClient:
         merchant_no: str,
         store_no: str,
         api_token: str,
-        environment: Environment | str = Environment.SANDBOX,
+        environment: Environment | str = Environment.PROVIDER_SANDBOX,
         base_url: str | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
@@ -73,9 +73,12 @@ class _BaseClient:
         :param api_token: The API token (at least 8 characters). Kept in the
             native layer only: never shown by ``repr()`` nor in an error
             message.
-        :param environment: ``"sandbox"`` (the provider's hosted test server,
-            the default) or ``"production"``. The local emulator is
-            :class:`pockyt_payouts.testing.Sandbox`: pass its ``base_url``.
+        :param environment: ``"provider-sandbox"`` (the provider's hosted
+            test server, the default) or ``"production"`` (or the
+            :class:`Environment` members). The old name ``"sandbox"`` still
+            works but warns (``DeprecationWarning``). The local emulator is
+            not an environment: it is
+            :class:`pockyt_payouts.testing.Sandbox`, pass its ``base_url``.
         :param base_url: An explicit base URL (a local sandbox, a proxy);
             overrides ``environment``.
         :param timeout: Total time allowed for one attempt of a call, in
@@ -92,6 +95,8 @@ class _BaseClient:
         :param max_response_bytes: The largest answer read, in bytes
             (``None``: the core's default, 1 MiB).
         :raises ConfigurationError: a setting is missing or malformed.
+        :warns DeprecationWarning: ``environment`` is the old name
+            ``"sandbox"``.
         """
         env = environment.value if isinstance(environment, Environment) else environment
         self._native = NativeClient(
@@ -121,8 +126,10 @@ class _BaseClient:
     ) -> _C:
         """A client configured from the environment: ``POCKYT_MERCHANT_NO``,
         ``POCKYT_STORE_NO``, ``POCKYT_API_TOKEN`` (required), ``POCKYT_ENV``
-        (``sandbox`` or ``production``, default ``sandbox``) and
-        ``POCKYT_BASE_URL`` (overrides the environment's URL).
+        (``provider-sandbox``, the provider's hosted test server and the
+        default, or ``production``; the old ``sandbox`` still works but warns
+        with ``DeprecationWarning``) and ``POCKYT_BASE_URL`` (overrides the
+        environment's URL).
 
         The other settings are as for the constructor.
 

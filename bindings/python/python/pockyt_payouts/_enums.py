@@ -34,14 +34,19 @@ class _StrEnum(str, Enum):
 
 
 class Environment(_StrEnum):
-    """Which of the provider's servers a client talks to. (The local
-    emulator is :class:`pockyt_payouts.testing.Sandbox`, reached through its
-    ``base_url``.)"""
+    """Which of the provider's servers a client talks to; both are the
+    provider's, on the internet. The local emulator is not one of them: it
+    is :class:`pockyt_payouts.testing.Sandbox`, reached through its
+    ``base_url``."""
 
-    SANDBOX = "sandbox"
-    """The provider's hosted sandbox: test credentials, no real money."""
+    PROVIDER_SANDBOX = "provider-sandbox"
+    """The provider's hosted sandbox (its test server on the internet): test
+    credentials, no real money."""
     PRODUCTION = "production"
     """Production: real money."""
+    SANDBOX = "sandbox"
+    """Deprecated: the old name of :attr:`PROVIDER_SANDBOX`, still accepted
+    (a client given it warns with ``DeprecationWarning``)."""
 
 
 class ProfileType(_StrEnum):
