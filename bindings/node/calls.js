@@ -13,6 +13,14 @@
 const native = require('./native.js')
 const { fromNative } = require('./errors.js')
 
+/**
+ * The path `nativeClientOf` asks a client for (no path of the API can hold
+ * a NUL), and the native client `startCall` was given for it.
+ */
+const NATIVE_CLIENT_PATH = '/\u0000pockyt-payouts:native-client'
+let capturing = false
+let captured
+
 /** Promise settlers of the calls in flight, by id. */
 const pending = new Map()
 let nextId = 0
@@ -52,6 +60,10 @@ const registration = native.onCallsFinished(settleFinished)
  * @returns {Promise<any>}
  */
 function startCall(client, operation, params, options) {
+  if (capturing && operation === NATIVE_CLIENT_PATH) {
+    captured = client
+    return Promise.resolve(undefined)
+  }
   return new Promise((resolve, reject) => {
     const id = nextId
     nextId = nextId === 0xffffffff ? 0 : nextId + 1
@@ -66,4 +78,32 @@ function startCall(client, operation, params, options) {
   })
 }
 
-module.exports = { startCall }
+/**
+ * The native client behind a `Client` of this copy of the package (for the
+ * package's own modules: `batch.js` hands it to the Rust batch engine), or
+ * undefined for anything else. The generated `Client` keeps its native
+ * client private and gives it to `startCall` only, so it is taken there:
+ * the client is asked for a raw request to a marker path, which
+ * `startCall` answers at once, starting no call.
+ * @param {unknown} client
+ * @returns {import('./native').NativeClient | undefined}
+ */
+function nativeClientOf(client) {
+  if (client === null || typeof client !== 'object' || typeof client.request !== 'function') {
+    return undefined
+  }
+  capturing = true
+  captured = undefined
+  try {
+    client.request(NATIVE_CLIENT_PATH)
+  } catch {
+    // Not a client of this package.
+  } finally {
+    capturing = false
+  }
+  const found = captured
+  captured = undefined
+  return found instanceof native.NativeClient ? found : undefined
+}
+
+module.exports = { startCall, nativeClientOf }

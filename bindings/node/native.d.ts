@@ -9,6 +9,55 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The native batch behind `pockyt-payouts/batch`'s `Batch`. */
+export declare class NativeBatch {
+  /**
+   * A batch paying through `client`, with `{ journal, concurrency, rate,
+   * dryRun, skipInvalid, skipFundsCheck, format, statusRounds,
+   * statusBackoffMs }` (unset: the engine's defaults; no `journal`:
+   * each file's `<file>.journal`). Throws `INVALID_CONFIG` naming an
+   * option of the wrong type or unknown; the engine checks ranges when
+   * a batch runs.
+   */
+  constructor(client: NativeClient, options?: Record<string, unknown> | null)
+  /**
+   * Runs the batch of `file` (or resumes it); resolves to its report
+   * as JSON text. `onProgress` is called with each progress, then once
+   * with the phase `end` before the promise settles.
+   */
+  run(file: string, onProgress?: ((progress: BatchProgress) => void) | null): Promise<string>
+  /**
+   * Follows the batch of `file` (the journal's latest when null) up;
+   * resolves to its report as JSON text.
+   */
+  status(file?: string | null, onProgress?: ((progress: BatchProgress) => void) | null): Promise<string>
+  /**
+   * The report of the batch of `file` (the latest when null), from the
+   * journal alone, as JSON text.
+   */
+  report(file?: string | null): Promise<string>
+  /**
+   * Writes every row of the batch of `file` (the latest when null) to
+   * the file at `out`, as `format` (`'csv'`, the default, or `'json'`).
+   * The file is created when the report is known to exist. Needs a
+   * journal that exists (`BATCH_NOT_FOUND` otherwise).
+   */
+  writeReport(out: string, file?: string | null, format?: string | null): Promise<void>
+  /**
+   * Records a verified IPN's event (as `constructEvent` returns it) in
+   * the journal; resolves to whether a row changed. Needs a journal
+   * that exists (`BATCH_NOT_FOUND` otherwise).
+   */
+  applyEvent(event: Record<string, unknown>): Promise<boolean>
+  /**
+   * Stops the operations of this native batch cleanly: no new pay
+   * starts, the pays in flight finish and are recorded, rows claimed but
+   * not sent go back to `planned`; each then settles as usual (a run
+   * resolves to its report). A rerun continues the batch.
+   */
+  stop(): void
+}
+
 /**
  * The native client: one `pockyt_payouts::Client` (one connection pool),
  * shared by every concurrent call made through it.
@@ -35,6 +84,13 @@ export declare class NativeClient {
   get storeNo(): string
   /** The total time allowed for one attempt of a call, in milliseconds. */
   get timeoutMs(): number
+  /**
+   * The deprecated name this client's configuration was given (today:
+   * the environment `sandbox`, renamed `provider-sandbox`, as an option
+   * or in `POCKYT_ENV`), for the wrapper to report with
+   * `process.emitWarning`; null when none.
+   */
+  get deprecation(): DeprecationNote | null
   /**
    * Starts call `id` of `registration` (see `calls`): `operation` (`"pay"`, `"registerPayee"`, ..., or a
    * `/v3/...` path for the signed raw request) with its camelCase string
@@ -100,6 +156,30 @@ export declare class NativeSandbox {
 }
 
 /**
+ * The journal a file's batch uses when none is named: `<file>.journal`
+ * beside it (the engine's `default_journal_path`).
+ */
+export declare function batchDefaultJournal(file: string): string
+
+/** How far a batch is, as `onProgress` is told. */
+export interface BatchProgress {
+  /**
+   * `checking` (reading and checking rows), `paying` (paying, and
+   * settling rows a crash left in flight) or `following` (following
+   * pending rows up).
+   */
+  phase: string
+  /** How many rows this phase has to handle (`0` while checking). */
+  total: number
+  /** How many it has handled. */
+  done: number
+  /** Of those, how many ended `pending` or `success`. */
+  paid: number
+  /** Of those, how many ended otherwise. */
+  problems: number
+}
+
+/**
  * Throws the `IPN_EMPTY_TOKEN` refusal unless `apiToken` can verify IPNs
  * (a receiver checks its token when it is made, not at the first IPN).
  */
@@ -116,6 +196,17 @@ export declare const CONTENT_TYPE: string
 
 /** The key an event is deduplicated by: `transactionNo:status`. */
 export declare function dedupKey(event: Record<string, unknown>): string
+
+/**
+ * A deprecated setting a client was given: what `process.emitWarning`
+ * reports, as a `DeprecationWarning`.
+ */
+export interface DeprecationNote {
+  /** A stable code (`DEPRECATED_ENVIRONMENT_NAME`). */
+  code: string
+  /** What was deprecated and what to use instead. */
+  message: string
+}
 
 /**
  * Verifies the fields a framework already decoded (an array value is the
@@ -168,6 +259,15 @@ export declare function onCallsFinished(onFinished: () => void): number
  * `store_failed` for anything else (a store must answer one of the three).
  */
 export declare function outcomeForClaim(claim: unknown): string | null
+
+/**
+ * Runs the `pockyt-payouts` command with `args` (the first is the
+ * program's name) and returns its exit code. Blocks the calling thread
+ * until the command ends (the bin does nothing else); the command prints
+ * to the process's stdout and stderr, makes its own runtime, and handles
+ * Ctrl-C itself (exit code 130).
+ */
+export declare function runCli(args: Array<string>): number
 
 /** One try of an IPN (webhook) delivery. */
 export interface SandboxIpnDelivery {

@@ -25,7 +25,9 @@
 // unused there. They are used: by Node, through the registrations.
 #![cfg_attr(test, allow(dead_code))]
 
+mod batch;
 mod calls;
+mod cli;
 mod sandbox;
 mod webhook;
 
@@ -221,6 +223,16 @@ fn string_pairs(
     Ok(pairs)
 }
 
+/// A deprecated setting a client was given: what `process.emitWarning`
+/// reports, as a `DeprecationWarning`.
+#[napi(object)]
+pub struct DeprecationNote {
+    /// A stable code (`DEPRECATED_ENVIRONMENT_NAME`).
+    pub code: String,
+    /// What was deprecated and what to use instead.
+    pub message: String,
+}
+
 /// The native client: one `pockyt_payouts::Client` (one connection pool),
 /// shared by every concurrent call made through it.
 #[napi]
@@ -283,6 +295,21 @@ impl NativeClient {
     #[napi(getter)]
     pub fn timeout_ms(&self) -> f64 {
         self.inner.timeout().as_secs_f64() * 1000.0
+    }
+
+    /// The deprecated name this client's configuration was given (today:
+    /// the environment `sandbox`, renamed `provider-sandbox`, as an option
+    /// or in `POCKYT_ENV`), for the wrapper to report with
+    /// `process.emitWarning`; null when none.
+    #[napi(getter)]
+    pub fn deprecation(&self) -> Option<DeprecationNote> {
+        self.inner
+            .config()
+            .deprecation()
+            .map(|deprecation| DeprecationNote {
+                code: deprecation.code.to_owned(),
+                message: deprecation.to_string(),
+            })
     }
 
     /// Starts call `id` of `registration` (see `calls`): `operation` (`"pay"`, `"registerPayee"`, ..., or a

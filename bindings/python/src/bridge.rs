@@ -18,6 +18,11 @@
 //! Cancelling the awaiting task cancels the future, whose done callback
 //! ([`AbortOnCancel`]) aborts the call on the runtime, as dropping a Rust
 //! future would.
+//!
+//! Work other than a call's answer (a batch's progress callback, an answer
+//! that is not a call's, see `batch`) reaches the loop the same way, as a
+//! [`Job`] handed to a [`LoopQueue`]: run on the loop's thread, in order
+//! with the calls finished around it.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
@@ -43,10 +48,19 @@ static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// Bridges of loops that take no attributes, by loop (weakly).
 static BRIDGES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-/// A finished call: its future and what it answered.
-struct Finished {
-    future: Py<PyAny>,
-    outcome: Result<Value, Error>,
+/// Work for the event loop's thread, run there with the GIL the loop
+/// holds. A job handles its own exceptions; one it returns is reported as
+/// unraisable (or, for an interruption, raised by the loop once the other
+/// jobs and calls are done).
+pub type Job = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<()> + Send>;
+
+/// What the loop has to do: complete a finished call's future, or run a job.
+enum Finished {
+    Call {
+        future: Py<PyAny>,
+        outcome: Result<Value, Error>,
+    },
+    Job(Job),
 }
 
 /// What the runtime's threads share with the loop's.
@@ -109,16 +123,29 @@ impl LoopBridge {
             std::mem::take(&mut state.0)
         };
         let mut interrupted = None;
-        for Finished { future, outcome } in finished {
+        for item in finished {
             // One future's failure must not strand the others; an
             // interruption (KeyboardInterrupt, SystemExit) is raised once
             // every future is completed.
-            let future = future.bind(py);
-            if let Err(error) = complete(future, outcome) {
-                if error.is_instance_of::<PyException>(py) {
-                    let _ = future.call_method1("set_exception", (error.into_value(py),));
-                } else {
-                    interrupted.get_or_insert(error);
+            match item {
+                Finished::Call { future, outcome } => {
+                    let future = future.bind(py);
+                    if let Err(error) = complete(future, outcome) {
+                        if error.is_instance_of::<PyException>(py) {
+                            let _ = future.call_method1("set_exception", (error.into_value(py),));
+                        } else {
+                            interrupted.get_or_insert(error);
+                        }
+                    }
+                }
+                Finished::Job(job) => {
+                    if let Err(error) = job(py) {
+                        if error.is_instance_of::<PyException>(py) {
+                            error.write_unraisable(py, None);
+                        } else {
+                            interrupted.get_or_insert(error);
+                        }
+                    }
                 }
             }
         }
@@ -156,6 +183,32 @@ impl AbortOnCancel {
         }
         Ok(())
     }
+}
+
+/// The queue of a running event loop's bridge: hands [`Job`]s to the loop
+/// from any thread, without the GIL.
+#[derive(Clone)]
+pub struct LoopQueue(Arc<Queue>);
+
+impl LoopQueue {
+    /// Runs `job` on the loop's thread, after what was handed to it before.
+    pub fn run_on_loop(&self, job: Job) {
+        self.0.push(Finished::Job(job));
+    }
+}
+
+/// The running event loop and its queue (see [`LoopQueue`]). Raises
+/// `RuntimeError` when no loop runs.
+pub fn running_loop(py: Python<'_>) -> PyResult<(Bound<'_, PyAny>, LoopQueue)> {
+    let (event_loop, bridge) = bridge_of_running_loop(py)?;
+    let queue = LoopQueue(Arc::clone(&bridge.get().queue));
+    Ok((event_loop, queue))
+}
+
+/// Aborts `task` on the runtime when `future` is cancelled.
+pub fn abort_on_cancel(future: &Bound<'_, PyAny>, task: AbortHandle) -> PyResult<()> {
+    future.call_method1("add_done_callback", (AbortOnCancel { task },))?;
+    Ok(())
 }
 
 /// The running loop's bridge, made and registered with the loop the first
@@ -241,16 +294,11 @@ where
     let unbound = future.clone().unbind();
     let task = runtime.spawn(async move {
         let outcome = call.await;
-        queue.push(Finished {
+        queue.push(Finished::Call {
             future: unbound,
             outcome,
         });
     });
-    future.call_method1(
-        "add_done_callback",
-        (AbortOnCancel {
-            task: task.abort_handle(),
-        },),
-    )?;
+    abort_on_cancel(&future, task.abort_handle())?;
     Ok(future)
 }

@@ -13,7 +13,9 @@
 
 #![forbid(unsafe_code)]
 
+mod batch;
 mod bridge;
+mod cli;
 mod convert;
 mod logging;
 mod runtime;
@@ -81,9 +83,26 @@ impl Drop for Inner {
     }
 }
 
+/// Warns (`DeprecationWarning`, pointing at the code that made the client:
+/// the caller of `Client(...)` or `Client.from_env()`) when the
+/// configuration was given a deprecated name, as the Rust core decides and
+/// words it (today: the environment `sandbox`, renamed `provider-sandbox`).
+/// Raises when warnings are turned into errors.
+fn warn_deprecation(py: Python<'_>, config: &Config) -> PyResult<()> {
+    let Some(deprecation) = config.deprecation() else {
+        return Ok(());
+    };
+    let message = std::ffi::CString::new(deprecation.to_string())
+        .unwrap_or_else(|_| c"a deprecated setting was used".to_owned());
+    let category = py.get_type::<pyo3::exceptions::PyDeprecationWarning>();
+    // 1 is the package's constructor (a Python frame); 2 its caller.
+    PyErr::warn(py, category.as_any(), &message, 2)
+}
+
 impl NativeClient {
     fn from_config(py: Python<'_>, config: Config) -> PyResult<Self> {
         let client = Client::new(config).map_err(|e| to_py_err(py, &e))?;
+        warn_deprecation(py, client.config())?;
         Ok(NativeClient {
             inner: Mutex::new(Inner::new(client)),
         })
@@ -470,6 +489,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(snake_case, m)?)?;
     m.add_function(wrap_pyfunction!(camel_case, m)?)?;
     webhook::register(m)?;
+    batch::register(m)?;
+    cli::register(m)?;
     m.add_function(wrap_pyfunction!(runtime::_shutdown_runtime, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_reset_after_fork, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_runtime_started, m)?)?;

@@ -1,10 +1,16 @@
 # Hand-written stub of the extension module built from bindings/python/src
 # (Rust, PyO3). Checked against the built module by `python -m mypy.stubtest`.
-from typing import Any, Awaitable, Iterable, Literal, Mapping, final
+import os
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, final
 
 __all__ = [
     "NativeClient",
     "NativeSandbox",
+    "NativeBatch",
+    "BatchStop",
+    "batch_default_journal",
+    "_cli_main",
     "sign",
     "verify_ipn",
     "snake_case",
@@ -87,6 +93,53 @@ class NativeSandbox:
     def reset(self) -> None: ...
     def shutdown(self) -> None: ...
 
+_Path = str | os.PathLike[str]
+_OnProgress = Callable[[dict[str, Any]], object] | None
+
+@final
+class NativeBatch:
+    def __new__(
+        cls,
+        client: NativeClient,
+        journal: _Path | None = None,
+        *,
+        concurrency: int | None = None,
+        rate: float | None = None,
+        dry_run: bool = False,
+        skip_invalid: bool = False,
+        skip_funds_check: bool = False,
+        format: str | None = None,
+        status_rounds: int | None = None,
+        status_backoff: float | None = None,
+    ) -> NativeBatch: ...
+    @property
+    def journal(self) -> Path | None: ...
+    def run(self, file: _Path, on_progress: _OnProgress = None) -> dict[str, Any]: ...
+    def status(self, file: _Path | None = None, on_progress: _OnProgress = None) -> dict[str, Any]: ...
+    def report(self, file: _Path | None = None) -> dict[str, Any]: ...
+    def write_report(self, file: _Path | None = None, format: str = "csv", out: _Path | None = None) -> bytes | None: ...
+    def apply_event(self, event: dict[str, object]) -> bool: ...
+    def run_async(
+        self, file: _Path, on_progress: _OnProgress = None
+    ) -> tuple[Awaitable[dict[str, Any]], BatchStop]: ...
+    def status_async(
+        self, file: _Path | None = None, on_progress: _OnProgress = None
+    ) -> tuple[Awaitable[dict[str, Any]], BatchStop]: ...
+    def report_async(self, file: _Path | None = None) -> Awaitable[dict[str, Any]]: ...
+    def write_report_async(
+        self, file: _Path | None = None, format: str = "csv", out: _Path | None = None
+    ) -> Awaitable[bytes | None]: ...
+    def apply_event_async(self, event: dict[str, object]) -> Awaitable[bool]: ...
+
+@final
+class BatchStop:
+    def stop(self) -> None: ...
+    @property
+    def stopped(self) -> bool: ...
+
+def batch_default_journal(file: str | os.PathLike[str]) -> Path:
+    """The default journal of ``file``: ``<file>.journal`` beside it."""
+
 @final
 class NativeMemoryEventStore:
     def __new__(cls) -> NativeMemoryEventStore: ...
@@ -147,6 +200,10 @@ def snake_case(name: str) -> str:
 def camel_case(name: str) -> str:
     """``snake_case`` to ``camelCase`` (the wire spelling): the SDK's one rule
     (``pockyt_payouts::naming::camel_case``; ASCII letters only)."""
+
+def _cli_main(argv: list[str]) -> int:
+    """Runs the ``pockyt-payouts`` command with ``argv`` (the first is the
+    program's name), the GIL released; answers its exit code."""
 
 def _shutdown_runtime() -> None: ...
 def _reset_after_fork() -> None: ...

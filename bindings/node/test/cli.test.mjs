@@ -1,0 +1,61 @@
+// The package's `pockyt-payouts` command (package.json "bin"): the Rust
+// CLI built into the addon, run as npm installs it, against the sandbox.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { readFileSync, statSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { startSandbox } from 'pockyt-payouts/testing'
+
+const run = promisify(execFile)
+const packageDir = fileURLToPath(new URL('..', import.meta.url))
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+const bin = fileURLToPath(new URL(`../${pkg.bin['pockyt-payouts']}`, import.meta.url))
+let sandbox
+
+before(async () => {
+  sandbox = await startSandbox({ balances: { USD: '1234.50' } })
+})
+
+after(async () => {
+  await sandbox.stop()
+})
+
+function env() {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('POCKYT_')))
+  return {
+    ...clean,
+    POCKYT_MERCHANT_NO: sandbox.merchantNo,
+    POCKYT_STORE_NO: sandbox.storeNo,
+    POCKYT_API_TOKEN: sandbox.apiToken,
+    POCKYT_BASE_URL: sandbox.baseUrl,
+  }
+}
+
+test('package.json names the bin, ships it, and it is executable', () => {
+  assert.equal(pkg.bin['pockyt-payouts'], 'bin/pockyt-payouts.js')
+  assert.ok(pkg.files.includes('bin/pockyt-payouts.js'))
+  assert.ok(statSync(bin).mode & 0o111, 'executable')
+  assert.match(readFileSync(bin, 'utf8'), /^#!\/usr\/bin\/env node\n/)
+})
+
+test('pockyt-payouts balance --currency USD --json', { timeout: 60_000 }, async () => {
+  const { stdout } = await run(process.execPath, [bin, 'balance', '--currency', 'USD', '--json'], {
+    cwd: packageDir,
+    env: env(),
+    timeout: 50_000,
+  })
+  const balance = JSON.parse(stdout)
+  assert.equal(balance.currency, 'USD')
+  assert.equal(balance.amount, '1234.50')
+})
+
+test('a usage error exits 2; an unconfigured call exits 3 naming the code', { timeout: 60_000 }, async () => {
+  await assert.rejects(run(process.execPath, [bin, 'no-such-command'], { env: env(), timeout: 50_000 }), (e) => e.code === 2)
+  const unconfigured = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('POCKYT_')))
+  await assert.rejects(
+    run(process.execPath, [bin, 'balance', '--currency', 'USD'], { env: unconfigured, timeout: 50_000 }),
+    (e) => e.code === 3 && /INVALID_CONFIG/.test(e.stderr),
+  )
+})
