@@ -51,7 +51,7 @@ impl Output {
             let mut error = Map::new();
             error.insert("code".into(), Value::String(failure.code.clone()));
             error.insert("message".into(), Value::String(failure.message.clone()));
-            error.extend(failure.details.clone());
+            error.extend(failure.details.as_ref().clone());
             self.json_line(&json!({ "error": error }));
         }
         failure.exit
@@ -64,7 +64,8 @@ impl Output {
 pub(crate) struct Failure {
     pub code: String,
     pub message: String,
-    pub details: Map<String, Value>,
+    /// Boxed: a `Result<_, Failure>` stays small whatever features `serde_json` has.
+    pub details: Box<Map<String, Value>>,
     pub exit: i32,
 }
 
@@ -74,7 +75,7 @@ impl Failure {
         Failure {
             code: code.to_owned(),
             message: message.into(),
-            details: Map::new(),
+            details: Box::default(),
             exit: exit_code::ERROR,
         }
     }
