@@ -153,7 +153,12 @@ fn mkdir(path: &Path) -> Result<(), String> {
     std::fs::create_dir_all(path).map_err(|e| format!("creating {}: {e}", path.display()))
 }
 
+/// Copies a file, making its destination's directory (a package file such
+/// as `bin/pockyt-payouts.js` sits in one).
 fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    if let Some(dir) = to.parent() {
+        mkdir(dir)?;
+    }
     std::fs::copy(from, to)
         .map(|_| ())
         .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
