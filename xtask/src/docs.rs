@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::test::{parts, step};
 use crate::{root, run_cmd_in};
 
 /// The crates published to crates.io, documented together (so their links
@@ -48,59 +49,13 @@ const NODE_ENTRY_POINTS: [&str; 5] = [
     "fastify.d.ts",
 ];
 
-struct Parts {
-    rust: bool,
-    python: bool,
-    node: bool,
-}
-
-fn parts(args: &[String]) -> Result<Parts, String> {
-    let mut parts = Parts {
-        rust: false,
-        python: false,
-        node: false,
-    };
-    for arg in args {
-        match arg.as_str() {
-            "--rust" => parts.rust = true,
-            "--python" => parts.python = true,
-            "--node" => parts.node = true,
-            other => {
-                return Err(format!(
-                    "cargo xtask docs: unknown option {other} (--rust, --python, --node)"
-                ))
-            }
-        }
-    }
-    if !(parts.rust || parts.python || parts.node) {
-        parts = Parts {
-            rust: true,
-            python: true,
-            node: true,
-        };
-    }
-    Ok(parts)
-}
-
-fn step(name: &str, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
-    eprintln!("\n==> {name}");
-    let started = Instant::now();
-    let result = f();
-    eprintln!(
-        "<== {name}: {} in {:.1} s",
-        if result.is_ok() { "ok" } else { "FAILED" },
-        started.elapsed().as_secs_f64()
-    );
-    result.map_err(|e| format!("{name}: {e}"))
-}
-
 /// Where every language's reference is written.
 fn out_dir() -> PathBuf {
     root().join("target/docs")
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let parts = parts(args)?;
+    let parts = parts("docs", args)?;
     let started = Instant::now();
     if parts.rust {
         rust()?;

@@ -12,14 +12,16 @@ use std::time::Instant;
 
 use crate::{root, run_cmd, run_cmd_in};
 
-/// Which parts to run: `--rust`, `--python`, `--node` (default: all).
-struct Parts {
-    rust: bool,
-    python: bool,
-    node: bool,
+/// Which parts to run: `--rust`, `--python`, `--node` (default: all);
+/// `cargo xtask test` and `cargo xtask docs` read them alike.
+pub(crate) struct Parts {
+    pub rust: bool,
+    pub python: bool,
+    pub node: bool,
 }
 
-fn parts(args: &[String]) -> Result<Parts, String> {
+/// The parts `args` of `cargo xtask <command>` ask for.
+pub(crate) fn parts(command: &str, args: &[String]) -> Result<Parts, String> {
     let mut parts = Parts {
         rust: false,
         python: false,
@@ -32,7 +34,7 @@ fn parts(args: &[String]) -> Result<Parts, String> {
             "--node" => parts.node = true,
             other => {
                 return Err(format!(
-                    "cargo xtask test: unknown option {other} (--rust, --python, --node)"
+                    "cargo xtask {command}: unknown option {other} (--rust, --python, --node)"
                 ))
             }
         }
@@ -47,7 +49,8 @@ fn parts(args: &[String]) -> Result<Parts, String> {
     Ok(parts)
 }
 
-fn step(name: &str, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+/// Runs one named step, printing its start, outcome and duration.
+pub(crate) fn step(name: &str, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
     eprintln!("\n==> {name}");
     let started = Instant::now();
     let result = f();
@@ -60,7 +63,7 @@ fn step(name: &str, f: impl FnOnce() -> Result<(), String>) -> Result<(), String
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let parts = parts(args)?;
+    let parts = parts("test", args)?;
     if parts.rust {
         rust()?;
     }
