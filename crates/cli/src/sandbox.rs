@@ -120,7 +120,8 @@ pub(crate) async fn run(args: SandboxArgs, out: &Output) -> Result<i32, Failure>
         .map_err(|v| Failure::usage(format!("{} {}", flag_of(&v.field), v.rule)))?;
     // The handlers go in before the base URL is printed: a supervisor that
     // stops the sandbox as soon as it reads it must find them in place.
-    let stop = stop_signal().map_err(|e| Failure::io("cannot listen for Ctrl-C", &e))?;
+    let stop =
+        pockyt_sandbox::stop_signal().map_err(|e| Failure::io("cannot listen for Ctrl-C", &e))?;
     let started = if out.quiet {
         Sandbox::start(config).await
     } else {
@@ -165,25 +166,4 @@ pub(crate) async fn run(args: SandboxArgs, out: &Output) -> Result<i32, Failure>
     sandbox.shutdown().await;
     stopped.map_err(|e| Failure::io("waiting for Ctrl-C", &e))?;
     Ok(exit_code::SUCCESS)
-}
-
-/// Installs the handlers of SIGINT (Ctrl-C) and, on Unix, SIGTERM, and
-/// answers a future that ends when one arrives.
-fn stop_signal() -> std::io::Result<impl std::future::Future<Output = std::io::Result<()>>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        Ok(async move {
-            tokio::select! {
-                _ = interrupt.recv() => Ok(()),
-                _ = terminate.recv() => Ok(()),
-            }
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(tokio::signal::ctrl_c())
-    }
 }

@@ -444,6 +444,29 @@ fn base_url(addr: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
+/// Installs the handlers of SIGINT (Ctrl-C) and, on Unix, SIGTERM, and
+/// answers a future that ends when one arrives: how the `pockyt-sandbox`
+/// binary and the `pockyt-payouts sandbox` command know to shut down.
+/// Call it inside a tokio runtime.
+pub fn stop_signal() -> std::io::Result<impl std::future::Future<Output = std::io::Result<()>>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => Ok(()),
+                _ = terminate.recv() => Ok(()),
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(tokio::signal::ctrl_c())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

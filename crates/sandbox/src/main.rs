@@ -211,7 +211,7 @@ async fn run(config: SandboxConfig) -> std::io::Result<()> {
     // The signal handlers are installed before the "listening" line: a
     // supervisor that stops the sandbox as soon as it reads that line must
     // find them in place (before them, SIGINT would kill the process).
-    let stop = stop_signal()?;
+    let stop = pockyt_sandbox::stop_signal()?;
     let sandbox = Sandbox::start_with_request_log(config).await?;
     {
         let mut stdout = std::io::stdout().lock();
@@ -222,25 +222,4 @@ async fn run(config: SandboxConfig) -> std::io::Result<()> {
     eprintln!("pockyt-sandbox: shutting down");
     sandbox.shutdown().await;
     Ok(())
-}
-
-/// Installs the handlers of SIGINT (Ctrl-C) and, on Unix, SIGTERM, and
-/// answers a future that ends when one arrives.
-fn stop_signal() -> std::io::Result<impl std::future::Future<Output = std::io::Result<()>>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        Ok(async move {
-            tokio::select! {
-                _ = interrupt.recv() => Ok(()),
-                _ = terminate.recv() => Ok(()),
-            }
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(tokio::signal::ctrl_c())
-    }
 }
