@@ -437,11 +437,9 @@ impl NativeBatch {
             Err(failure) => return BatchOutcome(Err(failure)),
         };
         self.run_task(None, async move {
-            let out = LazyFile {
-                path: PathBuf::from(out),
-                file: None,
-            };
-            Ok(batch.write_report(path.as_deref(), format, out).await?)
+            Ok(batch
+                .write_report_to_path(path.as_deref(), format, &out)
+                .await?)
         })
         .await
     }
@@ -485,32 +483,6 @@ impl NativeBatch {
         {
             handle.stop();
         }
-    }
-}
-
-/// A report file, created when the first byte is written: a report that
-/// cannot be made (no such batch) leaves no empty file behind.
-struct LazyFile {
-    path: PathBuf,
-    file: Option<std::fs::File>,
-}
-
-impl LazyFile {
-    fn file(&mut self) -> std::io::Result<&mut std::fs::File> {
-        if self.file.is_none() {
-            self.file = Some(std::fs::File::create(&self.path)?);
-        }
-        Ok(self.file.as_mut().expect("just created"))
-    }
-}
-
-impl std::io::Write for LazyFile {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.file()?.write(bytes)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.file()?.flush()
     }
 }
 

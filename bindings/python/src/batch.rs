@@ -180,32 +180,6 @@ impl SharedBuffer {
     }
 }
 
-/// A report file, created when the first byte is written: a report that
-/// cannot be made (no such batch) leaves no empty file behind.
-struct LazyFile {
-    path: PathBuf,
-    file: Option<std::fs::File>,
-}
-
-impl LazyFile {
-    fn file(&mut self) -> std::io::Result<&mut std::fs::File> {
-        if self.file.is_none() {
-            self.file = Some(std::fs::File::create(&self.path)?);
-        }
-        Ok(self.file.as_mut().expect("just created"))
-    }
-}
-
-impl Write for LazyFile {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.file()?.write(bytes)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.file()?.flush()
-    }
-}
-
 /// One operation of the engine, ready to run: the batch (journal opened,
 /// options set) and what to do with it.
 type Operation = Box<dyn FnOnce(Batch) -> BoxedRun + Send>;
@@ -509,7 +483,7 @@ fn write_report_op(
     Ok(operation(move |batch| async move {
         match out {
             Some(path) => batch
-                .write_report(file.as_deref(), format, LazyFile { path, file: None })
+                .write_report_to_path(file.as_deref(), format, &path)
                 .await
                 .map(|()| Answer::Nothing),
             None => {

@@ -222,6 +222,49 @@ impl Batch {
     }
 }
 
+impl Batch {
+    /// [`Batch::write_report`] into the file at `path`, created when the
+    /// first byte is written: a report that cannot be made (no such batch)
+    /// leaves no empty file behind.
+    pub async fn write_report_to_path(
+        &self,
+        file: Option<&Path>,
+        format: ReportFormat,
+        path: impl AsRef<Path>,
+    ) -> Result<(), BatchError> {
+        let out = LazyFile {
+            path: path.as_ref().to_path_buf(),
+            file: None,
+        };
+        self.write_report(file, format, out).await
+    }
+}
+
+/// A file created at its first write.
+struct LazyFile {
+    path: std::path::PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl LazyFile {
+    fn file(&mut self) -> std::io::Result<&mut std::fs::File> {
+        match &mut self.file {
+            Some(file) => Ok(file),
+            none => Ok(none.insert(std::fs::File::create(&self.path)?)),
+        }
+    }
+}
+
+impl Write for LazyFile {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.file()?.write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file()?.flush()
+    }
+}
+
 fn write_failed(error: impl std::fmt::Display) -> BatchError {
     BatchError::journal("writing the report", error)
 }
