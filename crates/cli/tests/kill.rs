@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{temp_dir, World, BIN};
+use common::{temp_dir, World};
 
 const ROWS: usize = 3_000;
 const KILLS: usize = 24;
@@ -63,19 +63,12 @@ async fn twenty_kills_and_resumes_pay_every_row_exactly_once() {
         "--quiet",
     ];
     let spawn = || {
-        let mut command = std::process::Command::new(BIN);
-        command
-            .args(args)
+        common::command(&args, &world.env())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for (name, _) in std::env::vars() {
-            if name.starts_with("POCKYT_") {
-                command.env_remove(name);
-            }
-        }
-        command.envs(world.env());
-        command.spawn().unwrap()
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
     };
 
     let mut moments = Moments(0x9e37_79b9_7f4a_7c15);
@@ -161,25 +154,21 @@ async fn ctrl_c_stops_cleanly_and_a_rerun_finishes() {
     }
     drop(out);
     let file_arg = file.display().to_string();
-    let mut command = std::process::Command::new(BIN);
-    command
-        .args([
+    let mut command = common::command(
+        &[
             "batch",
             "run",
             file_arg.as_str(),
             "--rate",
             "100",
             "--quiet",
-        ])
+        ],
+        &world.env(),
+    );
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    for (name, _) in std::env::vars() {
-        if name.starts_with("POCKYT_") {
-            command.env_remove(name);
-        }
-    }
-    command.envs(world.env());
     let child = command.spawn().unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
     let sent = std::process::Command::new("kill")

@@ -144,21 +144,28 @@ impl World {
     }
 }
 
-/// Runs the binary with `args` and exactly the variables `env` (no other
-/// POCKYT_* from the test's environment), `stdin` fed when given.
-pub async fn cli(args: &[&str], env: &[(&str, String)], stdin: Option<&[u8]>) -> Run {
-    let mut command = tokio::process::Command::new(BIN);
-    command
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+/// The binary with `args` and exactly the variables `env` (no other
+/// POCKYT_* from the test's environment).
+pub fn command(args: &[&str], env: &[(&str, String)]) -> std::process::Command {
+    let mut command = std::process::Command::new(BIN);
+    command.args(args);
     for (name, _) in std::env::vars() {
         if name.starts_with("POCKYT_") {
             command.env_remove(name);
         }
     }
     command.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    command
+}
+
+/// Runs the binary with `args` and exactly the variables `env` (no other
+/// POCKYT_* from the test's environment), `stdin` fed when given.
+pub async fn cli(args: &[&str], env: &[(&str, String)], stdin: Option<&[u8]>) -> Run {
+    let mut command = tokio::process::Command::from(command(args, env));
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = command.spawn().unwrap();
     let mut input = child.stdin.take().unwrap();
     if let Some(bytes) = stdin {
