@@ -37,7 +37,12 @@ impl Batch {
             if self.stopping() {
                 break;
             }
-            let rows = self.awaiting(batch.id).await?;
+            let rows = self
+                .rows_in(
+                    batch.id,
+                    &[RowState::Sending, RowState::Pending, RowState::Unknown],
+                )
+                .await?;
             let still_pending = self.follow_round(rows).await?;
             if still_pending == 0 || round + 1 == self.options.status_rounds {
                 break;
@@ -47,28 +52,6 @@ impl Batch {
         }
         drop(lock);
         self.report_of(batch, false).await
-    }
-
-    /// Every row of `batch` awaiting an outcome.
-    async fn awaiting(&self, batch: i64) -> Result<Vec<JournalRow>, BatchError> {
-        let mut all = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = self
-                .blocking(move |j| {
-                    j.rows(
-                        batch,
-                        &[RowState::Sending, RowState::Pending, RowState::Unknown],
-                        after,
-                        1024,
-                    )
-                })
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = last.row;
-            all.extend(page);
-        }
-        Ok(all)
     }
 
     /// One round of inquiries; returns how many rows are still pending.

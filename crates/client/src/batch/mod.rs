@@ -330,6 +330,25 @@ impl Batch {
             .map_err(|e| BatchError::journal("the journal's thread", e))?
     }
 
+    /// Every row of `batch` in `states`, read a page at a time.
+    async fn rows_in(
+        &self,
+        batch: i64,
+        states: &'static [RowState],
+    ) -> Result<Vec<JournalRow>, BatchError> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .blocking(move |j| j.rows(batch, states, after, 1024))
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.row;
+            all.extend(page);
+        }
+        Ok(all)
+    }
+
     /// The batch of `file` in this journal (by its digest), or the latest
     /// one when `file` is `None`.
     async fn find(&self, file: Option<&Path>) -> Result<BatchInfo, BatchError> {

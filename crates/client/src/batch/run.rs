@@ -356,7 +356,7 @@ impl Batch {
         let counters = Arc::new(Counters::default());
         // Rows a crash left in `sending` first: they may have been paid, so
         // the funds are checked after they are settled.
-        let stranded = self.collect_sending(id).await?;
+        let stranded = self.rows_in(id, &[RowState::Sending]).await?;
         if !stranded.is_empty() {
             // A pay sent just before the crash may still be on its way:
             // as the client does after an unanswered attempt, nothing is
@@ -387,20 +387,6 @@ impl Batch {
             self.check_funds(&totals).await?;
         }
         self.pay_rows(id, Source::Claim, total, &counters).await
-    }
-
-    async fn collect_sending(&self, batch: i64) -> Result<Vec<JournalRow>, BatchError> {
-        let mut all = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = self
-                .blocking(move |j| j.rows(batch, &[RowState::Sending], after, 1024))
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = last.row;
-            all.extend(page);
-        }
-        Ok(all)
     }
 
     /// Pays the rows of `source` with the options' concurrency and pace,
