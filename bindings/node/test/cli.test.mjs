@@ -2,7 +2,7 @@
 // CLI built into the addon, run as npm installs it, against the sandbox.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -59,3 +59,30 @@ test('a usage error exits 2; an unconfigured call exits 3 naming the code', { ti
     (e) => e.code === 3 && /INVALID_CONFIG/.test(e.stderr),
   )
 })
+
+// Node's own SIGINT/SIGTERM handler raises the signal again; under the
+// CLI's Rust listener that was an endless loop (a spinning process that
+// never stopped). The sandbox must stop on either signal, as it does
+// from the Rust binary.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  test(`pockyt-payouts sandbox stops on ${signal}`, { timeout: 60_000 }, async () => {
+    const child = spawn(process.execPath, [bin, 'sandbox', '--json', '--quiet'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    await new Promise((resolve, reject) => {
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk
+        if (stdout.includes('\n')) resolve()
+      })
+      child.on('exit', (code) => reject(new Error(`the sandbox exited (${code}) before printing its address`)))
+    })
+    assert.match(JSON.parse(stdout).baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
+    const exited = new Promise((resolve) => child.on('exit', (code, killedBy) => resolve({ code, killedBy })))
+    child.kill(signal)
+    const outcome = await Promise.race([
+      exited,
+      new Promise((resolve) => setTimeout(() => resolve('still running'), 20_000).unref()),
+    ])
+    if (outcome === 'still running') child.kill('SIGKILL')
+    assert.deepEqual(outcome, { code: 0, killedBy: null })
+  })
+}
