@@ -8,8 +8,9 @@
 //!   `bench --memory`: 10,000 pays in flight per language
 //!   (`target/bench/memory.json`).
 //! - `version X.Y.Z`: one version for every manifest, and a CHANGELOG entry.
-//! - `publish [--execute]`: release artifacts into `target/dist`, proven
-//!   installable; published only with `--execute`.
+//! - `publish [--local | --execute]`: release artifacts into `target/dist`,
+//!   proven installable; with `--local` published to registries on
+//!   127.0.0.1 and installed from them; published only with `--execute`.
 //! - `docs [--rust] [--python] [--node]`: the API reference of every
 //!   language from its doc comments, warnings as errors (`target/docs`).
 
@@ -65,9 +66,12 @@ const USAGE: &str = "usage: cargo xtask <command>
                       that many pays in flight through one client per language, twice:
                       peak RSS, RSS after each run (±10 %); target/bench/memory.json
   version X.Y.Z       set the one version of every crate and package, and CHANGELOG.md
-  publish [--execute] build every release artifact into target/dist and prove it installs
+  publish [--local | --execute]
+                      build every release artifact into target/dist and prove it installs
                       (a dry run unless --execute; publishing needs CARGO_REGISTRY_TOKEN,
-                      MATURIN_PYPI_TOKEN and NPM_TOKEN)
+                      MATURIN_PYPI_TOKEN and NPM_TOKEN); --local also publishes to
+                      registries on 127.0.0.1 (verdaccio, pypiserver, a Cargo registry)
+                      and installs from them as a user would
   docs [--rust] [--python] [--node]
                       API reference from the doc comments, every warning an error:
                       rustdoc (target/docs/rust), pdoc (target/docs/python),

@@ -1,7 +1,7 @@
-//! `cargo xtask publish [--execute]`: every artifact of a release, built
+//! `cargo xtask publish [--local | --execute]`: every artifact of a release, built
 //! from the one workspace version into `target/dist`, and proven to install.
 //!
-//! The dry run (the default, and what CI runs) writes:
+//! The dry run (the default; CI runs it as part of `--local`) writes:
 //! - `target/dist/crates/*.crate`: `cargo package` of each crate meant for
 //!   crates.io, verified (each builds from its own tarball);
 //! - `target/dist/python/`: the sdist and the abi3 wheel (maturin, release);
@@ -14,6 +14,9 @@
 //! and makes a signed call against the sandbox it embeds; the npm tarballs
 //! are installed into an empty directory with no Rust toolchain on PATH and
 //! make the same call from `require` and from `import`.
+//!
+//! `--local` then publishes all of it to registry servers on 127.0.0.1 and
+//! installs it back from them as a user would (see [`local`]).
 //!
 //! `--execute` publishes what the dry run built, in dependency order
 //! (crates, then PyPI, then npm: platform package before the main one),
@@ -28,12 +31,17 @@ use serde_json::{json, Value};
 
 use crate::{root, run_cmd, run_cmd_in};
 
-/// Crates for crates.io, in dependency order.
+mod cargo_registry;
+mod local;
+mod servers;
+
+/// Crates for crates.io, in dependency order (dev-dependencies count: the
+/// client's tests use the sandbox, so the sandbox goes first).
 const CRATES: [&str; 5] = [
     "pockyt-payouts-sign",
     "pockyt-payouts-core",
-    "pockyt-payouts",
     "pockyt-sandbox",
+    "pockyt-payouts",
     "pockyt-payouts-cli",
 ];
 
@@ -75,10 +83,11 @@ try {
 "#;
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let execute = match args {
-        [] => false,
-        [flag] if flag == "--execute" => true,
-        _ => return Err("usage: cargo xtask publish [--execute]".into()),
+    let (execute, local) = match args {
+        [] => (false, false),
+        [flag] if flag == "--execute" => (true, false),
+        [flag] if flag == "--local" => (false, true),
+        _ => return Err("usage: cargo xtask publish [--local | --execute]".into()),
     };
     let tokens = if execute { Some(credentials()?) } else { None };
 
@@ -105,6 +114,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         eprintln!("  {}", path.strip_prefix(&dist).unwrap_or(path).display());
     }
 
+    if local {
+        local::run(&python, &npm)?;
+    }
     match tokens {
         None => {
             eprintln!("publish: dry run; nothing was published (use --execute)");
@@ -151,6 +163,10 @@ fn credentials() -> Result<Tokens, String> {
 
 fn mkdir(path: &Path) -> Result<(), String> {
     std::fs::create_dir_all(path).map_err(|e| format!("creating {}: {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
 }
 
 /// Copies a file, making its destination's directory (a package file such
@@ -441,16 +457,22 @@ fn prove_npm(dist: &Path, built: &[PathBuf]) -> Result<(), String> {
     {
         return Err("a Rust toolchain is still on the PATH of the npm proof".into());
     }
+    run_node_proofs(&dir, &env)
+}
+
+/// The signed call from an installed `pockyt-payouts`, once through
+/// `require` and once through `import`.
+fn run_node_proofs(dir: &Path, env: &[(&str, &str)]) -> Result<(), String> {
     let cjs = format!(
         "const {{ Client }} = require('pockyt-payouts'); const {{ startSandbox }} = require('pockyt-payouts/testing'); \
          const KIND = 'require'; (async () => {{ {NODE_PROOF_BODY} }})().catch((e) => {{ console.error(e); process.exit(1) }})"
     );
-    run_cmd_in(&dir, "node", &["-e", &cjs], &env)?;
+    run_cmd_in(dir, "node", &["-e", &cjs], env)?;
     let esm = format!(
         "import {{ Client }} from 'pockyt-payouts'; import {{ startSandbox }} from 'pockyt-payouts/testing'; \
          const KIND = 'import'; {NODE_PROOF_BODY}"
     );
-    run_cmd_in(&dir, "node", &["--input-type=module", "-e", &esm], &env)
+    run_cmd_in(dir, "node", &["--input-type=module", "-e", &esm], env)
 }
 
 /// Publishes, in dependency order, stopping at the first failure.
