@@ -11,6 +11,8 @@
 //! - `publish [--local | --execute]`: release artifacts into `target/dist`,
 //!   proven installable; with `--local` published to registries on
 //!   127.0.0.1 and installed from them; published only with `--execute`.
+//! - `first-hour`: the READMEs' install and quickstart blocks marked
+//!   `<!-- first-hour -->`, run as written in a fresh clone.
 //! - `docs [--rust] [--python] [--node]`: the API reference of every
 //!   language from its doc comments, warnings as errors (`target/docs`).
 
@@ -20,6 +22,7 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod codegen;
 mod docs;
+mod first_hour;
 mod publish;
 mod test;
 mod version;
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         "version" => version::run(rest),
         "publish" => publish::run(rest),
         "docs" => docs::run(rest),
+        "first-hour" => first_hour::run(rest),
         "help" | "--help" | "-h" => {
             println!("{}", USAGE);
             Ok(())
@@ -72,6 +76,8 @@ const USAGE: &str = "usage: cargo xtask <command>
                       MATURIN_PYPI_TOKEN and NPM_TOKEN); --local also publishes to
                       registries on 127.0.0.1 (verdaccio, pypiserver, a Cargo registry)
                       and installs from them as a user would
+  first-hour          in a fresh clone of HEAD, run every README block marked
+                      <!-- first-hour --> exactly as written (install, quickstarts)
   docs [--rust] [--python] [--node]
                       API reference from the doc comments, every warning an error:
                       rustdoc (target/docs/rust), pdoc (target/docs/python),
