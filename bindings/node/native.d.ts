@@ -264,8 +264,10 @@ export declare function outcomeForClaim(claim: unknown): string | null
  * Runs the `pockyt-payouts` command with `args` (the first is the
  * program's name) and returns its exit code. Blocks the calling thread
  * until the command ends (the bin does nothing else); the command prints
- * to the process's stdout and stderr, makes its own runtime, and handles
- * Ctrl-C itself (exit code 130).
+ * to the process's stdout and stderr, makes its own runtime, and takes
+ * SIGINT and SIGTERM over from Node (`pockyt_payouts_cli::run_as_main`):
+ * a batch stops cleanly on Ctrl-C (exit code 130); a command that does not
+ * handle it ends the process.
  */
 export declare function runCli(args: Array<string>): number
 

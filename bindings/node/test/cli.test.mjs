@@ -6,6 +6,7 @@ import { execFile, spawn } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { createServer } from 'node:net'
 import { startSandbox } from 'pockyt-payouts/testing'
 
 const run = promisify(execFile)
@@ -86,3 +87,31 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     assert.deepEqual(outcome, { code: 0, killedBy: null })
   })
 }
+
+// Node's handler for SIGINT/SIGTERM is replaced by the default one while
+// the command runs: a call stuck on a silent server ends at once on
+// SIGTERM (as the Rust binary's does), not when its timeout runs out.
+test('SIGTERM ends a call the command does not handle it in', { timeout: 60_000 }, async () => {
+  const held = []
+  const silent = createServer((socket) => held.push(socket))
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  const connected = new Promise((resolve) => silent.once('connection', resolve))
+  const child = spawn(process.execPath, [bin, '--timeout', '300', 'balance', '--currency', 'USD'], {
+    env: { ...env(), POCKYT_BASE_URL: `http://127.0.0.1:${silent.address().port}` },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  try {
+    await connected
+    const exited = new Promise((resolve) => child.on('exit', (code, killedBy) => resolve({ code, killedBy })))
+    child.kill('SIGTERM')
+    const outcome = await Promise.race([
+      exited,
+      new Promise((resolve) => setTimeout(() => resolve('still running'), 20_000).unref()),
+    ])
+    assert.deepEqual(outcome, { code: null, killedBy: 'SIGTERM' })
+  } finally {
+    child.kill('SIGKILL')
+    for (const socket of held) socket.destroy()
+    silent.close()
+  }
+})

@@ -76,3 +76,40 @@ def test_the_module_runs_the_same_command() -> None:
     )
     assert finished.returncode == 0, finished.stderr
     assert "batch" in finished.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_ends_a_call_at_once() -> None:
+    """The command, not the interpreter, takes Ctrl-C: a call stuck on a
+    silent server ends at once with exit code 130 (interrupted), not when
+    its timeout runs out, and with no KeyboardInterrupt traceback."""
+    import signal
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        silent.settimeout(DEADLINE)
+        env = environment(None)
+        env.update(
+            POCKYT_MERCHANT_NO="202333",
+            POCKYT_STORE_NO="301854",
+            POCKYT_API_TOKEN="a-long-enough-token",
+            POCKYT_BASE_URL=f"http://127.0.0.1:{silent.getsockname()[1]}",
+        )
+        process = subprocess.Popen(
+            [str(command()), "--timeout", "300", "balance", "--currency", "USD"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            connection, _ = silent.accept()  # the call is in flight
+            with connection:
+                process.send_signal(signal.SIGINT)
+                returncode = process.wait(timeout=DEADLINE)
+        finally:
+            process.kill()
+            process.wait()
+    assert returncode == 130
+    assert b"Traceback" not in process.stderr.read()

@@ -19,7 +19,7 @@
 //! not pass, `2` a usage error, `3` an error that stopped the command,
 //! `130` interrupted.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 mod batch;
@@ -128,6 +128,44 @@ enum Command {
     #[command(after_help = ipn::EXAMPLES)]
     VerifyIpn(ipn::VerifyIpnArgs),
 }
+
+/// Runs the CLI as the process's main program: [`run`], after giving
+/// SIGINT and SIGTERM back their default effect (ending the process) where
+/// a host runtime installed a handler of its own. The Python console
+/// script and the npm bin call this: Node's handler raises the signal
+/// again (under the command's own listener, an endless loop), and Python's
+/// only sets a flag for its bytecode loop (a Ctrl-C the command never
+/// sees). After the reset the command behaves as the Rust binary does: the
+/// commands that handle Ctrl-C (`batch`, `sandbox`, reading stdin) take it
+/// themselves, the others end on it. A signal the process was started
+/// ignoring (`nohup`, a background job) stays ignored. Call it once, as
+/// the program: it changes the whole process's signal handling.
+pub fn run_as_main<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    default_signals();
+    run(args)
+}
+
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn default_signals() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: installing SIG_DFL or SIG_IGN runs no code of ours in a
+        // signal handler; no other thread changes these dispositions while
+        // the program starts.
+        unsafe {
+            if libc::signal(signal, libc::SIG_DFL) == libc::SIG_IGN {
+                libc::signal(signal, libc::SIG_IGN);
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn default_signals() {}
 
 /// Runs the CLI with these arguments (the first is the program name) and
 /// returns the process exit code ([`exit_code`]). Prints to stdout and

@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(pockyt_payouts_cli::run(std::env::args_os()))
+    std::process::exit(pockyt_payouts_cli::run_as_main(std::env::args_os()))
 }
