@@ -6,16 +6,25 @@
 //! the check when a command fails, and when a quickstart it runs does not
 //! end with the line the READMEs promise.
 //!
-//! The shell is a newcomer's: no `POCKYT_*` variables, a new Python
-//! virtual environment active (so `pip` and `python` are its own), and
-//! `cargo install` writing into a scratch root on PATH. Only one thing is
-//! shared with the checkout running the check: Cargo's target directory
-//! (`CARGO_TARGET_DIR`), as a build cache — the clone's own crates rebuild
-//! from its sources; only compiled dependencies are reused.
+//! The shell is a newcomer's who follows the READMEs: no `POCKYT_*`
+//! variables; the virtual environment the READMEs create (`.venv` at the
+//! clone's root) active in every block once it exists, as it stays active
+//! in a newcomer's shell; and `cargo install` writing into a scratch root,
+//! first on PATH. A block may run for [`BLOCK_TIMEOUT`] at most.
+//!
+//! When the checkout running the check has no uncommitted changes, the
+//! clone shares its Cargo target directory as a build cache (the same
+//! sources: only what the clone changes is rebuilt); otherwise the clone
+//! builds in `target/first-hour`, so that neither build takes the other's
+//! artifacts (Cargo names a workspace crate's artifacts by its path within
+//! the workspace, the same in both).
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use crate::{root, run_cmd};
 
@@ -25,6 +34,10 @@ const READMES: [&str; 3] = [
     "bindings/python/README.md",
     "bindings/node/README.md",
 ];
+
+/// The longest a block may run (a cold build of every binding takes a
+/// few minutes on two cores).
+const BLOCK_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// The line every quickstart ends with.
 const QUICKSTART_DONE: &str = "✔ payout flow complete";
@@ -44,8 +57,28 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let scratch = std::env::temp_dir().join(format!("pockyt-first-hour-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    match check(&scratch) {
+        Ok(blocks) => {
+            let _ = std::fs::remove_dir_all(&scratch);
+            eprintln!("\nfirst-hour: {blocks} README blocks ran as written in a fresh clone");
+            Ok(())
+        }
+        Err(e) => Err(format!("{e}\n(the clone is kept in {})", scratch.display())),
+    }
+}
+
+/// Clones, then runs every marked block; how many ran.
+fn check(scratch: &Path) -> Result<usize, String> {
     let clone = scratch.join("pockyt-payouts");
-    warn_if_dirty();
+    let target = if checkout_is_clean() {
+        root().join("target")
+    } else {
+        eprintln!(
+            "first-hour: uncommitted changes are not in the clone (it checks HEAD); \
+             it builds in target/first-hour"
+        );
+        root().join("target/first-hour")
+    };
     run_cmd(
         "git",
         &[
@@ -67,36 +100,42 @@ pub fn run(args: &[String]) -> Result<(), String> {
         blocks.extend(found);
     }
 
-    let venv = scratch.join("venv");
-    run_cmd("python3", &["-m", "venv", &venv.display().to_string()])?;
-    let installed = scratch.join("cargo-install");
-    let path = format!(
-        "{}:{}:{}",
-        venv.join("bin").display(),
-        installed.join("bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let shell = Shell {
+        venv: clone.join(".venv"),
+        installed: scratch.join("cargo-install"),
+        target,
+    };
     for block in &blocks {
-        run_block(block, &clone, &venv, &installed, &path)?;
+        run_block(block, &clone, &shell)?;
     }
-    let _ = std::fs::remove_dir_all(&scratch);
-    eprintln!(
-        "\nfirst-hour: {} README blocks ran as written in a fresh clone",
-        blocks.len()
-    );
-    Ok(())
+    Ok(blocks.len())
 }
 
-fn warn_if_dirty() {
-    let dirty = Command::new("git")
+/// What the blocks' shell has: the READMEs' virtual environment, the
+/// `cargo install` root, the Cargo target directory.
+struct Shell {
+    venv: PathBuf,
+    installed: PathBuf,
+    target: PathBuf,
+}
+
+impl Shell {
+    fn path(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            self.installed.join("bin").display(),
+            self.venv.join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+}
+
+fn checkout_is_clean() -> bool {
+    Command::new("git")
         .args(["status", "--porcelain"])
         .current_dir(root())
         .output()
-        .map(|o| !o.stdout.is_empty())
-        .unwrap_or(false);
-    if dirty {
-        eprintln!("first-hour: note: uncommitted changes are not in the clone; this checks HEAD");
-    }
+        .is_ok_and(|o| o.status.success() && o.stdout.is_empty())
 }
 
 /// The fenced `sh` blocks right after a `<!-- first-hour … -->` line.
@@ -157,13 +196,7 @@ fn quickstarts_in(script: &str) -> usize {
         .count()
 }
 
-fn run_block(
-    block: &Block,
-    clone: &Path,
-    venv: &Path,
-    installed: &Path,
-    path: &str,
-) -> Result<(), String> {
+fn run_block(block: &Block, clone: &Path, shell: &Shell) -> Result<(), String> {
     let dir: PathBuf = clone.join(&block.cwd);
     eprintln!(
         "\n==> {}:{} (in {})\n{}",
@@ -173,10 +206,12 @@ fn run_block(
     command
         .args(["-e", "-o", "pipefail", "-c", &block.script])
         .current_dir(&dir)
-        .env("PATH", path)
-        .env("VIRTUAL_ENV", venv)
-        .env("CARGO_INSTALL_ROOT", installed)
-        .env("CARGO_TARGET_DIR", root().join("target"))
+        .env("PATH", shell.path())
+        .env("VIRTUAL_ENV", &shell.venv)
+        .env("CARGO_INSTALL_ROOT", &shell.installed)
+        .env("CARGO_TARGET_DIR", &shell.target)
+        // Its own process group: a timeout stops the whole block.
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
     for (name, _) in std::env::vars_os() {
@@ -185,6 +220,19 @@ fn run_block(
         }
     }
     let mut child = command.spawn().map_err(|e| format!("running bash: {e}"))?;
+    let (finished, watchdog) = mpsc::channel::<()>();
+    let group = child.id();
+    let timer = std::thread::spawn(move || {
+        let expired = watchdog
+            .recv_timeout(BLOCK_TIMEOUT)
+            .is_err_and(|e| e == mpsc::RecvTimeoutError::Timeout);
+        if expired {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{group}")])
+                .status();
+        }
+        expired
+    });
     let mut done = 0;
     for line in BufReader::new(child.stdout.take().ok_or("no stdout")?)
         .lines()
@@ -196,7 +244,14 @@ fn run_block(
         println!("{line}");
     }
     let status = child.wait().map_err(|e| e.to_string())?;
+    let _ = finished.send(());
+    let timed_out = timer.join().unwrap_or(false);
     let where_ = format!("{}:{}", block.readme, block.line);
+    if timed_out {
+        return Err(format!(
+            "the block at {where_} ran past {BLOCK_TIMEOUT:?} and was stopped"
+        ));
+    }
     if !status.success() {
         return Err(format!("the block at {where_} failed ({status})"));
     }

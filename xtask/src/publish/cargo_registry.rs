@@ -183,7 +183,12 @@ async fn accept(shared: &Shared, body: &[u8]) -> Result<(), String> {
         .await
         .map_err(|e| format!("storing the crate: {e}"))?;
     let line = serde_json::to_string(&entry).map_err(|e| e.to_string())?;
-    tokio::fs::write(&index, format!("{existing}{line}\n"))
+    // A new file renamed over the old: a reader never sees half of it.
+    let partial = index.with_extension("partial");
+    tokio::fs::write(&partial, format!("{existing}{line}\n"))
+        .await
+        .map_err(|e| format!("writing the index: {e}"))?;
+    tokio::fs::rename(&partial, &index)
         .await
         .map_err(|e| format!("writing the index: {e}"))?;
     eprintln!("cargo registry: published {name} {version}");
@@ -253,8 +258,9 @@ fn index_entry(metadata: &Value, name: &str, version: &str, crate_file: &[u8]) -
     entry
 }
 
+/// crates.io's rule: an ASCII letter, then letters, digits, `-` and `_`.
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
+    name.starts_with(|c: char| c.is_ascii_alphabetic())
         && name.len() <= 64
         && name
             .bytes()

@@ -19,17 +19,16 @@
 //! Python and npm steps run with no Rust toolchain on PATH: the wheel and
 //! the prebuilt addon must be what gets installed.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use super::cargo_registry::CargoRegistry;
-use super::servers::{start_pypiserver, start_verdaccio};
+use super::servers::{spawn, start_pypiserver, start_verdaccio};
 use super::{mkdir, path_without_rust, write, CRATES, NPM_PLATFORM, PYTHON_PROOF};
-use crate::{root, run_cmd_in};
+use crate::root;
 
 /// The program the Rust user builds: the crates from the registry, a
 /// signed call against the sandbox they embed, and a wrongly signed one
@@ -63,7 +62,7 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub fn run(python: &[PathBuf], npm: &[PathBuf]) -> Result<(), String> {
     let work = root().join("target/local-registries");
-    for stale in ["cargo", "pypi", "npm"] {
+    for stale in ["cargo", "pypi", "npm", "publisher-cargo-home"] {
         let _ = std::fs::remove_dir_all(work.join(stale));
     }
     let tools = work.join("tools");
@@ -75,7 +74,7 @@ pub fn run(python: &[PathBuf], npm: &[PathBuf]) -> Result<(), String> {
     let pypi = start_pypiserver(&tools, &work.join("pypi"))?;
     let npm_registry = start_verdaccio(&tools, &work.join("npm"))?;
 
-    publish_crates(&cargo)?;
+    publish_crates(&cargo, &work)?;
     publish_python(&pypi.url, python)?;
     publish_npm(&work, &npm_registry.url, npm)?;
 
@@ -115,8 +114,11 @@ fn mirror_config(cargo: &CargoRegistry) -> Vec<String> {
 
 /// The crates in dependency order; each is in the index (cargo waits for
 /// it) before the next one is packaged against it.
-fn publish_crates(cargo: &CargoRegistry) -> Result<(), String> {
+fn publish_crates(cargo: &CargoRegistry, work: &Path) -> Result<(), String> {
     eprintln!("\n==> cargo publish, to the local registry");
+    // A Cargo home of its own: each run's registry (a new port) would
+    // leave an index cache behind in the developer's.
+    let home = work.join("publisher-cargo-home").display().to_string();
     for name in CRATES {
         let mut args: Vec<String> = mirror_config(cargo);
         args.extend(
@@ -133,11 +135,14 @@ fn publish_crates(cargo: &CargoRegistry) -> Result<(), String> {
         );
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         // Any token: the registry lives on loopback for this run only.
-        run_cmd_in(
+        run_isolated(
             &root(),
             "cargo",
             &args,
-            &[("CARGO_REGISTRIES_POCKYT_LOCAL_TOKEN", "local")],
+            &[
+                ("CARGO_REGISTRIES_POCKYT_LOCAL_TOKEN", "local"),
+                ("CARGO_HOME", home.as_str()),
+            ],
         )?;
     }
     Ok(())
@@ -163,7 +168,7 @@ fn publish_python(url: &str, files: &[PathBuf]) -> Result<(), String> {
     .to_vec();
     args.extend(files.iter().map(|p| p.display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run_cmd_in(&root(), &maturin, &args, &[])
+    run_isolated(&root(), &maturin, &args, &[])
 }
 
 fn publish_npm(work: &Path, url: &str, tarballs: &[PathBuf]) -> Result<(), String> {
@@ -181,7 +186,7 @@ fn publish_npm(work: &Path, url: &str, tarballs: &[PathBuf]) -> Result<(), Strin
         .partition(|p| p.to_string_lossy().contains(NPM_PLATFORM));
     for tarball in platform.into_iter().chain(main) {
         let tarball = tarball.display().to_string();
-        run_cmd_in(
+        run_isolated(
             work,
             "npm",
             &[
@@ -220,31 +225,31 @@ fn rust_user(dir: &Path, cargo: &CargoRegistry) -> Result<PathBuf, String> {
         ("CARGO_HOME", home_s.as_str()),
         ("CARGO_TARGET_DIR", target.as_str()),
     ];
-    run_cmd_in(
+    run_isolated(
         dir,
         "cargo",
         &["new", "--bin", "--vcs", "none", "payouts-app"],
         &env,
     )?;
     let app = dir.join("payouts-app");
-    run_cmd_in(
+    run_isolated(
         &app,
         "cargo",
         &["add", "pockyt-payouts", "pockyt-sandbox"],
         &env,
     )?;
-    run_cmd_in(
+    run_isolated(
         &app,
         "cargo",
         &["add", "tokio", "--features", "macros,rt-multi-thread"],
         &env,
     )?;
     write(&app.join("src/main.rs"), RUST_USER_MAIN)?;
-    run_cmd_in(&app, "cargo", &["build"], &env)?;
-    run_cmd_in(&app, &format!("{target}/debug/payouts-app"), &[], &env)?;
+    run_isolated(&app, "cargo", &["build"], &env)?;
+    run_isolated(&app, &format!("{target}/debug/payouts-app"), &[], &env)?;
 
     eprintln!("\n==> cargo install pockyt-payouts-cli, from the local registry");
-    run_cmd_in(dir, "cargo", &["install", "pockyt-payouts-cli"], &env)?;
+    run_isolated(dir, "cargo", &["install", "pockyt-payouts-cli"], &env)?;
     Ok(home.join("bin/pockyt-payouts"))
 }
 
@@ -261,14 +266,14 @@ fn python_user(dir: &Path, url: &str) -> Result<PathBuf, String> {
     let path = format!("{}:{}", venv.join("bin").display(), path_without_rust());
     let env = [("PATH", path.as_str())];
     let pip = venv.join("bin/pip").display().to_string();
-    run_cmd_in(
+    run_isolated(
         dir,
         &pip,
         &["install", "--disable-pip-version-check", "pockyt-payouts"],
         &env,
     )?;
     let python = venv.join("bin/python").display().to_string();
-    run_cmd_in(dir, &python, &["-c", PYTHON_PROOF], &env)?;
+    run_isolated(dir, &python, &["-c", PYTHON_PROOF], &env)?;
     Ok(venv.join("bin/pockyt-payouts"))
 }
 
@@ -280,8 +285,8 @@ fn npm_user(dir: &Path, url: &str) -> Result<PathBuf, String> {
     write(&dir.join(".npmrc"), &format!("registry={url}\n"))?;
     let path = path_without_rust();
     let env = [("PATH", path.as_str())];
-    run_cmd_in(dir, "npm", &["init", "--yes"], &env)?;
-    run_cmd_in(
+    run_isolated(dir, "npm", &["init", "--yes"], &env)?;
+    run_isolated(
         dir,
         "npm",
         &["install", "--no-audit", "--no-fund", "pockyt-payouts"],
@@ -300,20 +305,22 @@ fn prove_cli(how: &str, program: &Path, scratch: &Path) -> Result<(), String> {
         program.display()
     );
     let path = path_without_rust();
-    let mut sandbox = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(["sandbox", "--json", "--quiet"])
-        .env("PATH", &path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("running {}: {e}", program.display()))?;
-    let first = BufReader::new(sandbox.stdout.take().ok_or("no stdout")?)
-        .lines()
-        .next()
-        .and_then(Result::ok)
-        .unwrap_or_default();
-    let started: Value = serde_json::from_str(&first)
-        .map_err(|e| format!("`pockyt-payouts sandbox --json` printed {first:?}: {e}"))?;
+        .env("PATH", &path);
+    // Killed when dropped, whatever step below fails.
+    let mut sandbox = spawn(
+        &format!("sandbox of {how}'s pockyt-payouts"),
+        command,
+        |line| Some(line.to_owned()),
+    )?;
+    let started: Value = serde_json::from_str(&sandbox.url).map_err(|e| {
+        format!(
+            "`pockyt-payouts sandbox --json` printed {:?}: {e}",
+            sandbox.url
+        )
+    })?;
     let env: Vec<(String, String)> = started["env"]
         .as_object()
         .ok_or("no env in the sandbox's JSON")?
@@ -351,24 +358,10 @@ fn prove_cli(how: &str, program: &Path, scratch: &Path) -> Result<(), String> {
         "--skip-funds-check",
         "--json",
     ])?;
-    let stopped = Command::new("kill")
-        .args(["-TERM", &sandbox.id().to_string()])
-        .status()
-        .map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + STOP_TIMEOUT;
-    let status = loop {
-        if let Some(status) = sandbox.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = sandbox.kill();
-            return Err(format!(
-                "the sandbox of {how}'s pockyt-payouts did not stop on SIGTERM"
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    if balance["currency"] != "USD" || !stopped.success() || !status.success() {
+    let status = sandbox
+        .terminate(STOP_TIMEOUT)
+        .map_err(|e| format!("the sandbox of {how}'s pockyt-payouts: {e}"))?;
+    if balance["currency"] != "USD" || !status.success() {
         return Err(format!(
             "pockyt-payouts from {how}: balance {balance}, sandbox stopped with {status}"
         ));
@@ -381,4 +374,45 @@ fn prove_cli(how: &str, program: &Path, scratch: &Path) -> Result<(), String> {
             .map_or("?".into(), |n| n.to_string())
     );
     Ok(())
+}
+
+/// Variables that would point a tool at another registry, or hand it a
+/// real credential, than the ones configured here.
+const OVERRIDES: [&str; 7] = [
+    "PIP_",
+    "NPM_CONFIG_",
+    "MATURIN_",
+    "TWINE_",
+    "CARGO_REGISTRY_",
+    "CARGO_REGISTRIES_",
+    "CARGO_SOURCE_",
+];
+
+/// [`crate::run_cmd_in`] without the [`OVERRIDES`] of this environment, so
+/// that each install resolves from the registry its configuration names.
+fn run_isolated(
+    dir: &Path,
+    program: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> Result<(), String> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        let upper = name.to_string_lossy().to_ascii_uppercase();
+        if OVERRIDES.iter().any(|prefix| upper.starts_with(prefix)) {
+            command.env_remove(&name);
+        }
+    }
+    let status = command
+        .args(args)
+        .current_dir(dir)
+        .envs(envs.iter().copied())
+        .status()
+        .map_err(|e| format!("could not run {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
 }

@@ -5,9 +5,9 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{mkdir, write};
 use crate::run_cmd_in;
@@ -15,6 +15,9 @@ use crate::run_cmd_in;
 /// The versions installed: pinned, so that every run tests the same servers.
 const VERDACCIO: &str = "verdaccio@6.10.4";
 const PYPISERVER: &str = "pypiserver==2.4.2";
+
+/// Written into a tool's directory once its install has finished.
+const INSTALLED: &str = ".installed";
 
 /// How long a server may take to say where it listens.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -68,8 +71,32 @@ server.serve_forever()
 /// A server process, killed when dropped.
 pub struct Server {
     child: Child,
-    /// Its address, ending in `/`.
+    /// What it printed first to say it is ready (the registries: their
+    /// address, ending in `/`).
     pub url: String,
+}
+
+impl Server {
+    /// Sends SIGTERM and waits for the process to end, at most `timeout`.
+    pub fn terminate(&mut self, timeout: Duration) -> Result<ExitStatus, String> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .map_err(|e| format!("running kill: {e}"))?;
+        if !sent.success() {
+            return Err(format!("kill -TERM {} failed", self.child.id()));
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                return Err(format!("it did not stop within {timeout:?} of SIGTERM"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Server {
@@ -81,8 +108,11 @@ impl Drop for Server {
 
 /// Installs verdaccio (once per tools directory) and starts it.
 pub fn start_verdaccio(tools: &Path, storage: &Path) -> Result<Server, String> {
-    let dir = tools.join("verdaccio");
-    if !dir.join("node_modules/verdaccio").exists() {
+    // The version names the directory; a marker written after a whole
+    // install tells a finished one from an interrupted one.
+    let dir = tools.join(VERDACCIO);
+    if !dir.join(INSTALLED).exists() {
+        let _ = std::fs::remove_dir_all(&dir);
         eprintln!("\n==> npm registry: installing {VERDACCIO}");
         mkdir(&dir)?;
         // The npm registry reachable here serves only each package's
@@ -112,14 +142,15 @@ pub fn start_verdaccio(tools: &Path, storage: &Path) -> Result<Server, String> {
         .arg(dir.join("serve.cjs"))
         .arg(storage)
         .current_dir(&dir);
-    spawn("npm registry (verdaccio)", command)
+    spawn("npm registry (verdaccio)", command, listening)
 }
 
 /// Installs pypiserver into its own virtual environment and starts it.
 pub fn start_pypiserver(tools: &Path, packages: &Path) -> Result<Server, String> {
-    let venv = tools.join("pypiserver-venv");
+    let venv = tools.join(PYPISERVER.replace("==", "-"));
     let python = venv.join("bin/python");
-    if !python.exists() {
+    if !venv.join(INSTALLED).exists() {
+        let _ = std::fs::remove_dir_all(&venv);
         eprintln!("\n==> Python package index: installing {PYPISERVER}");
         crate::run_cmd("python3", &["-m", "venv", &venv.display().to_string()])?;
         run_cmd_in(
@@ -141,11 +172,21 @@ pub fn start_pypiserver(tools: &Path, packages: &Path) -> Result<Server, String>
         .arg(tools.join("pypiserver_main.py"))
         .arg(packages)
         .current_dir(tools);
-    spawn("Python package index (pypiserver)", command)
+    spawn("Python package index (pypiserver)", command, listening)
 }
 
-/// Starts a server that prints `listening <url>` first, and waits for it.
-fn spawn(what: &str, mut command: Command) -> Result<Server, String> {
+/// The registries' first line: `listening <url>`.
+fn listening(line: &str) -> Option<String> {
+    line.strip_prefix("listening ").map(str::to_owned)
+}
+
+/// Starts a server and waits (at most [`START_TIMEOUT`]) for the first
+/// stdout line that `ready` accepts; the rest of its output goes to stderr.
+pub fn spawn(
+    what: &str,
+    mut command: Command,
+    ready: fn(&str) -> Option<String>,
+) -> Result<Server, String> {
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -154,13 +195,13 @@ fn spawn(what: &str, mut command: Command) -> Result<Server, String> {
         .map_err(|e| format!("starting the {what}: {e}"))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let (tx, rx) = mpsc::channel();
-    // Reads the address, then keeps the pipe drained (its log) until exit.
+    // Reads the announcement, then keeps the pipe drained until exit.
     std::thread::spawn(move || {
         let mut sent = false;
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if !sent {
-                if let Some(url) = line.strip_prefix("listening ") {
-                    let _ = tx.send(url.to_owned());
+                if let Some(announced) = ready(&line) {
+                    let _ = tx.send(announced);
                     sent = true;
                     continue;
                 }
@@ -174,7 +215,7 @@ fn spawn(what: &str, mut command: Command) -> Result<Server, String> {
     };
     server.url = rx
         .recv_timeout(START_TIMEOUT)
-        .map_err(|_| format!("the {what} did not start within {START_TIMEOUT:?}"))?;
+        .map_err(|_| format!("the {what} did not start (or not within {START_TIMEOUT:?})"))?;
     eprintln!("{what}: {}", server.url);
     Ok(server)
 }
