@@ -56,6 +56,7 @@ impl Sandbox {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        std::fs::create_dir_all(out_dir()).map_err(|e| format!("{}: {e}", out_dir().display()))?;
         let log_path = out_dir().join("sandbox.log");
         let log =
             std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
