@@ -324,10 +324,18 @@ impl Batch {
         &self,
         f: impl FnOnce(&dyn Journal) -> Result<T, BatchError> + Send + 'static,
     ) -> Result<T, BatchError> {
-        let journal = Arc::clone(&self.journal);
-        tokio::task::spawn_blocking(move || f(journal.as_ref()))
+        self.blocking_task(f)
             .await
             .map_err(|e| BatchError::journal("the journal's thread", e))?
+    }
+
+    /// [`Batch::blocking`], started: its handle, to await beside other work.
+    fn blocking_task<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Journal) -> Result<T, BatchError> + Send + 'static,
+    ) -> tokio::task::JoinHandle<Result<T, BatchError>> {
+        let journal = Arc::clone(&self.journal);
+        tokio::task::spawn_blocking(move || f(journal.as_ref()))
     }
 
     /// Every row of `batch` in `states`, read a page at a time.

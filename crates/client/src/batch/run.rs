@@ -2,16 +2,17 @@
 //! left in `sending`, pay the rest with bounded concurrency and pace, and
 //! write every outcome to the journal in groups.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use pockyt_payouts_core::enums::{PayoutStatus, RetCode};
 use pockyt_payouts_core::money::Amount;
 use pockyt_payouts_core::types::{BalanceParams, InquirePayoutParams, PayParams, Payout};
-use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::error::{BatchError, Shortfall};
@@ -34,6 +35,13 @@ const CLAIM_MIN: usize = 256;
 const CLAIM_MAX: usize = 1024;
 /// Outcomes written to the journal in one transaction at most.
 const RECORD_GROUP: usize = 512;
+/// Outcomes gathered before a write, unless no pay is left in flight or
+/// the oldest has waited [`RECORD_DELAY`]: a write (and its fsync) per
+/// outcome or two would cost a fast server more than its pays. An outcome
+/// not yet written when a run dies leaves its row `sending`, which the
+/// next run settles by inquiry.
+const RECORD_BATCH: usize = 64;
+const RECORD_DELAY: Duration = Duration::from_millis(50);
 /// Pays in a row that never reached the server before the run stops
 /// claiming rows (the rest stay `planned` for the next run).
 const MAX_UNREACHED_IN_A_ROW: u64 = 64;
@@ -391,6 +399,11 @@ impl Batch {
 
     /// Pays the rows of `source` with the options' concurrency and pace,
     /// recording outcomes in groups.
+    ///
+    /// One task drives it all, as a caller paying directly would: the pays
+    /// in flight, the next claim of rows (`sending` durably before any of
+    /// them is handed out) and the journal write of the outcomes so far
+    /// run side by side, with no thread hand-off per row.
     async fn pay_rows(
         &self,
         batch: i64,
@@ -398,169 +411,148 @@ impl Batch {
         total: u64,
         counters: &Arc<Counters>,
     ) -> Result<(), BatchError> {
-        let concurrency = self.options.concurrency;
+        let concurrency = self.options.concurrency.max(1);
         let claim_size = (concurrency * 32).clamp(CLAIM_MIN, CLAIM_MAX);
-        let (row_tx, row_rx) = mpsc::channel::<JournalRow>(claim_size);
-        let row_rx = Arc::new(tokio::sync::Mutex::new(row_rx));
-        let (out_tx, mut out_rx) = mpsc::channel::<Handled>(RECORD_GROUP);
+        let client = self.client()?;
+        let pace = Pace::new(self.options.rate);
+        let pace = pace.as_ref();
         // This round's stop: set by a stop of the batch, a journal failure,
         // or pays that keep failing to reach the server.
-        let stop = Arc::new(AtomicBool::new(self.stopping()));
-        let pace = Arc::new(Pace::new(self.options.rate));
-
-        // Feeds rows to the workers: given ones, or claimed from the journal
-        // (`sending` durably before they are handed out).
-        let feeder = {
-            let batch_ref = self.clone();
-            let stop = Arc::clone(&stop);
-            tokio::spawn(async move {
-                match source {
-                    Source::Rows(rows) => {
-                        for row in rows {
-                            if stop.load(Ordering::Relaxed) || row_tx.send(row).await.is_err() {
-                                break;
-                            }
-                        }
-                        Ok(())
-                    }
-                    Source::Claim => {
-                        let mut after = 0u64;
-                        while !stop.load(Ordering::Relaxed) && !batch_ref.stopping() {
-                            let rows = batch_ref
-                                .blocking(move |j| j.claim(batch, after, claim_size))
-                                .await?;
-                            let Some(last) = rows.last() else { break };
-                            after = last.row;
-                            for mut row in rows {
-                                // Claimed from `planned` just now: never sent before.
-                                row.state = RowState::Planned;
-                                if row_tx.send(row).await.is_err() {
-                                    // No worker left: stop claiming.
-                                    return Ok(());
-                                }
-                            }
-                        }
-                        Ok::<(), BatchError>(())
+        let mut stop = self.stopping();
+        let mut queue = VecDeque::new();
+        let mut claim_more = false;
+        match source {
+            Source::Rows(rows) => queue.extend(rows),
+            Source::Claim => claim_more = true,
+        }
+        let mut after = 0u64;
+        let mut claiming: Option<JoinHandle<Result<Vec<JournalRow>, BatchError>>> = None;
+        let mut writing: Option<JoinHandle<Result<(), BatchError>>> = None;
+        let mut in_flight = FuturesUnordered::new();
+        let mut handled: Vec<Handled> = Vec::new();
+        let mut journal_error = None;
+        let mut claim_error = None;
+        // When the oldest outcome not yet being written arrived.
+        let mut oldest_unwritten: Option<Instant> = None;
+        loop {
+            stop |= self.stopping();
+            if stop {
+                claim_more = false;
+                // Claimed in this run but not sent: back to planned. (A row
+                // a crash left in `sending` stays there.)
+                for row in queue.drain(..) {
+                    if row.state == RowState::Planned {
+                        handled.push(Handled::Unsent(row.invoice_id));
                     }
                 }
-            })
-        };
-
-        let mut workers = Vec::with_capacity(concurrency);
-        for _ in 0..concurrency {
-            let client = self.client()?.clone();
-            let row_rx = Arc::clone(&row_rx);
-            let out_tx = out_tx.clone();
-            let pace = Arc::clone(&pace);
-            let stop = Arc::clone(&stop);
-            let batch_stop = Arc::clone(&self.stop);
-            let counters = Arc::clone(counters);
-            workers.push(tokio::spawn(async move {
-                loop {
-                    let row = { row_rx.lock().await.recv().await };
-                    let Some(row) = row else { break };
-                    if stop.load(Ordering::Relaxed) || batch_stop.load(Ordering::Relaxed) {
-                        // Claimed in this run but not sent: back to planned.
-                        // (A row a crash left in `sending` stays there.)
-                        if row.state == RowState::Planned {
-                            let _ = out_tx.send(Handled::Unsent(row.invoice_id)).await;
-                        }
-                        continue;
-                    }
-                    let handled = handle(&client, &row, (*pace).as_ref()).await;
-                    match &handled {
+            }
+            while in_flight.len() < concurrency {
+                let Some(row) = queue.pop_front() else { break };
+                in_flight.push(async move { handle(client, &row, pace).await });
+            }
+            if claim_more && claiming.is_none() && queue.len() <= claim_size / 2 {
+                claiming = Some(self.blocking_task(move |j| j.claim(batch, after, claim_size)));
+            }
+            if journal_error.is_some() {
+                // Nothing more is written: the rows in flight stay
+                // `sending`, which the next run settles by inquiry.
+                handled.clear();
+                oldest_unwritten = None;
+            }
+            let due = oldest_unwritten.is_some_and(|at: Instant| at.elapsed() >= RECORD_DELAY);
+            if writing.is_none()
+                && !handled.is_empty()
+                && (handled.len() >= RECORD_BATCH || in_flight.is_empty() || stop || due)
+            {
+                let group: Vec<Handled> =
+                    handled.drain(..handled.len().min(RECORD_GROUP)).collect();
+                oldest_unwritten = (!handled.is_empty()).then(Instant::now);
+                let (outcomes, unsent) = counters.count(group);
+                writing = Some(self.blocking_task(move |j| {
+                    j.record(&outcomes)?;
+                    j.unclaim(&unsent)
+                }));
+            }
+            if in_flight.is_empty()
+                && queue.is_empty()
+                && !claim_more
+                && claiming.is_none()
+                && writing.is_none()
+                && handled.is_empty()
+            {
+                break;
+            }
+            tokio::select! {
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    match &done {
                         Handled::Unsent(_) => {
                             if counters.unreached_in_a_row.fetch_add(1, Ordering::Relaxed) + 1
                                 >= MAX_UNREACHED_IN_A_ROW
                             {
-                                stop.store(true, Ordering::Relaxed);
+                                stop = true;
                             }
                         }
                         Handled::Done(_) | Handled::Keep => {
                             counters.unreached_in_a_row.store(0, Ordering::Relaxed)
                         }
                     }
-                    if out_tx.send(handled).await.is_err() {
-                        break;
-                    }
+                    oldest_unwritten.get_or_insert_with(Instant::now);
+                    handled.push(done);
                 }
-            }));
-        }
-        drop(out_tx);
-        // Only the workers hold the receiver: should they all end, the
-        // feeder's send fails and it stops.
-        drop(row_rx);
-
-        // Records outcomes in groups until every worker is done.
-        let mut journal_error = None;
-        while let Some(first) = out_rx.recv().await {
-            let mut group = vec![first];
-            while group.len() < RECORD_GROUP {
-                match out_rx.try_recv() {
-                    Ok(next) => group.push(next),
-                    Err(_) => break,
-                }
-            }
-            if journal_error.is_some() {
-                continue;
-            }
-            let mut outcomes = Vec::with_capacity(group.len());
-            let mut unsent = Vec::new();
-            for handled in group {
-                match handled {
-                    Handled::Done(outcome) => {
-                        if matches!(outcome.state, RowState::Pending | RowState::Success) {
-                            counters.paid.fetch_add(1, Ordering::Relaxed);
-                        } else {
-                            counters.problems.fetch_add(1, Ordering::Relaxed);
+                _ = tokio::time::sleep_until(
+                    oldest_unwritten.map_or_else(Instant::now, |at| at + RECORD_DELAY)
+                ), if writing.is_none() && oldest_unwritten.is_some() => {}
+                claimed = async { claiming.as_mut().expect("a claim in progress").await },
+                    if claiming.is_some() =>
+                {
+                    claiming = None;
+                    match claimed.map_err(|e| BatchError::journal("the journal's thread", e)).and_then(|r| r) {
+                        Ok(rows) => match rows.last() {
+                            None => claim_more = false,
+                            Some(last) => {
+                                after = last.row;
+                                // Claimed from `planned` just now: never sent before.
+                                queue.extend(rows.into_iter().map(|mut row| {
+                                    row.state = RowState::Planned;
+                                    row
+                                }));
+                            }
+                        },
+                        Err(error) => {
+                            claim_more = false;
+                            claim_error = Some(error);
                         }
-                        outcomes.push(outcome);
                     }
-                    Handled::Unsent(id) => {
-                        counters.problems.fetch_add(1, Ordering::Relaxed);
-                        unsent.push(id);
-                    }
-                    Handled::Keep => {
-                        counters.problems.fetch_add(1, Ordering::Relaxed);
+                }
+                written = async { writing.as_mut().expect("a write in progress").await },
+                    if writing.is_some() =>
+                {
+                    writing = None;
+                    match written.map_err(|e| BatchError::journal("the journal's thread", e)).and_then(|r| r) {
+                        Ok(()) => {
+                            let paid = counters.paid.load(Ordering::Relaxed);
+                            let problems = counters.problems.load(Ordering::Relaxed);
+                            self.tell(Progress {
+                                phase: Phase::Paying,
+                                total,
+                                done: paid + problems,
+                                paid,
+                                problems,
+                            });
+                        }
+                        Err(error) => {
+                            // Stop sending: the rows in flight stay `sending`.
+                            stop = true;
+                            journal_error = Some(error);
+                        }
                     }
                 }
             }
-            let written = self
-                .blocking(move |j| {
-                    j.record(&outcomes)?;
-                    j.unclaim(&unsent)
-                })
-                .await;
-            if let Err(error) = written {
-                // Stop sending: the rows in flight stay `sending`, which the
-                // next run settles by inquiry.
-                stop.store(true, Ordering::Relaxed);
-                journal_error = Some(error);
-                continue;
-            }
-            let paid = counters.paid.load(Ordering::Relaxed);
-            let problems = counters.problems.load(Ordering::Relaxed);
-            self.tell(Progress {
-                phase: Phase::Paying,
-                total,
-                done: paid + problems,
-                paid,
-                problems,
-            });
         }
-        let mut panicked = None;
-        for worker in workers {
-            if let Err(error) = worker.await {
-                panicked = Some(BatchError::journal("a batch worker", error));
-            }
+        match journal_error.or(claim_error) {
+            Some(error) => Err(error),
+            None => Ok(()),
         }
-        let fed = feeder
-            .await
-            .map_err(|e| BatchError::journal("the batch's feeder", e))?;
-        if let Some(error) = journal_error.or(panicked) {
-            return Err(error);
-        }
-        fed
     }
 }
 
@@ -577,6 +569,35 @@ struct Counters {
     paid: AtomicU64,
     problems: AtomicU64,
     unreached_in_a_row: AtomicU64,
+}
+
+impl Counters {
+    /// Counts a group of handled rows as paid or problems, and splits it
+    /// into the outcomes to record and the rows to put back to `planned`.
+    fn count(&self, group: Vec<Handled>) -> (Vec<Outcome>, Vec<String>) {
+        let mut outcomes = Vec::with_capacity(group.len());
+        let mut unsent = Vec::new();
+        for handled in group {
+            match handled {
+                Handled::Done(outcome) => {
+                    if matches!(outcome.state, RowState::Pending | RowState::Success) {
+                        self.paid.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        self.problems.fetch_add(1, Ordering::Relaxed);
+                    }
+                    outcomes.push(outcome);
+                }
+                Handled::Unsent(id) => {
+                    self.problems.fetch_add(1, Ordering::Relaxed);
+                    unsent.push(id);
+                }
+                Handled::Keep => {
+                    self.problems.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        (outcomes, unsent)
+    }
 }
 
 /// A checked row as the journal keeps it.
