@@ -112,4 +112,5 @@ def test_ctrl_c_ends_a_call_at_once() -> None:
             process.kill()
             process.wait()
     assert returncode == 130
+    assert process.stderr is not None
     assert b"Traceback" not in process.stderr.read()
