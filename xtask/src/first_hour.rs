@@ -26,7 +26,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::{root, run_cmd};
+use crate::{root, run_cmd, without_inherited};
 
 /// The READMEs checked, in the order a newcomer reads them.
 const READMES: [&str; 3] = [
@@ -214,11 +214,7 @@ fn run_block(block: &Block, clone: &Path, shell: &Shell) -> Result<(), String> {
         .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("POCKYT_") {
-            command.env_remove(name);
-        }
-    }
+    without_inherited(&mut command, &["POCKYT_"]);
     let mut child = command.spawn().map_err(|e| format!("running bash: {e}"))?;
     let (finished, watchdog) = mpsc::channel::<()>();
     let group = child.id();

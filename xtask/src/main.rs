@@ -103,16 +103,41 @@ pub fn run_cmd_in(
     args: &[&str],
     envs: &[(&str, &str)],
 ) -> Result<(), String> {
-    eprintln!("$ {} {}", program, args.join(" "));
-    let status = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .envs(envs.iter().copied())
+    run_command(
+        Command::new(program)
+            .args(args)
+            .current_dir(dir)
+            .envs(envs.iter().copied()),
+    )
+}
+
+/// Runs `command`, echoing it, and fails on a non-zero exit.
+pub fn run_command(command: &mut Command) -> Result<(), String> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let shown = std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| part.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
+    eprintln!("$ {shown}");
+    let status = command
         .status()
         .map_err(|e| format!("could not run {program}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+        Err(format!("`{shown}` failed ({status})"))
     }
+}
+
+/// Keeps out of `command`'s environment every inherited variable whose
+/// name starts (in any case) with one of `prefixes`.
+pub fn without_inherited<'a>(command: &'a mut Command, prefixes: &[&str]) -> &'a mut Command {
+    for (name, _) in std::env::vars_os() {
+        let upper = name.to_string_lossy().to_ascii_uppercase();
+        if prefixes.iter().any(|prefix| upper.starts_with(prefix)) {
+            command.env_remove(&name);
+        }
+    }
+    command
 }

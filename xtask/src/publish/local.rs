@@ -28,7 +28,7 @@ use serde_json::Value;
 use super::cargo_registry::CargoRegistry;
 use super::servers::{spawn, start_pypiserver, start_verdaccio};
 use super::{mkdir, path_without_rust, write, CRATES, NPM_PLATFORM, PYTHON_PROOF};
-use crate::root;
+use crate::{root, run_command, without_inherited};
 
 /// The program the Rust user builds: the crates from the registry, a
 /// signed call against the sandbox they embed, and a wrongly signed one
@@ -396,23 +396,10 @@ fn run_isolated(
     args: &[&str],
     envs: &[(&str, &str)],
 ) -> Result<(), String> {
-    eprintln!("$ {program} {}", args.join(" "));
     let mut command = Command::new(program);
-    for (name, _) in std::env::vars_os() {
-        let upper = name.to_string_lossy().to_ascii_uppercase();
-        if OVERRIDES.iter().any(|prefix| upper.starts_with(prefix)) {
-            command.env_remove(&name);
-        }
-    }
-    let status = command
+    without_inherited(&mut command, &OVERRIDES)
         .args(args)
         .current_dir(dir)
-        .envs(envs.iter().copied())
-        .status()
-        .map_err(|e| format!("could not run {program}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
-    }
+        .envs(envs.iter().copied());
+    run_command(&mut command)
 }

@@ -4,8 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -361,7 +360,7 @@ impl Batch {
                 .sum::<u64>()
         };
         let total = count(RowState::Sending) + count(RowState::Planned);
-        let counters = Arc::new(Counters::default());
+        let mut counters = Counters::default();
         // Rows a crash left in `sending` first: they may have been paid, so
         // the funds are checked after they are settled.
         let stranded = self.rows_in(id, &[RowState::Sending]).await?;
@@ -387,14 +386,14 @@ impl Batch {
                     tokio::time::sleep(wait).await;
                 }
             }
-            self.pay_rows(id, Source::Rows(stranded), total, &counters)
+            self.pay_rows(id, Source::Rows(stranded), total, &mut counters)
                 .await?;
         }
         if check_funds && !self.options.skip_funds_check {
             let totals = self.totals_to_pay(batch).await?;
             self.check_funds(&totals).await?;
         }
-        self.pay_rows(id, Source::Claim, total, &counters).await
+        self.pay_rows(id, Source::Claim, total, &mut counters).await
     }
 
     /// Pays the rows of `source` with the options' concurrency and pace,
@@ -409,7 +408,7 @@ impl Batch {
         batch: i64,
         source: Source,
         total: u64,
-        counters: &Arc<Counters>,
+        counters: &mut Counters,
     ) -> Result<(), BatchError> {
         let concurrency = self.options.concurrency.max(1);
         let claim_size = (concurrency * 32).clamp(CLAIM_MIN, CLAIM_MAX);
@@ -486,14 +485,14 @@ impl Batch {
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
                     match &done {
                         Handled::Unsent(_) => {
-                            if counters.unreached_in_a_row.fetch_add(1, Ordering::Relaxed) + 1
-                                >= MAX_UNREACHED_IN_A_ROW
+                            counters.unreached_in_a_row += 1;
+                            if counters.unreached_in_a_row >= MAX_UNREACHED_IN_A_ROW
                             {
                                 stop = true;
                             }
                         }
                         Handled::Done(_) | Handled::Keep => {
-                            counters.unreached_in_a_row.store(0, Ordering::Relaxed)
+                            counters.unreached_in_a_row = 0
                         }
                     }
                     oldest_unwritten.get_or_insert_with(Instant::now);
@@ -530,8 +529,7 @@ impl Batch {
                     writing = None;
                     match written.map_err(|e| BatchError::journal("the journal's thread", e)).and_then(|r| r) {
                         Ok(()) => {
-                            let paid = counters.paid.load(Ordering::Relaxed);
-                            let problems = counters.problems.load(Ordering::Relaxed);
+                            let (paid, problems) = (counters.paid, counters.problems);
                             self.tell(Progress {
                                 phase: Phase::Paying,
                                 total,
@@ -566,33 +564,33 @@ enum Source {
 
 #[derive(Default)]
 struct Counters {
-    paid: AtomicU64,
-    problems: AtomicU64,
-    unreached_in_a_row: AtomicU64,
+    paid: u64,
+    problems: u64,
+    unreached_in_a_row: u64,
 }
 
 impl Counters {
     /// Counts a group of handled rows as paid or problems, and splits it
     /// into the outcomes to record and the rows to put back to `planned`.
-    fn count(&self, group: Vec<Handled>) -> (Vec<Outcome>, Vec<String>) {
+    fn count(&mut self, group: Vec<Handled>) -> (Vec<Outcome>, Vec<String>) {
         let mut outcomes = Vec::with_capacity(group.len());
         let mut unsent = Vec::new();
         for handled in group {
             match handled {
                 Handled::Done(outcome) => {
                     if matches!(outcome.state, RowState::Pending | RowState::Success) {
-                        self.paid.fetch_add(1, Ordering::Relaxed);
+                        self.paid += 1;
                     } else {
-                        self.problems.fetch_add(1, Ordering::Relaxed);
+                        self.problems += 1;
                     }
                     outcomes.push(outcome);
                 }
                 Handled::Unsent(id) => {
-                    self.problems.fetch_add(1, Ordering::Relaxed);
+                    self.problems += 1;
                     unsent.push(id);
                 }
                 Handled::Keep => {
-                    self.problems.fetch_add(1, Ordering::Relaxed);
+                    self.problems += 1;
                 }
             }
         }
