@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::driver::{sdk_client, Ctx};
 use crate::ops::{CURRENCY, PAY_AMOUNT};
-use crate::proc::status_kib;
+use crate::proc::{machine_busy_s, process_cpu_s, status_kib};
 
 /// Writes a CSV of `rows` pays to the bench payee, invoiceIds
 /// `<prefix>-<n>`.
@@ -48,7 +48,8 @@ async fn direct(
     prefix: &str,
     rows: usize,
     concurrency: usize,
-) -> Result<f64, String> {
+) -> Result<Run, String> {
+    let cpu = Cpu::start();
     let started = Instant::now();
     let failures = stream::iter(0..rows)
         .map(|n| {
@@ -67,7 +68,41 @@ async fn direct(
     if failures > 0 {
         return Err(format!("{failures} direct pays failed"));
     }
-    Ok(rows as f64 / started.elapsed().as_secs_f64())
+    let per_s = rows as f64 / started.elapsed().as_secs_f64();
+    Ok(Run {
+        per_s,
+        cpu: cpu.per_row(rows),
+    })
+}
+
+/// CPU used over one run, this process's and the whole machine's.
+struct Cpu {
+    process_s: f64,
+    machine_s: f64,
+}
+
+impl Cpu {
+    fn start() -> Cpu {
+        Cpu {
+            process_s: process_cpu_s(),
+            machine_s: machine_busy_s(),
+        }
+    }
+
+    /// Microseconds of CPU per row since `start`: (this process, machine).
+    fn per_row(&self, rows: usize) -> (f64, f64) {
+        let per = |s: f64| s * 1e6 / rows as f64;
+        (
+            per(process_cpu_s() - self.process_s),
+            per(machine_busy_s() - self.machine_s),
+        )
+    }
+}
+
+/// One run of direct pays: its rate and CPU per pay.
+struct Run {
+    per_s: f64,
+    cpu: (f64, f64),
 }
 
 /// One batch's rate (planning included) and where its time went.
@@ -78,6 +113,8 @@ struct Batched {
     checking_s: f64,
     /// From there to the report.
     paying_s: f64,
+    /// CPU microseconds per row: this process's, the whole machine's.
+    cpu: (f64, f64),
 }
 
 /// Runs one batch of `rows` rows.
@@ -99,6 +136,7 @@ async fn batched(
             skip_funds_check: true,
             ..BatchOptions::default()
         });
+    let cpu = Cpu::start();
     let started = Instant::now();
     let checked = Arc::new(std::sync::Mutex::new(started));
     let seen = Arc::clone(&checked);
@@ -117,6 +155,7 @@ async fn batched(
         rows_per_s: rows as f64 / seconds,
         checking_s,
         paying_s: seconds - checking_s,
+        cpu: cpu.per_row(rows),
     })
 }
 
@@ -141,7 +180,11 @@ pub async fn run(ctx: Ctx, rows: usize, concurrency: usize, dir: PathBuf) -> Res
                     concurrency,
                 )
                 .await?;
-                rates.push(json!({"batch_rows_per_s": run.rows_per_s}));
+                rates.push(json!({
+                    "batch_rows_per_s": run.rows_per_s,
+                    "cpu_us_per_row": run.cpu.0,
+                    "machine_cpu_us_per_row": run.cpu.1,
+                }));
                 if best_batch
                     .as_ref()
                     .is_none_or(|best| run.rows_per_s > best.rows_per_s)
@@ -157,8 +200,12 @@ pub async fn run(ctx: Ctx, rows: usize, concurrency: usize, dir: PathBuf) -> Res
                     concurrency,
                 )
                 .await?;
-                rates.push(json!({"direct_pays_per_s": rate}));
-                best_direct = best_direct.max(rate);
+                rates.push(json!({
+                    "direct_pays_per_s": rate.per_s,
+                    "cpu_us_per_row": rate.cpu.0,
+                    "machine_cpu_us_per_row": rate.cpu.1,
+                }));
+                best_direct = best_direct.max(rate.per_s);
             }
         }
     }

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use pockyt_payouts_core::enums::{PayoutStatus, RetCode};
 use pockyt_payouts_core::money::Amount;
 use pockyt_payouts_core::types::{BalanceParams, InquirePayoutParams, PayParams, Payout};
@@ -30,8 +31,8 @@ use crate::retry::never_reached_server;
 /// when a run dies are settled by inquiry on the next run (found nowhere,
 /// then sent with their key), so a larger claim costs a crash only
 /// inquiries.
-const CLAIM_MIN: usize = 256;
-const CLAIM_MAX: usize = 1024;
+const CLAIM_MIN: usize = 512;
+const CLAIM_MAX: usize = 2048;
 /// Outcomes written to the journal in one transaction at most.
 const RECORD_GROUP: usize = 512;
 /// Outcomes gathered before a write, unless no pay is left in flight or
@@ -39,13 +40,32 @@ const RECORD_GROUP: usize = 512;
 /// outcome or two would cost a fast server more than its pays. An outcome
 /// not yet written when a run dies leaves its row `sending`, which the
 /// next run settles by inquiry.
-const RECORD_BATCH: usize = 64;
+const RECORD_BATCH: usize = 256;
 const RECORD_DELAY: Duration = Duration::from_millis(50);
 /// Pays in a row that never reached the server before the run stops
 /// claiming rows (the rest stay `planned` for the next run).
 const MAX_UNREACHED_IN_A_ROW: u64 = 64;
 /// How often the checking phase reports progress, in rows.
 const CHECK_PROGRESS_EVERY: u64 = 10_000;
+/// Checked rows handed from the file's reader to the journal at a time,
+/// and chunks the reader may be ahead.
+const PLAN_CHUNK: usize = 256;
+const PLAN_CHUNKS: usize = 8;
+
+/// A checked row (or refused one) on its way to the journal.
+type PlanResult = Result<PlanEntry, BatchError>;
+
+/// Progress of the checking phase: `done` rows read, of `total` (0 until
+/// the file's end is reached).
+fn checking(done: u64, total: u64) -> Progress {
+    Progress {
+        phase: Phase::Checking,
+        total,
+        done,
+        paid: 0,
+        problems: 0,
+    }
+}
 
 /// The state a payout's status puts its row in.
 pub(crate) fn state_of(payout: &Payout) -> RowState {
@@ -264,42 +284,54 @@ impl Batch {
         let batch = self.clone();
         self.blocking(move |journal| {
             let mut rows = Rows::open(&path, format)?;
-            let mut read = 0u64;
-            let mut entries = std::iter::from_fn(|| {
-                let next = rows.next_row();
-                read += 1;
-                if read.is_multiple_of(CHECK_PROGRESS_EVERY) {
-                    batch.tell(Progress {
-                        phase: Phase::Checking,
-                        total: 0,
-                        done: read,
-                        paid: 0,
-                        problems: 0,
-                    });
-                }
-                match next {
-                    Ok(None) => {
-                        batch.tell(Progress {
-                            phase: Phase::Checking,
-                            total: read - 1,
-                            done: read - 1,
-                            paid: 0,
-                            problems: 0,
-                        });
-                        None
+            // Reading and checking the file (this thread's reader) and
+            // writing the journal (here) run side by side, a chunk of
+            // rows handed over at a time.
+            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<PlanResult>>(PLAN_CHUNKS);
+            std::thread::scope(|scope| {
+                scope.spawn(move || {
+                    let mut read = 0u64;
+                    let mut chunk = Vec::with_capacity(PLAN_CHUNK);
+                    loop {
+                        let next = rows.next_row();
+                        read += 1;
+                        if read.is_multiple_of(CHECK_PROGRESS_EVERY) {
+                            batch.tell(checking(read, 0));
+                        }
+                        let entry = match next {
+                            Ok(None) => {
+                                batch.tell(checking(read - 1, read - 1));
+                                break;
+                            }
+                            Err(error) => Err(error),
+                            Ok(Some(Err(refused))) => Ok(PlanEntry::Invalid(refused)),
+                            Ok(Some(Ok(checked))) => Ok(PlanEntry::Row(planned(
+                                &merchant,
+                                &store,
+                                checked.row,
+                                &checked.params,
+                            ))),
+                        };
+                        let failed = entry.is_err();
+                        chunk.push(entry);
+                        if failed || chunk.len() == PLAN_CHUNK {
+                            let full =
+                                std::mem::replace(&mut chunk, Vec::with_capacity(PLAN_CHUNK));
+                            // The journal stopped reading (it failed): so do we.
+                            if send.send(full).is_err() || failed {
+                                return;
+                            }
+                        }
                     }
-                    Err(error) => Some(Err(error)),
-                    Ok(Some(Err(refused))) => Some(Ok(PlanEntry::Invalid(refused))),
-                    Ok(Some(Ok(checked))) => Some(Ok(PlanEntry::Row(planned(
-                        &merchant,
-                        &store,
-                        checked.row,
-                        &checked.params,
-                    )))),
-                }
-            });
-            let source = path.display().to_string();
-            journal.plan(&source, &digest, &mut entries, mode)
+                    let _ = send.send(chunk);
+                });
+                let mut entries = receive.iter().flatten();
+                let source = path.display().to_string();
+                let outcome = journal.plan(&source, &digest, &mut entries, mode);
+                // Let the reader go if the journal stopped early.
+                drop(entries);
+                outcome
+            })
         })
         .await
     }
@@ -433,6 +465,9 @@ impl Batch {
         let mut claim_error = None;
         // When the oldest outcome not yet being written arrived.
         let mut oldest_unwritten: Option<Instant> = None;
+        let flush = tokio::time::sleep(RECORD_DELAY);
+        tokio::pin!(flush);
+        let mut flush_at: Option<Instant> = None;
         loop {
             stop |= self.stopping();
             if stop {
@@ -481,26 +516,29 @@ impl Batch {
             {
                 break;
             }
+            if let Some(at) = oldest_unwritten {
+                // One timer, moved only when the oldest unwritten outcome
+                // changes (not a new one per outcome).
+                let deadline = at + RECORD_DELAY;
+                if flush_at != Some(deadline) {
+                    flush.as_mut().reset(deadline);
+                    flush_at = Some(deadline);
+                }
+            }
             tokio::select! {
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                    match &done {
-                        Handled::Unsent(_) => {
-                            counters.unreached_in_a_row += 1;
-                            if counters.unreached_in_a_row >= MAX_UNREACHED_IN_A_ROW
-                            {
-                                stop = true;
-                            }
-                        }
-                        Handled::Done(_) | Handled::Keep => {
-                            counters.unreached_in_a_row = 0
-                        }
-                    }
                     oldest_unwritten.get_or_insert_with(Instant::now);
-                    handled.push(done);
+                    // Every other pay already finished too, in one go.
+                    let mut next = Some(done);
+                    while let Some(done) = next {
+                        if counters.reached(&done) >= MAX_UNREACHED_IN_A_ROW {
+                            stop = true;
+                        }
+                        handled.push(done);
+                        next = in_flight.next().now_or_never().flatten();
+                    }
                 }
-                _ = tokio::time::sleep_until(
-                    oldest_unwritten.map_or_else(Instant::now, |at| at + RECORD_DELAY)
-                ), if writing.is_none() && oldest_unwritten.is_some() => {}
+                () = &mut flush, if writing.is_none() && oldest_unwritten.is_some() => {}
                 claimed = async { claiming.as_mut().expect("a claim in progress").await },
                     if claiming.is_some() =>
                 {
@@ -570,6 +608,16 @@ struct Counters {
 }
 
 impl Counters {
+    /// Counts one handled row's reach: how many pays in a row have now
+    /// failed to reach the server.
+    fn reached(&mut self, handled: &Handled) -> u64 {
+        match handled {
+            Handled::Unsent(_) => self.unreached_in_a_row += 1,
+            Handled::Done(_) | Handled::Keep => self.unreached_in_a_row = 0,
+        }
+        self.unreached_in_a_row
+    }
+
     /// Counts a group of handled rows as paid or problems, and splits it
     /// into the outcomes to record and the rows to put back to `planned`.
     fn count(&mut self, group: Vec<Handled>) -> (Vec<Outcome>, Vec<String>) {
