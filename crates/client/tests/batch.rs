@@ -292,6 +292,33 @@ async fn invalid_rows_are_refused_with_row_and_field_before_anything_is_sent() {
         };
         assert_eq!((*line, at.as_str()), (Some(1), field));
     }
+
+    // An unclosed quote on line 3: the file is refused at that line once
+    // a row's limit is passed, not held whole in memory as one row.
+    let unclosed = s.dir.join("unclosed.csv");
+    let mut text = String::from("customerNo,accountToken,amount,currency,invoiceId\n");
+    text.push_str(&format!(
+        "{},{},1.00,USD,uq-1\n{},{},1.00,USD,\"uq-2\n",
+        s.customer_no, s.account_token, s.customer_no, s.account_token
+    ));
+    for n in 0..20_000 {
+        text.push_str(&format!("c,a,1.00,USD,uq-tail-{n}\n"));
+    }
+    assert!(text.len() > 4 * pockyt_payouts::batch::MAX_ROW_BYTES);
+    std::fs::write(&unclosed, text).unwrap();
+    let error = s
+        .batch(&journal, BatchOptions::default())
+        .run(&unclosed)
+        .await
+        .unwrap_err();
+    let BatchError::Input {
+        line, field, rule, ..
+    } = &error
+    else {
+        panic!("{error}")
+    };
+    assert_eq!((*line, field.as_str()), (Some(3), "file"), "{error}");
+    assert!(rule.contains("longer than"), "{rule}");
 }
 
 #[tokio::test]

@@ -92,9 +92,40 @@ pub(crate) struct Rows {
     source: Source,
 }
 
+/// The CSV reader's own buffer, in bytes.
+const CSV_BUFFER: usize = 8 * 1024;
+
+/// A CSV file that refuses to be read further than a row's length limit
+/// (and the reader's buffer) past the end of the last whole record: an
+/// unclosed quote would otherwise have the reader hold the rest of the
+/// file as one record.
+struct BoundedRows {
+    file: File,
+    /// Bytes handed to the reader so far.
+    read: u64,
+    /// Where the last whole record (or the header) ended.
+    record_end: u64,
+}
+
+impl Read for BoundedRows {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let limit = self.record_end + (MAX_ROW_BYTES + CSV_BUFFER) as u64;
+        if self.read >= limit {
+            return Err(std::io::Error::other(format!(
+                "a row is longer than {MAX_ROW_BYTES} bytes (an unclosed quote?)"
+            )));
+        }
+        let room = usize::try_from(limit - self.read).unwrap_or(usize::MAX);
+        let len = buf.len().min(room);
+        let n = self.file.read(&mut buf[..len])?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 enum Source {
     Csv {
-        reader: csv::Reader<File>,
+        reader: csv::Reader<BoundedRows>,
         columns: Vec<String>,
         record: csv::StringRecord,
         /// Records read, the header included: the spreadsheet row of the
@@ -121,7 +152,12 @@ impl Rows {
                 let mut reader = csv::ReaderBuilder::new()
                     .has_headers(true)
                     .flexible(true)
-                    .from_reader(file);
+                    .buffer_capacity(CSV_BUFFER)
+                    .from_reader(BoundedRows {
+                        file,
+                        read: 0,
+                        record_end: 0,
+                    });
                 let header = reader
                     .headers()
                     .map_err(|e| {
@@ -129,6 +165,7 @@ impl Rows {
                     })?
                     .clone();
                 let columns = check_header(&shown, header.iter())?;
+                reader.get_mut().record_end = reader.position().byte();
                 Source::Csv {
                     reader,
                     columns,
@@ -160,7 +197,9 @@ impl Rows {
                 rows,
             } => {
                 let line = reader.position().line();
-                match reader.read_record(record) {
+                let read = reader.read_record(record);
+                reader.get_mut().record_end = reader.position().byte();
+                match read {
                     Ok(false) => Ok(None),
                     Ok(true) => {
                         *rows += 1;
