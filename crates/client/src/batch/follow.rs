@@ -2,22 +2,41 @@
 //! status by inquiry, and verified IPNs recorded.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt};
 
 use pockyt_payouts_core::enums::PayoutStatus;
 use pockyt_payouts_core::types::{InquirePayoutParams, PayoutEvent};
-use tokio::sync::Semaphore;
 
 use super::error::BatchError;
 use super::journal::{JournalRow, Outcome, RowState};
 use super::report::BatchReport;
 use super::run::{found, params_of};
 use super::{Batch, Phase, Progress};
+use crate::client::Client;
 use crate::reconcile::is_same_payout;
 
 /// The longest wait between two rounds of [`Batch::status`].
 const MAX_STATUS_BACKOFF: Duration = Duration::from_secs(30);
+/// Rows followed up per page of a round.
+const FOLLOW_PAGE: usize = 1024;
+/// The states of rows that await their final status.
+const AWAITING: &[RowState] = &[RowState::Sending, RowState::Pending, RowState::Unknown];
+
+/// What the API says of one row's payout, when it holds this row's payout;
+/// `None` when it holds another under the invoiceId, none (000021), or
+/// does not answer: nothing learnt this round.
+async fn inquire(client: &Client, row: &JournalRow) -> Option<Outcome> {
+    let params = params_of(row).ok()?;
+    match client
+        .inquire_payout(InquirePayoutParams::builder().invoice_id(row.invoice_id.clone()))
+        .await
+    {
+        Ok(payout) if is_same_payout(&payout, &params) => Some(found(row, &payout)),
+        _ => None,
+    }
+}
 
 impl Batch {
     /// Follows the batch of `file` (the journal's latest batch when
@@ -37,14 +56,8 @@ impl Batch {
             if self.stopping() {
                 break;
             }
-            let rows = self
-                .rows_in(
-                    batch.id,
-                    &[RowState::Sending, RowState::Pending, RowState::Unknown],
-                )
-                .await?;
-            let still_pending = self.follow_round(rows).await?;
-            if still_pending == 0 || round + 1 == self.options.status_rounds {
+            let still_awaiting = self.follow_round(batch.id).await?;
+            if still_awaiting == 0 || round + 1 == self.options.status_rounds {
                 break;
             }
             tokio::time::sleep(wait).await;
@@ -54,54 +67,49 @@ impl Batch {
         self.report_of(batch, false).await
     }
 
-    /// One round of inquiries; returns how many rows are still pending.
-    async fn follow_round(&self, rows: Vec<JournalRow>) -> Result<u64, BatchError> {
-        let total = rows.len() as u64;
-        let permits = Arc::new(Semaphore::new(self.options.concurrency));
-        let mut tasks = Vec::with_capacity(rows.len());
-        for row in rows {
-            let permit = Arc::clone(&permits)
-                .acquire_owned()
-                .await
-                .map_err(|e| BatchError::journal("following up", e))?;
-            let client = self.client()?.clone();
-            tasks.push(tokio::spawn(async move {
-                let _permit = permit;
-                let params = params_of(&row).ok()?;
-                match client
-                    .inquire_payout(
-                        InquirePayoutParams::builder().invoice_id(row.invoice_id.clone()),
-                    )
-                    .await
-                {
-                    Ok(payout) if is_same_payout(&payout, &params) => Some(found(&row, &payout)),
-                    // Another payout under this invoiceId, none (000021), or
-                    // no answer: nothing learnt this round.
-                    _ => None,
-                }
-            }));
-        }
-        let mut outcomes = Vec::new();
-        for task in tasks {
-            if let Ok(Some(outcome)) = task.await {
-                outcomes.push(outcome);
-            }
-        }
-        let pending = outcomes
+    /// One round of inquiries over the rows awaiting their final status,
+    /// a page at a time (each page's answers recorded before the next page
+    /// is read, so memory stays flat however large the batch); returns
+    /// how many rows still await.
+    async fn follow_round(&self, batch: i64) -> Result<u64, BatchError> {
+        let client = self.client()?;
+        let tallies = self.blocking(move |j| j.tally(batch)).await?;
+        let total: u64 = tallies
             .iter()
-            .filter(|o| o.state == RowState::Pending)
-            .count() as u64;
-        let answered = outcomes.len() as u64;
-        self.blocking(move |j| j.record(&outcomes)).await?;
-        self.tell(Progress {
-            phase: Phase::Following,
-            total,
-            done: total,
-            paid: answered,
-            problems: total - answered,
-        });
-        // Rows not answered (unknown, not found) count as still awaiting.
-        Ok(pending + (total - answered))
+            .filter(|t| AWAITING.contains(&t.state))
+            .map(|t| t.rows)
+            .sum();
+        let (mut after, mut done, mut answered, mut pending) = (0u64, 0u64, 0u64, 0u64);
+        while !self.stopping() {
+            let page = self
+                .blocking(move |j| j.rows(batch, AWAITING, after, FOLLOW_PAGE))
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.row;
+            let outcomes: Vec<Outcome> = stream::iter(&page)
+                .map(|row| inquire(client, row))
+                .buffer_unordered(self.options.concurrency.max(1))
+                .filter_map(std::future::ready)
+                .collect()
+                .await;
+            done += page.len() as u64;
+            answered += outcomes.len() as u64;
+            pending += outcomes
+                .iter()
+                .filter(|o| o.state == RowState::Pending)
+                .count() as u64;
+            self.blocking(move |j| j.record(&outcomes)).await?;
+            self.tell(Progress {
+                phase: Phase::Following,
+                total: total.max(done),
+                done,
+                paid: answered,
+                problems: done - answered,
+            });
+        }
+        // Rows not answered (unknown, not found) or not reached (a stop)
+        // still await.
+        Ok(pending + (total.max(done) - answered))
     }
 
     /// Records a verified IPN ([`crate::webhook::construct_event`]) in the
