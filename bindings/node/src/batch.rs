@@ -25,8 +25,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use pockyt_payouts::batch::{
-    default_journal_path, Batch, BatchError, BatchOptions, BatchReport, InputFormat, ReportFormat,
-    StopHandle,
+    default_journal_path, Batch, BatchError, BatchOptions, BatchReport, ReportFormat, StopHandle,
 };
 use pockyt_payouts::webhook::PayoutEvent;
 use pockyt_payouts::Error as SdkError;
@@ -164,24 +163,6 @@ fn report_text(report: &BatchReport) -> String {
     value.to_string()
 }
 
-/// A file format's name (`csv`, `jsonl`) as the engine's [`InputFormat`].
-fn input_format(name: &str) -> std::result::Result<InputFormat, SdkError> {
-    match name {
-        "csv" => Ok(InputFormat::Csv),
-        "jsonl" | "ndjson" => Ok(InputFormat::JsonLines),
-        _ => Err(config_error("format", "must be 'csv' or 'jsonl'")),
-    }
-}
-
-/// A report format's name (`csv`, `json`) as the engine's [`ReportFormat`].
-fn report_format(name: Option<&str>) -> std::result::Result<ReportFormat, SdkError> {
-    match name {
-        None | Some("csv") => Ok(ReportFormat::Csv),
-        Some("json") => Ok(ReportFormat::Json),
-        _ => Err(config_error("format", "must be 'csv' or 'json'")),
-    }
-}
-
 /// The batch options given by name (Node's spelling), each converted to
 /// the engine's type; the engine checks ranges when a batch runs.
 fn batch_options(
@@ -228,7 +209,7 @@ fn batch_options(
             "dryRun" => batch.dry_run = flag(name, value)?,
             "skipInvalid" => batch.skip_invalid = flag(name, value)?,
             "skipFundsCheck" => batch.skip_funds_check = flag(name, value)?,
-            "format" => batch.format = Some(input_format(&text(name, value)?)?),
+            "format" => batch.format = Some(text(name, value)?.parse()?),
             "statusRounds" => {
                 let rounds = whole(name, value)?;
                 batch.status_rounds = u32::try_from(rounds as u64)
@@ -429,7 +410,10 @@ impl NativeBatch {
         format: Option<String>,
     ) -> BatchOutcome<()> {
         let path = file.map(PathBuf::from);
-        let opened = report_format(format.as_deref())
+        let opened = format
+            .as_deref()
+            .unwrap_or("csv")
+            .parse::<ReportFormat>()
             .map_err(Failure::from)
             .and_then(|format| Ok((format, self.open(path.as_deref(), Access::JournalOnly)?)));
         let (format, batch) = match opened {

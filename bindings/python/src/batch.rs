@@ -126,30 +126,6 @@ fn progress_dict<'py>(py: Python<'py>, progress: &Progress) -> PyResult<Bound<'p
     json_to_py(py, &serde_json::to_value(progress).unwrap_or(Value::Null))
 }
 
-/// A file format's name (`csv`, `jsonl`) as the engine's [`InputFormat`].
-fn input_format(name: &str) -> Result<InputFormat, Error> {
-    match name {
-        "csv" => Ok(InputFormat::Csv),
-        "jsonl" | "ndjson" => Ok(InputFormat::JsonLines),
-        _ => Err(Error::invalid_config(
-            "format",
-            "must be \"csv\" or \"jsonl\"",
-        )),
-    }
-}
-
-/// A report format's name (`csv`, `json`) as the engine's [`ReportFormat`].
-fn report_format(name: &str) -> Result<ReportFormat, Error> {
-    match name {
-        "csv" => Ok(ReportFormat::Csv),
-        "json" => Ok(ReportFormat::Json),
-        _ => Err(Error::invalid_config(
-            "format",
-            "must be \"csv\" or \"json\"",
-        )),
-    }
-}
-
 /// A `Write` into a buffer shared with the caller (the engine wants an
 /// owned, `'static` writer).
 #[derive(Clone, Default)]
@@ -479,7 +455,9 @@ fn write_report_op(
     format: &str,
     out: Option<PathBuf>,
 ) -> PyResult<Operation> {
-    let format = report_format(format).map_err(|e| to_py_err(py, &e))?;
+    let format = format
+        .parse::<ReportFormat>()
+        .map_err(|e| to_py_err(py, &e))?;
     Ok(operation(move |batch| async move {
         match out {
             Some(path) => batch
@@ -550,7 +528,7 @@ impl NativeBatch {
             skip_invalid,
             skip_funds_check,
             format: format
-                .map(input_format)
+                .map(str::parse::<InputFormat>)
                 .transpose()
                 .map_err(|e| to_py_err(py, &e))?,
             status_rounds: match status_rounds {

@@ -27,13 +27,13 @@ const AWAITING: &[RowState] = &[RowState::Sending, RowState::Pending, RowState::
 /// What the API says of one row's payout, when it holds this row's payout;
 /// `None` when it holds another under the invoiceId, none (000021), or
 /// does not answer: nothing learnt this round.
-async fn inquire(client: &Client, row: &JournalRow) -> Option<Outcome> {
-    let params = params_of(row).ok()?;
+async fn inquire(client: Client, row: JournalRow) -> Option<Outcome> {
+    let params = params_of(&row).ok()?;
     match client
         .inquire_payout(InquirePayoutParams::builder().invoice_id(row.invoice_id.clone()))
         .await
     {
-        Ok(payout) if is_same_payout(&payout, &params) => Some(found(row, &payout)),
+        Ok(payout) if is_same_payout(&payout, &params) => Some(found(&row, &payout)),
         _ => None,
     }
 }
@@ -86,13 +86,14 @@ impl Batch {
                 .await?;
             let Some(last) = page.last() else { break };
             after = last.row;
-            let outcomes: Vec<Outcome> = stream::iter(&page)
-                .map(|row| inquire(client, row))
+            let read = page.len() as u64;
+            let outcomes: Vec<Outcome> = stream::iter(page)
+                .map(|row| inquire(client.clone(), row))
                 .buffer_unordered(self.options.concurrency.max(1))
                 .filter_map(std::future::ready)
                 .collect()
                 .await;
-            done += page.len() as u64;
+            done += read;
             answered += outcomes.len() as u64;
             pending += outcomes
                 .iter()

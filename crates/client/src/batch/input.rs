@@ -51,6 +51,29 @@ impl InputFormat {
     }
 }
 
+impl std::str::FromStr for InputFormat {
+    type Err = crate::Error;
+
+    /// A format by name: `csv`, or `jsonl` (also `ndjson`). Any other name
+    /// is `INVALID_CONFIG` (field `format`).
+    ///
+    /// ```
+    /// use pockyt_payouts::batch::InputFormat;
+    /// assert_eq!("jsonl".parse::<InputFormat>().unwrap(), InputFormat::JsonLines);
+    /// assert_eq!("xlsx".parse::<InputFormat>().unwrap_err().code().as_str(), "INVALID_CONFIG");
+    /// ```
+    fn from_str(name: &str) -> Result<InputFormat, crate::Error> {
+        match name {
+            "csv" => Ok(InputFormat::Csv),
+            "jsonl" | "ndjson" => Ok(InputFormat::JsonLines),
+            _ => Err(crate::Error::invalid_config(
+                "format",
+                "must be \"csv\" or \"jsonl\"",
+            )),
+        }
+    }
+}
+
 /// One row of the file, checked: its line and the pay it asks for.
 pub(crate) struct CheckedRow {
     pub row: u64,

@@ -19,6 +19,29 @@ pub enum ReportFormat {
     Json,
 }
 
+impl std::str::FromStr for ReportFormat {
+    type Err = crate::Error;
+
+    /// A format by name: `csv` or `json`. Any other name is
+    /// `INVALID_CONFIG` (field `format`).
+    ///
+    /// ```
+    /// use pockyt_payouts::batch::ReportFormat;
+    /// assert_eq!("json".parse::<ReportFormat>().unwrap(), ReportFormat::Json);
+    /// assert!("xml".parse::<ReportFormat>().is_err());
+    /// ```
+    fn from_str(name: &str) -> Result<ReportFormat, crate::Error> {
+        match name {
+            "csv" => Ok(ReportFormat::Csv),
+            "json" => Ok(ReportFormat::Json),
+            _ => Err(crate::Error::invalid_config(
+                "format",
+                "must be \"csv\" or \"json\"",
+            )),
+        }
+    }
+}
+
 /// A batch's outcome: rows counted per state, amounts totalled per
 /// currency and state, and the first refused rows.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
