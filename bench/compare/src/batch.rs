@@ -91,7 +91,7 @@ impl Cpu {
 
     /// Microseconds of CPU per row since `start`: (this process, machine).
     fn per_row(&self, rows: usize) -> (f64, f64) {
-        let per = |s: f64| s * 1e6 / rows as f64;
+        let per = |s: f64| s * 1e6 / rows.max(1) as f64;
         (
             per(process_cpu_s() - self.process_s),
             per(machine_busy_s() - self.machine_s),

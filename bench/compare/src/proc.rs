@@ -49,9 +49,12 @@ pub fn machine_busy_s() -> f64 {
     let Some(line) = stat.lines().find(|l| l.starts_with("cpu ")) else {
         return 0.0;
     };
+    // user nice system idle iowait irq softirq steal; guest time is
+    // already counted in user and nice.
     let ticks: Vec<u64> = line
         .split_whitespace()
         .skip(1)
+        .take(8)
         .filter_map(|f| f.parse().ok())
         .collect();
     let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);

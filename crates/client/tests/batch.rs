@@ -294,17 +294,18 @@ async fn invalid_rows_are_refused_with_row_and_field_before_anything_is_sent() {
     }
 
     // An unclosed quote on line 3: the file is refused at that line once
-    // a row's limit is passed, not held whole in memory as one row.
+    // 1 MiB past the last whole row is read, not held whole in memory as
+    // one row.
     let unclosed = s.dir.join("unclosed.csv");
     let mut text = String::from("customerNo,accountToken,amount,currency,invoiceId\n");
     text.push_str(&format!(
         "{},{},1.00,USD,uq-1\n{},{},1.00,USD,\"uq-2\n",
         s.customer_no, s.account_token, s.customer_no, s.account_token
     ));
-    for n in 0..20_000 {
+    for n in 0..60_000 {
         text.push_str(&format!("c,a,1.00,USD,uq-tail-{n}\n"));
     }
-    assert!(text.len() > 4 * pockyt_payouts::batch::MAX_ROW_BYTES);
+    assert!(text.len() > 1024 * 1024 + pockyt_payouts::batch::MAX_ROW_BYTES);
     std::fs::write(&unclosed, text).unwrap();
     let error = s
         .batch(&journal, BatchOptions::default())
@@ -318,7 +319,7 @@ async fn invalid_rows_are_refused_with_row_and_field_before_anything_is_sent() {
         panic!("{error}")
     };
     assert_eq!((*line, field.as_str()), (Some(3), "file"), "{error}");
-    assert!(rule.contains("longer than"), "{rule}");
+    assert!(rule.contains("runs past"), "{rule}");
 }
 
 #[tokio::test]
@@ -442,6 +443,46 @@ async fn rows_a_crash_left_in_sending_are_settled_never_paid_twice() {
     let ledger = s.ledger();
     assert_eq!(ledger.len(), 40);
     assert!(ledger.values().all(|n| *n == 1), "{ledger:?}");
+}
+
+#[tokio::test]
+async fn a_reader_that_stops_short_keeps_nothing_and_a_rerun_plans_the_whole_file() {
+    let s = setup("short", "1000000.00").await;
+    let file = s.csv("short.csv", WIRE_HEADER, 10_500, "1.00", "short");
+    let journal = s.dir.join("short.journal");
+    // The progress callback panics at row 10,000 of the checking phase,
+    // on the thread that reads the file: the rows read until then must
+    // not be kept as the whole batch.
+    let error = s
+        .batch(&journal, BatchOptions::default())
+        .on_progress(|p| {
+            if p.phase == Phase::Checking && p.total == 0 {
+                panic!("the caller's progress callback fails");
+            }
+        })
+        .run(&file)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "BATCH_JOURNAL", "{error}");
+    assert!(s.ledger().is_empty());
+    let kept = SqliteJournal::open(&journal)
+        .unwrap()
+        .latest_batch()
+        .unwrap();
+    assert!(kept.is_none(), "{kept:?}");
+    // A dry run now checks and counts every row of the file.
+    let report = s
+        .batch(
+            &journal,
+            BatchOptions {
+                dry_run: true,
+                ..BatchOptions::default()
+            },
+        )
+        .run(&file)
+        .await
+        .unwrap();
+    assert_eq!(report.rows, 10_500);
 }
 
 #[tokio::test]

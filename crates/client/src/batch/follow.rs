@@ -57,7 +57,7 @@ impl Batch {
                 break;
             }
             let still_awaiting = self.follow_round(batch.id).await?;
-            if still_awaiting == 0 || round + 1 == self.options.status_rounds {
+            if still_awaiting == 0 || round + 1 == self.options.status_rounds || self.stopping() {
                 break;
             }
             tokio::time::sleep(wait).await;
@@ -87,7 +87,9 @@ impl Batch {
             let Some(last) = page.last() else { break };
             after = last.row;
             let read = page.len() as u64;
+            // A stop starts no further inquiry; those answered are kept.
             let outcomes: Vec<Outcome> = stream::iter(page)
+                .take_while(|_| std::future::ready(!self.stopping()))
                 .map(|row| inquire(client.clone(), row))
                 .buffer_unordered(self.options.concurrency.max(1))
                 .filter_map(std::future::ready)

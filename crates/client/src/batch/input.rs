@@ -117,11 +117,15 @@ pub(crate) struct Rows {
 
 /// The CSV reader's own buffer, in bytes.
 const CSV_BUFFER: usize = 8 * 1024;
+/// How far past the end of the last whole record the CSV file is read
+/// before it is refused: a row up to this long is read, then refused on
+/// its own (`INVALID_ROW`, longer than [`MAX_ROW_BYTES`]); a longer one
+/// (an unclosed quote, most likely) refuses the file at that row's line.
+const MAX_RECORD_READ: u64 = 1024 * 1024;
 
-/// A CSV file that refuses to be read further than a row's length limit
-/// (and the reader's buffer) past the end of the last whole record: an
-/// unclosed quote would otherwise have the reader hold the rest of the
-/// file as one record.
+/// A CSV file that refuses to be read further than [`MAX_RECORD_READ`]
+/// past the end of the last whole record: an unclosed quote would
+/// otherwise have the reader hold the rest of the file as one record.
 struct BoundedRows {
     file: File,
     /// Bytes handed to the reader so far.
@@ -132,10 +136,15 @@ struct BoundedRows {
 
 impl Read for BoundedRows {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let limit = self.record_end + (MAX_ROW_BYTES + CSV_BUFFER) as u64;
+        let limit = self.record_end + MAX_RECORD_READ;
         if self.read >= limit {
+            // A file that ends right here is not too long.
+            let mut probe = [0u8; 1];
+            if self.file.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
             return Err(std::io::Error::other(format!(
-                "a row is longer than {MAX_ROW_BYTES} bytes (an unclosed quote?)"
+                "a row runs past {MAX_RECORD_READ} bytes (an unclosed quote?)"
             )));
         }
         let room = usize::try_from(limit - self.read).unwrap_or(usize::MAX);

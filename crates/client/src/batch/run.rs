@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -288,7 +288,13 @@ impl Batch {
             // writing the journal (here) run side by side, a chunk of
             // rows handed over at a time.
             let (send, receive) = std::sync::mpsc::sync_channel::<Vec<PlanResult>>(PLAN_CHUNKS);
+            // Rows in the file, set once the reader has read it to the end:
+            // until then, the reader's channel closing means it stopped
+            // short (it panicked), and the plan must not be committed.
+            let rows_in_file = OnceLock::new();
             std::thread::scope(|scope| {
+                let rows_in_file = &rows_in_file;
+                let batch = &batch;
                 scope.spawn(move || {
                     let mut read = 0u64;
                     let mut chunk = Vec::with_capacity(PLAN_CHUNK);
@@ -299,10 +305,7 @@ impl Batch {
                             batch.tell(checking(read, 0));
                         }
                         let entry = match next {
-                            Ok(None) => {
-                                batch.tell(checking(read - 1, read - 1));
-                                break;
-                            }
+                            Ok(None) => break,
                             Err(error) => Err(error),
                             Ok(Some(Err(refused))) => Ok(PlanEntry::Invalid(refused)),
                             Ok(Some(Ok(checked))) => Ok(PlanEntry::Row(planned(
@@ -323,13 +326,31 @@ impl Batch {
                             }
                         }
                     }
-                    let _ = send.send(chunk);
+                    if send.send(chunk).is_ok() {
+                        let _ = rows_in_file.set(read - 1);
+                    }
                 });
-                let mut entries = receive.iter().flatten();
+                let stopped_short = std::iter::once_with(|| {
+                    rows_in_file.get().is_none().then(|| {
+                        Err(BatchError::input(
+                            &path.display().to_string(),
+                            None,
+                            "file",
+                            "could not be read to its end (the reader stopped)",
+                        ))
+                    })
+                })
+                .flatten();
+                // The receiver moves into `entries`: dropping them lets a
+                // reader blocked on a full channel go when the journal
+                // stops early.
+                let mut entries = receive.into_iter().flatten().chain(stopped_short);
                 let source = path.display().to_string();
                 let outcome = journal.plan(&source, &digest, &mut entries, mode);
-                // Let the reader go if the journal stopped early.
                 drop(entries);
+                if let (Ok(_), Some(rows)) = (&outcome, rows_in_file.get()) {
+                    batch.tell(checking(*rows, *rows));
+                }
                 outcome
             })
         })
