@@ -159,6 +159,16 @@ async fn batched(
     })
 }
 
+/// One run's line in `runs_in_order`: its rate under `rate_name`, and its
+/// CPU per row (this process's, the machine's).
+fn run_line(rate_name: &str, per_s: f64, cpu: (f64, f64)) -> serde_json::Value {
+    json!({
+        rate_name: per_s,
+        "cpu_us_per_row": cpu.0,
+        "machine_cpu_us_per_row": cpu.1,
+    })
+}
+
 /// `batch <rows> <concurrency> <dir>`.
 pub async fn run(ctx: Ctx, rows: usize, concurrency: usize, dir: PathBuf) -> Result<bool, String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -180,11 +190,7 @@ pub async fn run(ctx: Ctx, rows: usize, concurrency: usize, dir: PathBuf) -> Res
                     concurrency,
                 )
                 .await?;
-                rates.push(json!({
-                    "batch_rows_per_s": run.rows_per_s,
-                    "cpu_us_per_row": run.cpu.0,
-                    "machine_cpu_us_per_row": run.cpu.1,
-                }));
+                rates.push(run_line("batch_rows_per_s", run.rows_per_s, run.cpu));
                 if best_batch
                     .as_ref()
                     .is_none_or(|best| run.rows_per_s > best.rows_per_s)
@@ -200,11 +206,7 @@ pub async fn run(ctx: Ctx, rows: usize, concurrency: usize, dir: PathBuf) -> Res
                     concurrency,
                 )
                 .await?;
-                rates.push(json!({
-                    "direct_pays_per_s": rate.per_s,
-                    "cpu_us_per_row": rate.cpu.0,
-                    "machine_cpu_us_per_row": rate.cpu.1,
-                }));
+                rates.push(run_line("direct_pays_per_s", rate.per_s, rate.cpu));
                 best_direct = best_direct.max(rate.per_s);
             }
         }

@@ -92,6 +92,12 @@ impl Setup {
     }
 }
 
+/// The journal at `path` holds no batch: nothing was kept.
+fn assert_no_batch_kept(path: &Path) {
+    let kept = SqliteJournal::open(path).unwrap().latest_batch().unwrap();
+    assert!(kept.is_none(), "{kept:?}");
+}
+
 const WIRE_HEADER: &str = "customerNo,accountToken,amount,currency,invoiceId";
 const SNAKE_HEADER: &str = "customer_no,account_token,amount,currency,invoice_id";
 
@@ -216,11 +222,7 @@ async fn invalid_rows_are_refused_with_row_and_field_before_anything_is_sent() {
     );
     assert!(error.to_string().contains("row 3: amount"), "{error}");
     assert!(s.sandbox.payouts().is_empty());
-    assert!(SqliteJournal::open(&journal)
-        .unwrap()
-        .latest_batch()
-        .unwrap()
-        .is_none());
+    assert_no_batch_kept(&journal);
 
     // With skip_invalid the valid row is paid and the rest reported.
     let report = s
@@ -465,11 +467,7 @@ async fn a_reader_that_stops_short_keeps_nothing_and_a_rerun_plans_the_whole_fil
         .unwrap_err();
     assert_eq!(error.code(), "BATCH_JOURNAL", "{error}");
     assert!(s.ledger().is_empty());
-    let kept = SqliteJournal::open(&journal)
-        .unwrap()
-        .latest_batch()
-        .unwrap();
-    assert!(kept.is_none(), "{kept:?}");
+    assert_no_batch_kept(&journal);
     // A dry run now checks and counts every row of the file.
     let report = s
         .batch(

@@ -19,8 +19,6 @@ use crate::reconcile::is_same_payout;
 
 /// The longest wait between two rounds of [`Batch::status`].
 const MAX_STATUS_BACKOFF: Duration = Duration::from_secs(30);
-/// Rows followed up per page of a round.
-const FOLLOW_PAGE: usize = 1024;
 /// The states of rows that await their final status.
 const AWAITING: &[RowState] = &[RowState::Sending, RowState::Pending, RowState::Unknown];
 
@@ -68,7 +66,7 @@ impl Batch {
     }
 
     /// One round of inquiries over the rows awaiting their final status,
-    /// a page at a time (each page's answers recorded before the next page
+    /// a page at a time ([`Batch::next_page`]; each page's answers recorded before the next page
     /// is read, so memory stays flat however large the batch); returns
     /// how many rows still await.
     async fn follow_round(&self, batch: i64) -> Result<u64, BatchError> {
@@ -81,11 +79,10 @@ impl Batch {
             .sum();
         let (mut after, mut done, mut answered, mut pending) = (0u64, 0u64, 0u64, 0u64);
         while !self.stopping() {
-            let page = self
-                .blocking(move |j| j.rows(batch, AWAITING, after, FOLLOW_PAGE))
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = last.row;
+            let page = self.next_page(batch, AWAITING, &mut after).await?;
+            if page.is_empty() {
+                break;
+            }
             let read = page.len() as u64;
             // A stop starts no further inquiry; those answered are kept.
             let outcomes: Vec<Outcome> = stream::iter(page)

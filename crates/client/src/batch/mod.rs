@@ -69,6 +69,10 @@ pub use sqlite::SqliteJournal;
 
 use crate::client::Client;
 
+/// Rows read from the journal at a time when a run or follow-up walks
+/// through a batch's rows.
+const ROWS_PAGE: usize = 1024;
+
 /// The journal a file's batch uses when none is named: `<file>.journal`
 /// beside it.
 ///
@@ -347,14 +351,31 @@ impl Batch {
         let mut all = Vec::new();
         let mut after = 0;
         loop {
-            let page = self
-                .blocking(move |j| j.rows(batch, states, after, 1024))
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = last.row;
+            let page = self.next_page(batch, states, &mut after).await?;
+            if page.is_empty() {
+                break;
+            }
             all.extend(page);
         }
         Ok(all)
+    }
+
+    /// The next page of rows of `batch` in `states`, in row order, after
+    /// row `after`, which is moved to the page's last row; empty at the end.
+    async fn next_page(
+        &self,
+        batch: i64,
+        states: &'static [RowState],
+        after: &mut u64,
+    ) -> Result<Vec<JournalRow>, BatchError> {
+        let from = *after;
+        let page = self
+            .blocking(move |j| j.rows(batch, states, from, ROWS_PAGE))
+            .await?;
+        if let Some(last) = page.last() {
+            *after = last.row;
+        }
+        Ok(page)
     }
 
     /// The batch of `file` in this journal (by its digest), or the latest

@@ -280,6 +280,7 @@ impl Batch {
             None => (String::new(), String::new()),
         };
         let path = file.to_path_buf();
+        let source = path.display().to_string();
         let digest = digest.to_owned();
         let batch = self.clone();
         self.blocking(move |journal| {
@@ -333,7 +334,7 @@ impl Batch {
                 let stopped_short = std::iter::once_with(|| {
                     rows_in_file.get().is_none().then(|| {
                         Err(BatchError::input(
-                            &path.display().to_string(),
+                            &source,
                             None,
                             "file",
                             "could not be read to its end (the reader stopped)",
@@ -345,7 +346,6 @@ impl Batch {
                 // reader blocked on a full channel go when the journal
                 // stops early.
                 let mut entries = receive.into_iter().flatten().chain(stopped_short);
-                let source = path.display().to_string();
                 let outcome = journal.plan(&source, &digest, &mut entries, mode);
                 drop(entries);
                 if let (Ok(_), Some(rows)) = (&outcome, rows_in_file.get()) {
@@ -488,7 +488,6 @@ impl Batch {
         let mut oldest_unwritten: Option<Instant> = None;
         let flush = tokio::time::sleep(RECORD_DELAY);
         tokio::pin!(flush);
-        let mut flush_at: Option<Instant> = None;
         loop {
             stop |= self.stopping();
             if stop {
@@ -541,9 +540,8 @@ impl Batch {
                 // One timer, moved only when the oldest unwritten outcome
                 // changes (not a new one per outcome).
                 let deadline = at + RECORD_DELAY;
-                if flush_at != Some(deadline) {
+                if flush.deadline() != deadline {
                     flush.as_mut().reset(deadline);
-                    flush_at = Some(deadline);
                 }
             }
             tokio::select! {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, TransactionBehavior};
 
@@ -128,6 +128,12 @@ fn may_record(state: RowState, next: RowState) -> bool {
         state.may_become(next)
     }
 }
+
+/// The statement that records an outcome, per target state (in
+/// [`RowState::ALL`]'s order): it changes a row only from a state that may
+/// become that one.
+static RECORD_STATEMENTS: LazyLock<[Option<String>; RowState::ALL.len()]> =
+    LazyLock::new(|| RowState::ALL.map(record_statement));
 
 /// The statement that records an outcome of state `next`, or `None` when
 /// no row may come to it.
@@ -380,14 +386,11 @@ impl Journal for SqliteJournal {
                 .map_err(failed("recording outcomes"))?;
             let mut changed = 0u64;
             let at = now();
-            // One statement per target state: it changes a row only from
-            // a state that may become that one.
-            let statements = RowState::ALL.map(record_statement);
             for outcome in outcomes {
                 let Some(sql) = RowState::ALL
                     .iter()
                     .position(|state| *state == outcome.state)
-                    .and_then(|at| statements[at].as_deref())
+                    .and_then(|at| RECORD_STATEMENTS[at].as_deref())
                 else {
                     continue;
                 };
