@@ -48,6 +48,12 @@ export interface ClientSettings {
   maxRetries?: number
   /** The largest answer read, in bytes (default 1 MiB). */
   maxResponseBytes?: number
+  /**
+   * The most requests on the wire at once (1 to 10000, default 100). A call
+   * past it waits for a free connection within its timeout; one that times
+   * out waiting fails with NetworkError, nothing sent.
+   */
+  maxConnections?: number
 }
 
 /**

@@ -66,7 +66,7 @@ class Client {
    * POCKYT_API_TOKEN, POCKYT_ENV ('provider-sandbox' or 'production';
    * the deprecated 'sandbox' warns), POCKYT_BASE_URL; `options` may set the
    * other settings (timeoutMs, connectTimeoutMs, deadlineMs, maxRetries,
-   * maxResponseBytes).
+   * maxResponseBytes, maxConnections).
    * @param {import('./index').EnvClientOptions} [options]
    */
   static fromEnv(options) {

@@ -65,7 +65,8 @@ export declare class NativeBatch {
 export declare class NativeClient {
   /**
    * A client from `{ merchantNo, storeNo, apiToken, environment, baseUrl,
-   * timeoutMs, connectTimeoutMs, deadlineMs, maxRetries, maxResponseBytes }`,
+   * timeoutMs, connectTimeoutMs, deadlineMs, maxRetries, maxResponseBytes,
+   * maxConnections }`,
    * checked by the Rust core's one rule (`pockyt_payouts::settings`).
    * Throws a `PockytNativeError` with code `INVALID_CONFIG` naming the
    * option.

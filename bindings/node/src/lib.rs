@@ -243,7 +243,8 @@ pub struct NativeClient {
 #[napi]
 impl NativeClient {
     /// A client from `{ merchantNo, storeNo, apiToken, environment, baseUrl,
-    /// timeoutMs, connectTimeoutMs, deadlineMs, maxRetries, maxResponseBytes }`,
+    /// timeoutMs, connectTimeoutMs, deadlineMs, maxRetries, maxResponseBytes,
+    /// maxConnections }`,
     /// checked by the Rust core's one rule (`pockyt_payouts::settings`).
     /// Throws a `PockytNativeError` with code `INVALID_CONFIG` naming the
     /// option.

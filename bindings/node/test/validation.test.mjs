@@ -96,6 +96,9 @@ test('unknown and out-of-range client options name the option as Node spells it'
   assert.throws(() => new Client({ ...good, timeout: 5 }), badConfig('timeout'))
   assert.throws(() => new Client({ ...good, maxRetries: 11 }), badConfig('maxRetries'))
   assert.throws(() => new Client({ ...good, maxResponseBytes: 10 }), badConfig('maxResponseBytes'))
+  assert.throws(() => new Client({ ...good, maxConnections: 0 }), badConfig('maxConnections'))
+  assert.throws(() => new Client({ ...good, maxConnections: 10001 }), badConfig('maxConnections'))
+  assert.ok(new Client({ ...good, maxConnections: 1 }))
   assert.throws(() => new Client({ ...good, apiToken: 'short' }), badConfig('apiToken'))
 })
 

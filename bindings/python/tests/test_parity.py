@@ -57,6 +57,8 @@ def test_every_error_carries_every_attribute(sandbox: Sandbox) -> None:
         ({"connect_timeout": 0}, "connect_timeout"),
         ({"deadline": 601}, "deadline"),
         ({"max_response_bytes": 10}, "max_response_bytes"),
+        ({"max_connections": 0}, "max_connections"),
+        ({"max_connections": 10_001}, "max_connections"),
         ({"api_token": "short"}, "api_token"),
     ],
 )

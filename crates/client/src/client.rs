@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tokio::sync::Semaphore;
+
 use pockyt_payouts_sign::Signer;
 
 use crate::config::Config;
@@ -35,10 +37,21 @@ pub(crate) struct Shared {
     /// Pools for other connect timeouts ([`Client::with_connect_timeout`]),
     /// built once each, so a per-call override costs a lookup.
     by_connect_timeout: Mutex<HashMap<Duration, Arc<Shared>>>,
+    /// One slot per request on the wire ([`Config::max_connections`]),
+    /// shared with the pools of other connect timeouts: the bound is the
+    /// client's, whichever pool a call uses.
+    pub(crate) wire_slots: Arc<Semaphore>,
 }
 
 impl Shared {
     fn new(config: Config) -> Result<Shared, Error> {
+        // Out-of-range values are refused by `with_slots`'s check.
+        let slots = config.max_connections.min(Semaphore::MAX_PERMITS);
+        Shared::with_slots(config, Arc::new(Semaphore::new(slots)))
+    }
+
+    /// A pool for `config` whose calls take their slots from `wire_slots`.
+    fn with_slots(config: Config, wire_slots: Arc<Semaphore>) -> Result<Shared, Error> {
         config.check()?;
         let core = build_core(&config)?;
         let redactor = Redactor::new(config.api_token.expose_secret(), config.base_url());
@@ -47,6 +60,7 @@ impl Shared {
             config,
             redactor,
             by_connect_timeout: Mutex::new(HashMap::new()),
+            wire_slots,
         })
     }
 }
@@ -214,7 +228,8 @@ impl Client {
             Some(shared) => Arc::clone(shared),
             None => {
                 let config = self.shared.config.clone().connect_timeout(connect_timeout);
-                let shared = Arc::new(Shared::new(config)?);
+                let slots = Arc::clone(&self.shared.wire_slots);
+                let shared = Arc::new(Shared::with_slots(config, slots)?);
                 // A bounded cache: a caller deriving a new value per call
                 // (say, from a deadline) gets fresh pools past the bound
                 // rather than an ever-growing set of idle ones.
@@ -251,6 +266,12 @@ impl Client {
     /// The most bytes of an answer's body this client reads.
     pub fn max_response_bytes(&self) -> usize {
         self.shared.config.max_response_bytes
+    }
+
+    /// The most requests this client has on the wire at once
+    /// ([`Config::max_connections`]).
+    pub fn max_connections(&self) -> usize {
+        self.shared.config.max_connections
     }
 
     /// The base URL with any credentials replaced by `<redacted>`.

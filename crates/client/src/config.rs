@@ -28,6 +28,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 /// Default limit on the size of an answer's body: 1 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = pockyt_payouts_core::DEFAULT_MAX_RESPONSE_BYTES;
+
+/// The default of [`Config::max_connections`]: 100 requests on the wire at
+/// once per client (the default of httpx and aiohttp too).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
 /// The shortest API token accepted, in characters (see
 /// [`Config::MIN_API_TOKEN_LEN`]).
 pub const MIN_API_TOKEN_LEN: usize = 8;
@@ -250,6 +254,7 @@ pub struct Config {
     pub(crate) connect_timeout: Duration,
     pub(crate) deadline: Duration,
     pub(crate) max_response_bytes: usize,
+    pub(crate) max_connections: usize,
     pub(crate) retry: RetryPolicy,
     pub(crate) deprecation: Option<Deprecation>,
 }
@@ -265,6 +270,7 @@ impl fmt::Debug for Config {
             .field("connect_timeout", &self.connect_timeout)
             .field("deadline", &self.deadline)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_connections", &self.max_connections)
             .field("retry", &self.retry)
             .finish()
     }
@@ -287,6 +293,8 @@ impl Config {
     /// The allowed range (inclusive) of `max_response_bytes`: 1 KiB to
     /// 64 MiB.
     pub const MAX_RESPONSE_BYTES_RANGE: (u64, u64) = (1024, 64 * 1024 * 1024);
+    /// The allowed range (inclusive) of `max_connections`: 1 to 10,000.
+    pub const MAX_CONNECTIONS_RANGE: (u64, u64) = (1, 10_000);
     /// The shortest API token accepted, in characters. Shorter ones are
     /// refused: every text the SDK shows is scrubbed of the token, and a
     /// short one would mangle ordinary words.
@@ -350,6 +358,7 @@ impl Config {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             retry: RetryPolicy::default(),
             deprecation: None,
         }
@@ -472,6 +481,19 @@ impl Config {
         self
     }
 
+    /// The most requests one client has on the wire at once (default
+    /// [`DEFAULT_MAX_CONNECTIONS`], range [`Config::MAX_CONNECTIONS_RANGE`]);
+    /// with HTTP/1.1 that is the most connections it opens. A call past
+    /// it waits for a free one, and the wait counts towards its attempt's
+    /// timeout: an attempt that times out still waiting fails with
+    /// `NETWORK_ERROR` and nothing sent, so it is always safe to send again.
+    /// A burst of thousands of calls thus shares a bounded set of
+    /// connections instead of opening one socket (and its buffers) each.
+    pub fn max_connections(mut self, limit: usize) -> Self {
+        self.max_connections = limit;
+        self
+    }
+
     /// Total time allowed for one attempt of a call (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -557,6 +579,11 @@ impl Config {
             "max_response_bytes",
             u64::try_from(self.max_response_bytes).unwrap_or(u64::MAX),
             Config::MAX_RESPONSE_BYTES_RANGE,
+        )?;
+        Config::check_count(
+            "max_connections",
+            u64::try_from(self.max_connections).unwrap_or(u64::MAX),
+            Config::MAX_CONNECTIONS_RANGE,
         )?;
         Ok(())
     }

@@ -121,6 +121,12 @@ const SETTINGS: &[Setting] = &[
         per_call: false,
         from_env: false,
     },
+    Setting {
+        name: "max_connections",
+        kind: Kind::Count,
+        per_call: false,
+        from_env: false,
+    },
 ];
 
 /// The name a language gives the canonical setting `name`.
@@ -257,6 +263,9 @@ impl<'a> Given<'a> {
         if let Some(bytes) = self.count("max_response_bytes", Config::MAX_RESPONSE_BYTES_RANGE)? {
             config = config.max_response_bytes(usize::try_from(bytes).unwrap_or(usize::MAX));
         }
+        if let Some(slots) = self.count("max_connections", Config::MAX_CONNECTIONS_RANGE)? {
+            config = config.max_connections(usize::try_from(slots).unwrap_or(usize::MAX));
+        }
         Ok(config)
     }
 }
@@ -264,7 +273,7 @@ impl<'a> Given<'a> {
 /// A client's configuration from settings given by name: `merchant_no`,
 /// `store_no`, `api_token` (required), `environment`, `base_url`,
 /// `timeout`, `connect_timeout`, `deadline`, `max_retries`,
-/// `max_response_bytes` (each in the language's spelling). `null` values
+/// `max_response_bytes`, `max_connections` (each in the language's spelling). `null` values
 /// count as absent and take the core's default.
 ///
 /// ```

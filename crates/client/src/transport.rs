@@ -64,6 +64,13 @@ impl Client {
             return Err(timed_out(op, expired));
         }
         let started = Instant::now();
+        // A free slot first (`max_connections`), within the same time.
+        let _slot = match tokio::time::timeout(allowed, self.shared.wire_slots.acquire()).await {
+            Ok(Ok(slot)) => slot,
+            // Timed out waiting (the semaphore is never closed): nothing sent.
+            _ => return Err(self.no_free_slot(op, expired)),
+        };
+        let allowed = allowed.saturating_sub(started.elapsed());
         tracing::debug!(operation = op.name(), path = op.path(), retry, "sending");
         let limit = self.shared.config.max_response_bytes;
         let result = tokio::time::timeout(allowed, async {
@@ -100,6 +107,21 @@ impl Client {
                 tracing::debug!(operation = op.name(), elapsed_ms, error_code = %error.code(), "failed");
                 Err(error)
             }
+        }
+    }
+
+    /// `NETWORK_ERROR`, nothing sent: every one of the client's
+    /// `max_connections` slots stayed busy until the attempt's time ran out.
+    fn no_free_slot(&self, op: Endpoint, expired: Duration) -> Error {
+        tracing::debug!(operation = op.name(), "no free connection slot");
+        Error::Network {
+            operation: op,
+            message: format!(
+                "not sent: all {} connections (max_connections) stayed busy past the {} ms timeout",
+                self.shared.config.max_connections,
+                expired.as_millis()
+            ),
+            delivery: Delivery::NotSent,
         }
     }
 

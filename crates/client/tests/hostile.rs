@@ -307,6 +307,49 @@ async fn the_deadline_bounds_retries_of_requests_that_never_left() {
 }
 
 #[tokio::test]
+async fn calls_past_max_connections_wait_and_time_out_unsent() {
+    let server = hung().await;
+    let client = Client::new(config(&server.base_url).max_connections(2)).unwrap();
+    assert_eq!(client.max_connections(), 2);
+    // Two pays hold both slots (the server never answers)...
+    let held: Vec<_> = (0..2)
+        .map(|n| {
+            let client = client.clone();
+            tokio::spawn(async move { client.pay(pay(&format!("held-{n}"))).await })
+        })
+        .collect();
+    while server.hits.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // ...so a third call, through any pool of the client, waits for one
+    // and fails unsent when its time is up: a pay's error is that failure,
+    // not an unknown outcome, and the server never saw it.
+    let other_pool = client.with_connect_timeout(Duration::from_secs(3)).unwrap();
+    for client in [&client, &other_pool] {
+        let e = client
+            .with_timeout(Duration::from_millis(100))
+            .pay(pay("waited"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Network, "{e}");
+        assert!(!e.may_have_been_received(), "{e}");
+        assert!(e.to_string().contains("max_connections"), "{e}");
+    }
+    assert_eq!(server.hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // A slot freed (the held calls given up) is taken by the next call.
+    for call in held {
+        call.abort();
+    }
+    let e = client
+        .with_timeout(Duration::from_millis(300))
+        .balance(balance())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Timeout, "sent this time: {e}");
+    assert_eq!(server.hits.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
 async fn every_range_is_checked_in_one_place_with_one_code() {
     let base = || Config::new("1", "2", "test-token-1234").with_base_url("http://127.0.0.1:9");
     let (low, high) = Config::DURATION_RANGE;
@@ -327,6 +370,8 @@ async fn every_range_is_checked_in_one_place_with_one_code() {
             base().max_response_bytes(64 * 1024 * 1024 + 1),
             "max_response_bytes",
         ),
+        (base().max_connections(0), "max_connections"),
+        (base().max_connections(10_001), "max_connections"),
     ];
     for (config, field) in cases {
         let e = Client::new(config).unwrap_err();
@@ -339,8 +384,10 @@ async fn every_range_is_checked_in_one_place_with_one_code() {
         .connect_timeout(high)
         .deadline(high)
         .max_response_bytes(1024)
+        .max_connections(1)
         .retry_policy(RetryPolicy::default().max_retries(10));
     assert!(Client::new(edges).is_ok());
+    assert!(Client::new(base().max_connections(10_000)).is_ok());
 
     // Per-call overrides: the same rule, refused before anything is sent.
     let server = TestServer::start().await;

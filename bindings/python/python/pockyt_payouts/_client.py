@@ -61,6 +61,7 @@ class _BaseClient:
         deadline: float | None = None,
         max_retries: int | None = None,
         max_response_bytes: int | None = None,
+        max_connections: int | None = None,
     ) -> None:
         """A client for one merchant and store.
 
@@ -94,6 +95,10 @@ class _BaseClient:
             "Retries and safety").
         :param max_response_bytes: The largest answer read, in bytes
             (``None``: the core's default, 1 MiB).
+        :param max_connections: The most requests on the wire at once (1 to
+            10,000; ``None``: the core's default, 100). A call past it waits
+            for a free connection within its timeout; one that times out
+            waiting fails with ``NetworkError``, nothing sent.
         :raises ConfigurationError: a setting is missing or malformed.
         :warns DeprecationWarning: ``environment`` is the old name
             ``"sandbox"``.
@@ -111,6 +116,7 @@ class _BaseClient:
                 "deadline": deadline,
                 "max_retries": max_retries,
                 "max_response_bytes": max_response_bytes,
+                "max_connections": max_connections,
             }
         )
 
@@ -123,6 +129,7 @@ class _BaseClient:
         deadline: float | None = None,
         max_retries: int | None = None,
         max_response_bytes: int | None = None,
+        max_connections: int | None = None,
     ) -> _C:
         """A client configured from the environment: ``POCKYT_MERCHANT_NO``,
         ``POCKYT_STORE_NO``, ``POCKYT_API_TOKEN`` (required), ``POCKYT_ENV``
@@ -144,6 +151,7 @@ class _BaseClient:
                 "deadline": deadline,
                 "max_retries": max_retries,
                 "max_response_bytes": max_response_bytes,
+                "max_connections": max_connections,
             }
         )
         return client
