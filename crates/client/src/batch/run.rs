@@ -4,15 +4,13 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use futures_util::stream::{FuturesUnordered, StreamExt};
-use futures_util::FutureExt;
 use pockyt_payouts_core::enums::{PayoutStatus, RetCode};
 use pockyt_payouts_core::money::Amount;
 use pockyt_payouts_core::types::{BalanceParams, InquirePayoutParams, PayParams, Payout};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinError, JoinHandle, JoinSet};
 use tokio::time::Instant;
 
 use super::error::{BatchError, Shortfall};
@@ -466,8 +464,7 @@ impl Batch {
         let concurrency = self.options.concurrency.max(1);
         let claim_size = (concurrency * 32).clamp(CLAIM_MIN, CLAIM_MAX);
         let client = self.client()?;
-        let pace = Pace::new(self.options.rate);
-        let pace = pace.as_ref();
+        let pace = Pace::new(self.options.rate).map(Arc::new);
         // This round's stop: set by a stop of the batch, a journal failure,
         // or pays that keep failing to reach the server.
         let mut stop = self.stopping();
@@ -480,7 +477,9 @@ impl Batch {
         let mut after = 0u64;
         let mut claiming: Option<JoinHandle<Result<Vec<JournalRow>, BatchError>>> = None;
         let mut writing: Option<JoinHandle<Result<(), BatchError>>> = None;
-        let mut in_flight = FuturesUnordered::new();
+        // Dropped (the run stopped from outside), it aborts the pays in
+        // flight: their rows stay `sending`, settled by the next run.
+        let mut in_flight = JoinSet::new();
         let mut handled: Vec<Handled> = Vec::new();
         let mut journal_error = None;
         let mut claim_error = None;
@@ -502,7 +501,11 @@ impl Batch {
             }
             while in_flight.len() < concurrency {
                 let Some(row) = queue.pop_front() else { break };
-                in_flight.push(async move { handle(client, &row, pace).await });
+                // A task each, so the pays' own work (signing, writing,
+                // reading answers) spreads over the runtime's threads
+                // instead of all being polled by this one task.
+                let (client, pace) = (client.clone(), pace.clone());
+                in_flight.spawn(async move { handle(&client, &row, pace.as_deref()).await });
             }
             if claim_more && claiming.is_none() && queue.len() <= claim_size / 2 {
                 claiming = Some(self.blocking_task(move |j| j.claim(batch, after, claim_size)));
@@ -545,16 +548,17 @@ impl Batch {
                 }
             }
             tokio::select! {
-                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
                     oldest_unwritten.get_or_insert_with(Instant::now);
                     // Every other pay already finished too, in one go.
                     let mut next = Some(done);
                     while let Some(done) = next {
+                        let done = finished(done);
                         if counters.reached(&done) >= MAX_UNREACHED_IN_A_ROW {
                             stop = true;
                         }
                         handled.push(done);
-                        next = in_flight.next().now_or_never().flatten();
+                        next = in_flight.try_join_next();
                     }
                 }
                 () = &mut flush, if writing.is_none() && oldest_unwritten.is_some() => {}
@@ -608,6 +612,18 @@ impl Batch {
             Some(error) => Err(error),
             None => Ok(()),
         }
+    }
+}
+
+/// A pay task's result; a pay that panicked panics the run, as it did
+/// when polled in place. (Only the run's own drop aborts these tasks.)
+fn finished(joined: Result<Handled, JoinError>) -> Handled {
+    match joined {
+        Ok(handled) => handled,
+        Err(error) => match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(error) => panic!("a pay task ended without an outcome: {error}"),
+        },
     }
 }
 
