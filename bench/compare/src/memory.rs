@@ -46,8 +46,11 @@ pub async fn run(driver: Driver, ctx: Ctx, in_flight: usize) -> Result<bool, Str
         // What is left once glibc's malloc gives back the free pages it
         // keeps: RSS growth that disappears here is the allocator's cache,
         // not memory the SDK still holds.
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
         // SAFETY: malloc_trim only releases free memory of the allocator.
-        unsafe { libc::malloc_trim(0) };
+        unsafe {
+            libc::malloc_trim(0);
+        }
         runs.push(json!({
             "seconds": seconds,
             "errors": errors,

@@ -481,14 +481,16 @@ impl Config {
         self
     }
 
-    /// The most requests one client has on the wire at once (default
-    /// [`DEFAULT_MAX_CONNECTIONS`], range [`Config::MAX_CONNECTIONS_RANGE`]);
-    /// with HTTP/1.1 that is the most connections it opens. A call past
-    /// it waits for a free one, and the wait counts towards its attempt's
-    /// timeout: an attempt that times out still waiting fails with
-    /// `NETWORK_ERROR` and nothing sent, so it is always safe to send again.
-    /// A burst of thousands of calls thus shares a bounded set of
-    /// connections instead of opening one socket (and its buffers) each.
+    /// The most requests one client has in flight on the wire at once
+    /// (default [`DEFAULT_MAX_CONNECTIONS`], range
+    /// [`Config::MAX_CONNECTIONS_RANGE`]), whichever of its connection pools
+    /// they use. A call past it waits for a free slot, for at most its
+    /// attempt's timeout (the wait counts against the call's deadline; once
+    /// sent, the attempt has its whole timeout). A call that times out
+    /// still waiting fails with `NETWORK_ERROR` and nothing sent, so it is
+    /// always safe to send again. A burst of thousands of calls thus shares
+    /// a bounded set of connections instead of opening a socket (and its
+    /// buffers) each.
     pub fn max_connections(mut self, limit: usize) -> Self {
         self.max_connections = limit;
         self

@@ -25,7 +25,8 @@ pub enum ErrorCode {
     InvalidRequest,
     /// `INVALID_CONFIG`: the client's configuration is incomplete or wrong.
     InvalidConfig,
-    /// `NETWORK_ERROR`: the connection failed.
+    /// `NETWORK_ERROR`: the connection failed, or no connection slot
+    /// (`max_connections`) came free in time.
     Network,
     /// `TIMEOUT`: no complete answer within the timeout.
     Timeout,
@@ -64,8 +65,9 @@ impl fmt::Display for ErrorCode {
 /// be retried (see [`RetryPolicy`](crate::RetryPolicy)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivery {
-    /// The connection failed before the request was written: nothing
-    /// reached the server, so sending again is always safe.
+    /// The connection failed before the request was written, or no
+    /// connection slot came free: nothing reached the server, so sending
+    /// again is always safe.
     NotSent,
     /// The request may have been received and acted on.
     MaybeReceived,

@@ -92,8 +92,8 @@
 //! [`Client::with_timeout`], [`Client::with_deadline`] and
 //! [`Client::with_connect_timeout`]. Every range is [`Config`]'s
 //! (`Config::DURATION_RANGE`, `Config::MAX_RETRIES_RANGE`,
-//! `Config::MAX_RESPONSE_BYTES_RANGE`), refused with `INVALID_CONFIG`
-//! naming the setting.
+//! `Config::MAX_RESPONSE_BYTES_RANGE`, `Config::MAX_CONNECTIONS_RANGE`),
+//! refused with `INVALID_CONFIG` naming the setting.
 //!
 //! ## Hostile answers
 //!

@@ -52,6 +52,18 @@ impl Client {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<R>, CoreError>>,
     {
+        // A free slot first (`max_connections`). The wait counts against
+        // the call's deadline, not the attempt's timeout: a call that got
+        // its slot late still has its whole timeout on the wire.
+        let waiting = deadline.remaining().min(self.timeout);
+        if waiting.is_zero() {
+            return Err(timed_out(op, deadline.total()));
+        }
+        let _slot = match tokio::time::timeout(waiting, self.shared.wire_slots.acquire()).await {
+            Ok(Ok(slot)) => slot,
+            // Timed out waiting (the semaphore is never closed): nothing sent.
+            _ => return Err(self.no_free_slot(op, waiting)),
+        };
         let left = deadline.remaining();
         // The timeout this attempt fails with: its own, or the call's
         // deadline when that ends first.
@@ -61,16 +73,10 @@ impl Client {
             (self.timeout, self.timeout)
         };
         if allowed.is_zero() {
-            return Err(timed_out(op, expired));
+            // The deadline passed while waiting: still nothing sent.
+            return Err(self.no_free_slot(op, waiting));
         }
         let started = Instant::now();
-        // A free slot first (`max_connections`), within the same time.
-        let _slot = match tokio::time::timeout(allowed, self.shared.wire_slots.acquire()).await {
-            Ok(Ok(slot)) => slot,
-            // Timed out waiting (the semaphore is never closed): nothing sent.
-            _ => return Err(self.no_free_slot(op, expired)),
-        };
-        let allowed = allowed.saturating_sub(started.elapsed());
         tracing::debug!(operation = op.name(), path = op.path(), retry, "sending");
         let limit = self.shared.config.max_response_bytes;
         let result = tokio::time::timeout(allowed, async {
@@ -112,14 +118,14 @@ impl Client {
 
     /// `NETWORK_ERROR`, nothing sent: every one of the client's
     /// `max_connections` slots stayed busy until the attempt's time ran out.
-    fn no_free_slot(&self, op: Endpoint, expired: Duration) -> Error {
+    fn no_free_slot(&self, op: Endpoint, waited: Duration) -> Error {
         tracing::debug!(operation = op.name(), "no free connection slot");
         Error::Network {
             operation: op,
             message: format!(
-                "not sent: all {} connections (max_connections) stayed busy past the {} ms timeout",
+                "all {} slots of max_connections stayed busy for {} ms",
                 self.shared.config.max_connections,
-                expired.as_millis()
+                waited.as_millis()
             ),
             delivery: Delivery::NotSent,
         }

@@ -88,7 +88,7 @@ impl Batch {
             let outcomes: Vec<Outcome> = stream::iter(page)
                 .take_while(|_| std::future::ready(!self.stopping()))
                 .map(|row| inquire(client.clone(), row))
-                .buffer_unordered(self.options.concurrency.max(1))
+                .buffer_unordered(self.options.concurrency.clamp(1, client.max_connections()))
                 .filter_map(std::future::ready)
                 .collect()
                 .await;

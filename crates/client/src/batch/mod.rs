@@ -91,7 +91,10 @@ pub fn default_journal_path(file: &Path) -> PathBuf {
 #[derive(Clone, Debug)]
 pub struct BatchOptions {
     /// Pays in flight at once (1 to [`BatchOptions::MAX_CONCURRENCY`]).
-    /// Default 8.
+    /// Default 8. Never more than the client's
+    /// [`max_connections`](crate::Config::max_connections) (default 100):
+    /// a pay beyond it would only wait for a connection, so the batch
+    /// starts at most that many.
     pub concurrency: usize,
     /// At most this many pays started per second; `None` (the default)
     /// for no limit.
