@@ -59,10 +59,15 @@ impl Client {
         if waiting.is_zero() {
             return Err(timed_out(op, deadline.total()));
         }
-        let _slot = match tokio::time::timeout(waiting, self.shared.wire_slots.acquire()).await {
-            Ok(Ok(slot)) => slot,
-            // Timed out waiting (the semaphore is never closed): nothing sent.
-            _ => return Err(self.no_free_slot(op, waiting)),
+        let slots = &self.shared.wire_slots;
+        // A free slot is taken at once, without arming a timer.
+        let _slot = match slots.try_acquire() {
+            Ok(slot) => slot,
+            Err(_) => match tokio::time::timeout(waiting, slots.acquire()).await {
+                Ok(Ok(slot)) => slot,
+                // Timed out waiting (the semaphore is never closed): nothing sent.
+                _ => return Err(self.no_free_slot(op, waiting)),
+            },
         };
         let left = deadline.remaining();
         // The timeout this attempt fails with: its own, or the call's
