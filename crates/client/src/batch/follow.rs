@@ -88,7 +88,7 @@ impl Batch {
             let outcomes: Vec<Outcome> = stream::iter(page)
                 .take_while(|_| std::future::ready(!self.stopping()))
                 .map(|row| inquire(client.clone(), row))
-                .buffer_unordered(self.options.concurrency.clamp(1, client.max_connections()))
+                .buffer_unordered(self.concurrency(client))
                 .filter_map(std::future::ready)
                 .collect()
                 .await;

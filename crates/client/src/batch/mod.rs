@@ -279,6 +279,14 @@ impl Batch {
         self.stop.load(Ordering::SeqCst)
     }
 
+    /// How many calls (pays, or status inquiries) run at once: the
+    /// options' concurrency, but no more than `client` has connection
+    /// slots, since a call past them would only queue inside the client
+    /// (and could time out there).
+    fn concurrency(&self, client: &Client) -> usize {
+        self.options.concurrency.clamp(1, client.max_connections())
+    }
+
     /// The client, unless this batch is read-only.
     fn client(&self) -> Result<&Client, BatchError> {
         self.client.as_ref().ok_or_else(|| {

@@ -462,9 +462,7 @@ impl Batch {
         counters: &mut Counters,
     ) -> Result<(), BatchError> {
         let client = self.client()?;
-        // No more pays than the client has connection slots: one past them
-        // would only queue inside the client (and could time out there).
-        let concurrency = self.options.concurrency.clamp(1, client.max_connections());
+        let concurrency = self.concurrency(client);
         let claim_size = (concurrency * 32).clamp(CLAIM_MIN, CLAIM_MAX);
         let pace = Pace::new(self.options.rate).map(Arc::new);
         // This round's stop: set by a stop of the batch, a journal failure,
