@@ -340,6 +340,11 @@ impl Config {
         ))
     }
 
+    /// [`Config::check_count`] of a `usize` setting.
+    fn check_size(field: &str, value: usize, range: (u64, u64)) -> Result<(), Error> {
+        Config::check_count(field, u64::try_from(value).unwrap_or(u64::MAX), range)
+    }
+
     /// A configuration for the provider's hosted sandbox
     /// ([`Environment::ProviderSandbox`]) with default timeouts and
     /// retries.
@@ -577,14 +582,14 @@ impl Config {
             u64::from(self.retry.get_max_retries()),
             Config::MAX_RETRIES_RANGE,
         )?;
-        Config::check_count(
+        Config::check_size(
             "max_response_bytes",
-            u64::try_from(self.max_response_bytes).unwrap_or(u64::MAX),
+            self.max_response_bytes,
             Config::MAX_RESPONSE_BYTES_RANGE,
         )?;
-        Config::check_count(
+        Config::check_size(
             "max_connections",
-            u64::try_from(self.max_connections).unwrap_or(u64::MAX),
+            self.max_connections,
             Config::MAX_CONNECTIONS_RANGE,
         )?;
         Ok(())

@@ -245,6 +245,14 @@ impl<'a> Given<'a> {
             })
     }
 
+    /// [`Given::count`] of a size in memory or a count of things (its
+    /// range keeps it well within `usize`).
+    fn size(&self, name: &str, range: (u64, u64)) -> Result<Option<usize>, Error> {
+        Ok(self
+            .count(name, range)?
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)))
+    }
+
     /// Applies the settings other than who and where to `config`.
     fn apply(&self, mut config: Config) -> Result<Config, Error> {
         if let Some(timeout) = self.duration("timeout")? {
@@ -260,11 +268,11 @@ impl<'a> Given<'a> {
             let retries = u32::try_from(retries).unwrap_or(u32::MAX);
             config = config.retry_policy(RetryPolicy::default().max_retries(retries));
         }
-        if let Some(bytes) = self.count("max_response_bytes", Config::MAX_RESPONSE_BYTES_RANGE)? {
-            config = config.max_response_bytes(usize::try_from(bytes).unwrap_or(usize::MAX));
+        if let Some(bytes) = self.size("max_response_bytes", Config::MAX_RESPONSE_BYTES_RANGE)? {
+            config = config.max_response_bytes(bytes);
         }
-        if let Some(slots) = self.count("max_connections", Config::MAX_CONNECTIONS_RANGE)? {
-            config = config.max_connections(usize::try_from(slots).unwrap_or(usize::MAX));
+        if let Some(slots) = self.size("max_connections", Config::MAX_CONNECTIONS_RANGE)? {
+            config = config.max_connections(slots);
         }
         Ok(config)
     }
