@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use common::payee_with_account;
 use pockyt_payouts::batch::{
-    Batch, BatchError, BatchOptions, Journal, Phase, ReportFormat, RowState, SqliteJournal,
+    Batch, BatchError, BatchOptions, BatchReport, Journal, Phase, ReportFormat, RowState,
+    SqliteJournal,
 };
 use pockyt_payouts::{Client, Config, RetryPolicy};
 use pockyt_sandbox::{Sandbox, SandboxConfig};
@@ -74,6 +75,16 @@ impl Setup {
             .unwrap();
         }
         path
+    }
+
+    /// Runs the batch of `file` on `journal` with `options`.
+    async fn run(
+        &self,
+        journal: &Path,
+        options: BatchOptions,
+        file: &Path,
+    ) -> Result<BatchReport, BatchError> {
+        self.batch(journal, options).run(file).await
     }
 
     fn batch(&self, journal: &Path, options: BatchOptions) -> Batch {
@@ -198,8 +209,7 @@ async fn invalid_rows_are_refused_with_row_and_field_before_anything_is_sent() {
     .unwrap();
     let journal = s.dir.join("bad.journal");
     let error = s
-        .batch(&journal, BatchOptions::default())
-        .run(&path)
+        .run(&journal, BatchOptions::default(), &path)
         .await
         .unwrap_err();
     assert_eq!(error.code(), "BATCH_INVALID_ROWS");
@@ -226,14 +236,14 @@ async fn invalid_rows_are_refused_with_row_and_field_before_anything_is_sent() {
 
     // With skip_invalid the valid row is paid and the rest reported.
     let report = s
-        .batch(
+        .run(
             &journal,
             BatchOptions {
                 skip_invalid: true,
                 ..BatchOptions::default()
             },
+            &path,
         )
-        .run(&path)
         .await
         .unwrap();
     assert_eq!((report.rows, report.invalid, report.paid()), (1, 4, 1));
@@ -253,8 +263,7 @@ async fn invalid_rows_are_refused_with_row_and_field_before_anything_is_sent() {
     )
     .unwrap();
     let error = s
-        .batch(&journal, BatchOptions::default())
-        .run(&other)
+        .run(&journal, BatchOptions::default(), &other)
         .await
         .unwrap_err();
     let BatchError::InvalidRows { rows, .. } = &error else {
@@ -281,8 +290,7 @@ async fn invalid_rows_are_refused_with_row_and_field_before_anything_is_sent() {
         let path = s.dir.join(format!("{field}.csv"));
         std::fs::write(&path, format!("{header}\n")).unwrap();
         let error = s
-            .batch(&journal, BatchOptions::default())
-            .run(&path)
+            .run(&journal, BatchOptions::default(), &path)
             .await
             .unwrap_err();
         assert_eq!(error.code(), "BATCH_INPUT");
@@ -310,8 +318,7 @@ async fn invalid_rows_are_refused_with_row_and_field_before_anything_is_sent() {
     assert!(text.len() > 1024 * 1024 + pockyt_payouts::batch::MAX_ROW_BYTES);
     std::fs::write(&unclosed, text).unwrap();
     let error = s
-        .batch(&journal, BatchOptions::default())
-        .run(&unclosed)
+        .run(&journal, BatchOptions::default(), &unclosed)
         .await
         .unwrap_err();
     let BatchError::Input {
@@ -331,8 +338,7 @@ async fn the_dry_run_and_the_funds_check_move_no_money() {
     let journal = s.dir.join("june.journal");
     // 150.00 needed, 100.00 available.
     let error = s
-        .batch(&journal, BatchOptions::default())
-        .run(&file)
+        .run(&journal, BatchOptions::default(), &file)
         .await
         .unwrap_err();
     assert_eq!(error.code(), "BATCH_INSUFFICIENT_FUNDS");
@@ -345,29 +351,29 @@ async fn the_dry_run_and_the_funds_check_move_no_money() {
     assert!(s.sandbox.payouts().is_empty());
 
     let dry = s
-        .batch(
+        .run(
             &journal,
             BatchOptions {
                 dry_run: true,
                 skip_funds_check: true,
                 ..BatchOptions::default()
             },
+            &file,
         )
-        .run(&file)
         .await
         .unwrap();
     assert!(dry.dry_run);
     assert_eq!(dry.count(RowState::Planned), 30);
     assert!(s.sandbox.payouts().is_empty());
     let dry = s
-        .batch(
+        .run(
             &journal,
             BatchOptions {
                 dry_run: true,
                 ..BatchOptions::default()
             },
+            &file,
         )
-        .run(&file)
         .await
         .unwrap_err();
     assert_eq!(dry.code(), "BATCH_INSUFFICIENT_FUNDS");
@@ -430,14 +436,14 @@ async fn rows_a_crash_left_in_sending_are_settled_never_paid_twice() {
     // The rerun settles the twenty by inquiry (ten found, ten sent with
     // their key) and pays the other twenty.
     let report = s
-        .batch(
+        .run(
             &journal_path,
             BatchOptions {
                 concurrency: 3,
                 ..BatchOptions::default()
             },
+            &file,
         )
-        .run(&file)
         .await
         .unwrap();
     assert!(report.is_success(), "{report:?}");
@@ -470,14 +476,14 @@ async fn a_reader_that_stops_short_keeps_nothing_and_a_rerun_plans_the_whole_fil
     assert_no_batch_kept(&journal);
     // A dry run now checks and counts every row of the file.
     let report = s
-        .batch(
+        .run(
             &journal,
             BatchOptions {
                 dry_run: true,
                 ..BatchOptions::default()
             },
+            &file,
         )
-        .run(&file)
         .await
         .unwrap();
     assert_eq!(report.rows, 10_500);
@@ -491,15 +497,13 @@ async fn a_second_run_on_the_same_journal_is_refused_while_one_holds_it() {
     let holder = SqliteJournal::open(&journal).unwrap();
     let held = holder.lock().unwrap();
     let error = s
-        .batch(&journal, BatchOptions::default())
-        .run(&file)
+        .run(&journal, BatchOptions::default(), &file)
         .await
         .unwrap_err();
     assert_eq!(error.code(), "BATCH_IN_PROGRESS");
     drop(held);
     assert!(s
-        .batch(&journal, BatchOptions::default())
-        .run(&file)
+        .run(&journal, BatchOptions::default(), &file)
         .await
         .unwrap()
         .is_success());
@@ -588,8 +592,7 @@ async fn a_stopped_run_leaves_nothing_in_sending_and_a_rerun_finishes() {
     );
 
     let done = s
-        .batch(&journal, BatchOptions::default())
-        .run(&file)
+        .run(&journal, BatchOptions::default(), &file)
         .await
         .unwrap();
     assert!(done.is_success(), "{done:?}");
@@ -608,8 +611,7 @@ async fn rows_are_numbered_as_a_spreadsheet_shows_them_and_ambiguous_rows_refuse
     )
     .unwrap();
     let error = s
-        .batch(&s.dir.join("crlf.journal"), BatchOptions::default())
-        .run(&path)
+        .run(&s.dir.join("crlf.journal"), BatchOptions::default(), &path)
         .await
         .unwrap_err();
     let BatchError::InvalidRows { rows, .. } = &error else {
@@ -629,8 +631,7 @@ async fn rows_are_numbered_as_a_spreadsheet_shows_them_and_ambiguous_rows_refuse
     let repeated = format!("{{\"customerNo\":\"{c}\",\"accountToken\":\"{a}\",\"amount\":\"1.00\",\"amount\":\"5000.00\",\"currency\":\"USD\",\"invoiceId\":\"j-2\"}}");
     std::fs::write(&path, format!("\u{feff}{}\n{repeated}\n", row("j-1"))).unwrap();
     let error = s
-        .batch(&s.dir.join("bom.journal"), BatchOptions::default())
-        .run(&path)
+        .run(&s.dir.join("bom.journal"), BatchOptions::default(), &path)
         .await
         .unwrap_err();
     let BatchError::InvalidRows { count, rows } = &error else {
@@ -681,8 +682,7 @@ async fn stranded_rows_stay_sending_while_the_api_cannot_be_reached() {
     assert_eq!(report.count(RowState::Unknown), 0, "{report:?}");
     // Reachable again: settled and paid once.
     let report = s
-        .batch(&journal_path, BatchOptions::default())
-        .run(&file)
+        .run(&journal_path, BatchOptions::default(), &file)
         .await
         .unwrap();
     assert!(report.is_success(), "{report:?}");
