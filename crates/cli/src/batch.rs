@@ -10,6 +10,7 @@ use pockyt_payouts::batch::{
 };
 
 use crate::calls::client;
+use crate::interrupt::Interrupts;
 use crate::output::{note, Failure, Output};
 use crate::progress::Reporter;
 use crate::summary;
@@ -249,7 +250,10 @@ async fn run_file(args: RunArgs, out: &Output) -> Result<i32, Failure> {
     }
     .with_options(options)
     .on_progress(reporter.callback());
-    let (result, interrupted) = run_stoppable(&batch, &args.file).await;
+    // Listening before the run starts: a Ctrl-C once a pay may be on the
+    // wire always stops the batch cleanly.
+    let mut interrupts = Interrupts::listen()?;
+    let (result, interrupted) = run_stoppable(&batch, &args.file, &mut interrupts).await;
     reporter.finish();
     let report = result?;
     if let Some(path) = &args.report {
@@ -275,14 +279,15 @@ async fn run_file(args: RunArgs, out: &Output) -> Result<i32, Failure> {
     Ok(code)
 }
 
-/// Runs the batch of `file`; at the first Ctrl-C, stops it cleanly (no new
-/// pay starts, the pays in flight finish and are recorded, rows claimed
-/// but not sent go back to `planned`) and says so; a second Ctrl-C quits
-/// at once, which the journal survives like a crash. Returns the run's
-/// result and whether it was interrupted.
+/// Runs the batch of `file`; at the first Ctrl-C (from `interrupts`),
+/// stops it cleanly (no new pay starts, the pays in flight finish and are
+/// recorded, rows claimed but not sent go back to `planned`) and says so;
+/// a second Ctrl-C quits at once, which the journal survives like a crash.
+/// Returns the run's result and whether it was interrupted.
 async fn run_stoppable(
     batch: &Batch,
     file: &Path,
+    interrupts: &mut Interrupts,
 ) -> (
     Result<pockyt_payouts::batch::BatchReport, pockyt_payouts::batch::BatchError>,
     bool,
@@ -291,7 +296,7 @@ async fn run_stoppable(
     tokio::pin!(run);
     tokio::select! {
         result = &mut run => return (result, false),
-        _ = tokio::signal::ctrl_c() => {}
+        () = interrupts.next() => {}
     }
     batch.stop_handle().stop();
     note(
@@ -299,7 +304,7 @@ async fn run_stoppable(
     );
     tokio::select! {
         result = &mut run => (result, true),
-        _ = tokio::signal::ctrl_c() => std::process::exit(crate::exit_code::INTERRUPTED),
+        () = interrupts.next() => std::process::exit(crate::exit_code::INTERRUPTED),
     }
 }
 

@@ -24,6 +24,7 @@
 
 mod batch;
 mod calls;
+mod interrupt;
 mod ipn;
 mod output;
 mod progress;
@@ -244,12 +245,15 @@ async fn dispatch(command: Command, out: &Output) -> Result<i32, Failure> {
     }
 }
 
-/// `work`, or [`Failure::interrupted`] at Ctrl-C.
+/// `work`, or [`Failure::interrupted`] at Ctrl-C. The listener is
+/// registered before `work` is first polled, so a Ctrl-C while its call is
+/// on the wire always ends it this way.
 pub(crate) async fn interruptible(
     work: impl std::future::Future<Output = Result<i32, Failure>>,
 ) -> Result<i32, Failure> {
+    let mut interrupts = interrupt::Interrupts::listen()?;
     tokio::select! {
         result = work => result,
-        _ = tokio::signal::ctrl_c() => Err(Failure::interrupted()),
+        () = interrupts.next() => Err(Failure::interrupted()),
     }
 }

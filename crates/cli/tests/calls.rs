@@ -111,3 +111,52 @@ async fn errors_print_their_stable_code() {
     assert_eq!(help.code, 0);
     assert!(help.stdout.contains("Examples:"), "{help:?}");
 }
+
+/// Ctrl-C while a call is on the wire (the server has accepted its
+/// connection and says nothing) ends the command at once with exit code 130
+/// and `INTERRUPTED`, never by the signal's default effect. The signal is
+/// sent the instant the connection is accepted, twenty times over: before
+/// the listener was registered ahead of the call, about one run in four
+/// died of the signal instead.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_a_call_is_on_the_wire_exits_130() {
+    use std::net::TcpListener;
+    use std::process::Stdio;
+
+    for _ in 0..20 {
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let env = [
+            ("POCKYT_MERCHANT_NO", "202333".to_owned()),
+            ("POCKYT_STORE_NO", "301854".to_owned()),
+            ("POCKYT_API_TOKEN", "a-long-enough-token".to_owned()),
+            (
+                "POCKYT_BASE_URL",
+                format!("http://{}", silent.local_addr().unwrap()),
+            ),
+        ];
+        let child = common::command(&["--timeout", "300", "balance", "--currency", "USD"], &env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (connection, _) = silent.accept().unwrap();
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        // SAFETY: kill(2) on our own child's pid, which has not been waited
+        // for yet, so it names no other process.
+        #[allow(unsafe_code)]
+        let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+        assert_eq!(sent, 0);
+        let output = child.wait_with_output().unwrap();
+        drop(connection);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(130),
+            "{:?} {stderr}",
+            output.status
+        );
+        assert!(stderr.contains("INTERRUPTED"), "{stderr}");
+    }
+}
