@@ -36,14 +36,21 @@ impl Operation {
     /// use pockyt_payouts_core::operation::Operation;
     /// assert_eq!(Operation::from_name("inquirePayout"), Some(Operation::InquirePayout));
     /// assert_eq!(Operation::from_name("/v3/payouts/inquiry"), Some(Operation::InquirePayout));
+    /// assert_eq!(Operation::from_name("inquire_payout"), Some(Operation::InquirePayout));
+    /// assert_eq!(Operation::from_name("inquirePayouts"), None);
     /// assert_eq!(Operation::from_name("refund"), None);
     /// ```
     pub fn from_name(name: &str) -> Option<Operation> {
-        let folded = |s: &str| s.replace('_', "").to_ascii_lowercase();
-        let wanted = folded(name);
+        // Compared without allocating: the bindings look an operation up
+        // by name on every call.
+        fn folded(name: &str) -> impl Iterator<Item = u8> + '_ {
+            name.bytes()
+                .filter(|b| *b != b'_')
+                .map(|b| b.to_ascii_lowercase())
+        }
         Operation::ALL
             .into_iter()
-            .find(|op| op.path() == name || folded(op.name()) == wanted)
+            .find(|op| op.path() == name || folded(op.name()).eq(folded(name)))
     }
 }
 
