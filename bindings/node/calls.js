@@ -68,7 +68,19 @@ function startCall(client, operation, params, options) {
     const id = nextId
     nextId = nextId === 0xffffffff ? 0 : nextId + 1
     try {
-      client.start(operation, params, options, registration, id)
+      // JSON text is the fast way across; a value JSON cannot hold (a
+      // BigInt, a cycle) goes as itself, for the addon to name the problem.
+      let json
+      try {
+        json = JSON.stringify(params)
+      } catch {
+        json = undefined
+      }
+      if (json === undefined) {
+        client.start(operation, undefined, params, options, registration, id)
+      } else {
+        client.start(operation, json, undefined, options, registration, id)
+      }
     } catch (error) {
       reject(fromNative(error))
       return

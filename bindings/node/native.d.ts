@@ -93,14 +93,19 @@ export declare class NativeClient {
    */
   get deprecation(): DeprecationNote | null
   /**
-   * Starts call `id` of `registration` (see `calls`): `operation` (`"pay"`, `"registerPayee"`, ..., or a
-   * `/v3/...` path for the signed raw request) with its camelCase string
-   * parameters. It finishes through `takeFinished` (see `calls`): the
-   * answer as JSON text, or the error. `options` (`timeoutMs`,
-   * `connectTimeoutMs`, `deadlineMs`) override the client's settings for
-   * this call; unknown options are refused.
+   * Starts call `id` of `registration` (see `calls`): `operation`
+   * (`"pay"`, `"registerPayee"`, ..., or a `/v3/...` path for the signed
+   * raw request) with its camelCase string parameters, given as the JSON
+   * text of `JSON.stringify` (`paramsJson`: one string to copy, read off
+   * the JavaScript thread, cheaper than walking the object through
+   * Node-API property by property), or as the value itself
+   * (`params`, when JSON cannot represent it, so that the conversion
+   * names what it refused). It finishes through `takeFinished` (see
+   * `calls`): the answer as JSON text, or the error. `options`
+   * (`timeoutMs`, `connectTimeoutMs`, `deadlineMs`) override the
+   * client's settings for this call; unknown options are refused.
    */
-  start(operation: string, params: Record<string, unknown> | null | undefined, options: Record<string, unknown> | null | undefined, registration: number, id: number): void
+  start(operation: string, paramsJson: string | undefined, params: unknown, options: Record<string, unknown> | null | undefined, registration: number, id: number): void
 }
 
 /**
