@@ -353,7 +353,10 @@ impl NativeClient {
                 };
                 Ok((client, target))
             });
-        napi::bindgen_prelude::spawn(async move {
+        // The call's own future (6.8 KB for the largest operation) is
+        // boxed inside the task, on the runtime's thread: the task spawned
+        // from the JavaScript thread is 336 bytes, not a 6.8 KB copy.
+        let work = async move {
             let params = match params_json {
                 Some(text) => serde_json::from_str(&text).map_err(|error| {
                     SdkError::invalid_request("params", format!("cannot be read: {error}"))
@@ -361,16 +364,17 @@ impl NativeClient {
                 None => Ok(params.unwrap_or(Value::Null)),
             };
             let answer = match prepared.and_then(|prepared| Ok((prepared, params?))) {
-                Ok(((client, Some(op)), params)) => client.call_json(op, params).await,
-                Ok(((client, None), params)) => {
-                    client.request(&operation, params).await.map(Value::Object)
-                }
+                Ok(((client, Some(op)), params)) => Box::pin(client.call_json(op, params)).await,
+                Ok(((client, None), params)) => Box::pin(client.request(&operation, params))
+                    .await
+                    .map(Value::Object),
                 Err(error) => Err(error),
             };
             // As JSON text, which `JSON.parse` turns into objects faster
             // than building them property by property through napi.
             calls.finish(id, answer.map(|value| value.to_string()));
-        });
+        };
+        napi::bindgen_prelude::spawn(work);
         Ok(())
     }
 }
