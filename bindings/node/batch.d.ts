@@ -16,6 +16,7 @@ export type BatchErrorCode =
   | 'BATCH_IN_PROGRESS'
   | 'BATCH_NOT_FOUND'
   | 'BATCH_JOURNAL'
+  | 'BATCH_OTHER_MERCHANT'
 
 /** How far a batch is, as `onProgress` is told. */
 export interface BatchProgress {
@@ -144,7 +145,7 @@ export declare class BatchReport {
  * (the balance, say) rejects with that call's own error instead.
  */
 export declare class BatchError extends PockytError {
-  /** BATCH_INPUT, BATCH_INVALID_ROWS, BATCH_INSUFFICIENT_FUNDS, BATCH_IN_PROGRESS, BATCH_NOT_FOUND or BATCH_JOURNAL. */
+  /** BATCH_INPUT, BATCH_INVALID_ROWS, BATCH_INSUFFICIENT_FUNDS, BATCH_IN_PROGRESS, BATCH_NOT_FOUND, BATCH_JOURNAL or BATCH_OTHER_MERCHANT. */
   readonly code: BatchErrorCode | (string & {})
   /** The refused rows (BATCH_INVALID_ROWS; empty otherwise). */
   readonly rows: RowError[]
@@ -160,7 +161,7 @@ export declare class BatchError extends PockytError {
   readonly field?: string
   /** The rule broken (BATCH_INPUT). */
   readonly rule?: string
-  /** The journal another run holds (BATCH_IN_PROGRESS). */
+  /** The journal another run holds (BATCH_IN_PROGRESS), or that holds another merchant's payouts (BATCH_OTHER_MERCHANT). */
   readonly journal?: string
 }
 

@@ -27,8 +27,10 @@ const END_PHASE = 'end'
  * `path`, `line`, `field`, `rule`), BATCH_INVALID_ROWS (`rows`, the first
  * 100 of `count`; nothing was sent), BATCH_INSUFFICIENT_FUNDS
  * (`shortfalls`; nothing was sent), BATCH_IN_PROGRESS (`journal`),
- * BATCH_NOT_FOUND or BATCH_JOURNAL. A call the batch made that failed
- * (the balance, say) rejects with that call's own error instead.
+ * BATCH_NOT_FOUND, BATCH_JOURNAL or BATCH_OTHER_MERCHANT (the `journal`
+ * holds another merchant's or store's payouts; nothing was sent). A call
+ * the batch made that failed (the balance, say) rejects with that call's
+ * own error instead.
  */
 class BatchError extends PockytError {
   constructor(message, details = {}) {

@@ -29,7 +29,7 @@ use pockyt_payouts::batch::{
 };
 use pockyt_payouts::webhook::PayoutEvent;
 use pockyt_payouts::Error as SdkError;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::{config_error, to_napi_error, NativeClient};
 
@@ -112,22 +112,6 @@ impl<T: ToNapiValue> ToNapiValue for BatchOutcome<T> {
     }
 }
 
-/// The details of a batch error, by variant.
-fn details(error: &BatchError) -> Value {
-    match error {
-        BatchError::Input {
-            path,
-            line,
-            field,
-            rule,
-        } => json!({ "path": path, "line": line, "field": field, "rule": rule }),
-        BatchError::InvalidRows { count, rows } => json!({ "count": count, "rows": rows }),
-        BatchError::InsufficientFunds { shortfalls } => json!({ "shortfalls": shortfalls }),
-        BatchError::InProgress { journal } => json!({ "journal": journal }),
-        _ => json!({}),
-    }
-}
-
 /// A `PockytBatchError`: a JavaScript `Error` with the batch error's code,
 /// message and details.
 fn batch_error(env: &Env, error: &BatchError) -> napi::Error {
@@ -136,7 +120,7 @@ fn batch_error(env: &Env, error: &BatchError) -> napi::Error {
             env.create_error(napi::Error::new(Status::GenericFailure, error.message()))?;
         object.set("name", "PockytBatchError")?;
         object.set("code", error.code())?;
-        if let Value::Object(fields) = details(error) {
+        if let Value::Object(fields) = error.details() {
             for (name, value) in fields {
                 if !value.is_null() {
                     object.set(name.as_str(), value)?;

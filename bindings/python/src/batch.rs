@@ -45,7 +45,7 @@ use pockyt_payouts::Error;
 use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::bridge;
 use crate::convert::{json_to_py, to_py_err};
@@ -92,24 +92,12 @@ pub(crate) fn report_json(report: &BatchReport) -> Value {
 /// A batch error as the exception the Python layer defines: a client
 /// error (a balance call that failed, say) as that error's own class;
 /// the others as `pockyt_payouts.batch.BatchError`, with the variant's
-/// details (`rows`, `count`, `shortfalls`, `path`, `line`, `field`,
-/// `rule`, `journal`).
+/// details ([`BatchError::details`]).
 fn batch_err(py: Python<'_>, error: &BatchError) -> PyErr {
     if let BatchError::Client(error) = error {
         return to_py_err(py, error);
     }
-    let details = match error {
-        BatchError::Input {
-            path,
-            line,
-            field,
-            rule,
-        } => json!({ "path": path, "line": line, "field": field, "rule": rule }),
-        BatchError::InvalidRows { count, rows } => json!({ "count": count, "rows": rows }),
-        BatchError::InsufficientFunds { shortfalls } => json!({ "shortfalls": shortfalls }),
-        BatchError::InProgress { journal } => json!({ "journal": journal }),
-        _ => json!({}),
-    };
+    let details = error.details();
     let built = json_to_py(py, &details).and_then(|details| {
         py.import(BATCH_MODULE)?
             .getattr("_error_from_native")?

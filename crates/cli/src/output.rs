@@ -142,30 +142,19 @@ impl Failure {
 
 impl From<BatchError> for Failure {
     fn from(error: BatchError) -> Failure {
-        let code = error.code();
-        let message = error.message();
-        match error {
-            BatchError::Client(inner) => Failure {
-                message,
-                ..Failure::client(&inner)
-            },
-            BatchError::Input {
-                path, line, field, ..
-            } => Failure::new(&code, message)
-                .with("path", path)
-                .with("line", line)
-                .with("field", field),
-            BatchError::InvalidRows { count, rows } => Failure::new(&code, message)
-                .with("count", count)
-                .with("rows", rows),
-            BatchError::InsufficientFunds { shortfalls } => {
-                Failure::new(&code, message).with("shortfalls", shortfalls)
-            }
-            BatchError::InProgress { journal } => {
-                Failure::new(&code, message).with("journal", journal)
-            }
-            _ => Failure::new(&code, message),
+        if let BatchError::Client(inner) = &error {
+            return Failure {
+                message: error.message(),
+                ..Failure::client(inner)
+            };
         }
+        let mut failure = Failure::new(&error.code(), error.message());
+        if let serde_json::Value::Object(details) = error.details() {
+            for (name, value) in details {
+                failure = failure.with(&name, value);
+            }
+        }
+        failure
     }
 }
 

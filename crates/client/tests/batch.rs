@@ -509,6 +509,80 @@ async fn a_second_run_on_the_same_journal_is_refused_while_one_holds_it() {
         .is_success());
 }
 
+/// A journal belongs to the merchant and store of its first paying run:
+/// a client of another store (another account: none of the journal's
+/// invoiceIds exist there) is refused by `run`, the dry run and `status`
+/// before anything is sent, and the journal's own merchant still resumes.
+#[tokio::test]
+async fn a_journal_refuses_a_client_of_another_merchant_before_sending() {
+    let s = setup("merchant", "1000.00").await;
+    let file = s.csv("oct.csv", WIRE_HEADER, 3, "1.00", "oct");
+    let journal = s.dir.join("oct.journal");
+    let options = BatchOptions {
+        status_rounds: 1,
+        ..BatchOptions::default()
+    };
+    assert!(s
+        .run(&journal, options.clone(), &file)
+        .await
+        .unwrap()
+        .is_success());
+    let more = s.csv("nov.csv", WIRE_HEADER, 2, "1.00", "nov");
+    let c = s.sandbox.config();
+    let other = Client::new(
+        Config::new(c.merchant_no.clone(), "999999", c.api_token.clone())
+            .with_base_url(s.sandbox.base_url())
+            .retry_policy(RetryPolicy::none()),
+    )
+    .unwrap();
+    let paid = s.sandbox.payouts().len();
+    let other_batch = |options: BatchOptions| {
+        Batch::open(other.clone(), &journal)
+            .unwrap()
+            .with_options(options)
+    };
+    let dry_run = BatchOptions {
+        dry_run: true,
+        ..options.clone()
+    };
+    for (what, result) in [
+        ("run", other_batch(options.clone()).run(&more).await),
+        ("dry run", other_batch(dry_run).run(&more).await),
+        (
+            "status",
+            other_batch(options.clone()).status(Some(&file)).await,
+        ),
+    ] {
+        let error = result.unwrap_err();
+        assert_eq!(error.code(), "BATCH_OTHER_MERCHANT", "{what}: {error}");
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("merchant {}, store {}", c.merchant_no, c.store_no)),
+            "{message}"
+        );
+        assert!(message.contains("store 999999"), "{message}");
+        assert_eq!(error.details()["journal"], journal.display().to_string());
+    }
+    assert_eq!(
+        s.sandbox.payouts().len(),
+        paid,
+        "nothing sent for the other merchant"
+    );
+    assert_eq!(
+        SqliteJournal::open(&journal)
+            .unwrap()
+            .latest_batch()
+            .unwrap()
+            .unwrap()
+            .rows,
+        3,
+        "nothing journaled for the other merchant"
+    );
+    // The journal's own merchant goes on as before.
+    assert!(s.run(&journal, options, &more).await.unwrap().is_success());
+    assert_eq!(s.sandbox.payouts().len(), paid + 2);
+}
+
 #[tokio::test]
 async fn verified_ipns_move_rows_forward_never_back() {
     let s = setup("ipn", "1000.00").await;

@@ -266,7 +266,9 @@ class BatchError(PockytError):
     - ``BATCH_IN_PROGRESS``: another run holds the ``journal``;
     - ``BATCH_NOT_FOUND``: the journal holds no batch of this file;
     - ``BATCH_JOURNAL``: the journal (or a report file) could not be
-      written; a rerun resumes.
+      written; a rerun resumes;
+    - ``BATCH_OTHER_MERCHANT``: the ``journal`` holds the payouts of
+      another merchant or store than the client's; nothing was sent.
 
     A call the batch made that failed (the balance, say) raises that call's
     own error (:class:`~pockyt_payouts.errors.NetworkError`, ...), with its
@@ -288,7 +290,8 @@ class BatchError(PockytError):
     rule: str | None
     """The rule broken (``BATCH_INPUT``)."""
     journal: str | None
-    """The journal another run holds (``BATCH_IN_PROGRESS``)."""
+    """The journal another run holds (``BATCH_IN_PROGRESS``), or that holds
+    another merchant's payouts (``BATCH_OTHER_MERCHANT``)."""
 
 
 def _error_from_native(message: str, code: str, details: Mapping[str, Any]) -> BatchError:

@@ -138,6 +138,19 @@ pub enum BatchError {
         /// What failed.
         message: String,
     },
+    /// `BATCH_OTHER_MERCHANT`: the journal holds the payouts of another
+    /// merchant (or store) than the client's. Its rows' invoiceIds and
+    /// idempotency keys mean nothing to this merchant's account: an
+    /// inquiry there finds none of them, and a row left `sending` would
+    /// be paid a second time, from the wrong account. Nothing was sent.
+    OtherMerchant {
+        /// The journal.
+        journal: String,
+        /// The journal's merchant and store, as `merchant M, store S`.
+        recorded: String,
+        /// The client's, the same way.
+        given: String,
+    },
     /// A call the batch needed (the balance, say) failed: the client's
     /// error, with its own code.
     Client(Error),
@@ -146,7 +159,7 @@ pub enum BatchError {
 impl BatchError {
     /// The stable code: `BATCH_INPUT`, `BATCH_INVALID_ROWS`,
     /// `BATCH_INSUFFICIENT_FUNDS`, `BATCH_IN_PROGRESS`, `BATCH_NOT_FOUND`,
-    /// `BATCH_JOURNAL`, or the client error's code.
+    /// `BATCH_JOURNAL`, `BATCH_OTHER_MERCHANT`, or the client error's code.
     pub fn code(&self) -> String {
         match self {
             BatchError::Input { .. } => "BATCH_INPUT".into(),
@@ -155,7 +168,31 @@ impl BatchError {
             BatchError::InProgress { .. } => "BATCH_IN_PROGRESS".into(),
             BatchError::NotFound { .. } => "BATCH_NOT_FOUND".into(),
             BatchError::Journal { .. } => "BATCH_JOURNAL".into(),
+            BatchError::OtherMerchant { .. } => "BATCH_OTHER_MERCHANT".into(),
             BatchError::Client(error) => error.code().as_str().to_owned(),
+        }
+    }
+
+    /// The error's details by name, for the bindings and the CLI's
+    /// `--json`: `path`, `line`, `field`, `rule` (`BATCH_INPUT`); `count`,
+    /// `rows` (`BATCH_INVALID_ROWS`); `shortfalls`
+    /// (`BATCH_INSUFFICIENT_FUNDS`); `journal` (`BATCH_IN_PROGRESS`,
+    /// `BATCH_OTHER_MERCHANT`); an empty object otherwise.
+    pub fn details(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            BatchError::Input {
+                path,
+                line,
+                field,
+                rule,
+            } => json!({ "path": path, "line": line, "field": field, "rule": rule }),
+            BatchError::InvalidRows { count, rows } => json!({ "count": count, "rows": rows }),
+            BatchError::InsufficientFunds { shortfalls } => json!({ "shortfalls": shortfalls }),
+            BatchError::InProgress { journal } | BatchError::OtherMerchant { journal, .. } => {
+                json!({ "journal": journal })
+            }
+            _ => json!({}),
         }
     }
 
@@ -238,6 +275,16 @@ impl fmt::Display for Message<'_> {
                     "another process is running a batch on the journal {journal}"
                 )
             }
+            BatchError::OtherMerchant {
+                journal,
+                recorded,
+                given,
+            } => write!(
+                f,
+                "the journal {journal} holds the payouts of {recorded}, not of this client's \
+                 {given}; nothing was sent (run it with that merchant's credentials, or give \
+                 this merchant's batches a journal of their own)"
+            ),
             BatchError::NotFound { what } => write!(f, "{what}"),
             BatchError::Journal { message } => write!(f, "{message}"),
             BatchError::Client(error) => write!(f, "{error}"),

@@ -48,6 +48,7 @@ impl Batch {
         self.options.check()?;
         self.client()?;
         let lock = self.blocking(|j| j.lock()).await?;
+        self.bind_merchant(true).await?;
         let batch = self.find(file).await?;
         let mut wait = self.options.status_backoff;
         for round in 0..self.options.status_rounds.max(1) {

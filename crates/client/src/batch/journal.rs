@@ -263,6 +263,17 @@ pub trait Journal: Send + Sync + 'static {
     /// Takes this journal for one run (a process that dies lets go of it):
     /// `BATCH_IN_PROGRESS` while another process holds it.
     fn lock(&self) -> Result<Box<dyn Send + Sync>, BatchError>;
+    /// Binds this journal to one merchant account: records
+    /// `merchant_no` and `store_no` when `record` and none are recorded
+    /// yet, and refuses others than those recorded
+    /// (`BATCH_OTHER_MERCHANT`). Called before a run or a follow-up sends
+    /// anything.
+    fn bind_merchant(
+        &self,
+        merchant_no: &str,
+        store_no: &str,
+        record: bool,
+    ) -> Result<(), BatchError>;
     /// The batch read from the file with this digest.
     fn find_batch(&self, digest: &str) -> Result<Option<BatchInfo>, BatchError>;
     /// The batch planned last.

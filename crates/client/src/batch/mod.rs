@@ -344,6 +344,20 @@ impl Batch {
             .map_err(|e| BatchError::journal("the journal's thread", e))?
     }
 
+    /// Binds the journal to the client's merchant and store
+    /// ([`Journal::bind_merchant`], recording them when `record`):
+    /// `BATCH_OTHER_MERCHANT` when it holds another merchant's payouts.
+    /// Without a client (a check-only dry run) there is nothing to bind.
+    async fn bind_merchant(&self, record: bool) -> Result<(), BatchError> {
+        let Some(client) = &self.client else {
+            return Ok(());
+        };
+        let merchant_no = client.config().merchant_no().to_owned();
+        let store_no = client.config().store_no().to_owned();
+        self.blocking(move |j| j.bind_merchant(&merchant_no, &store_no, record))
+            .await
+    }
+
     /// [`Batch::blocking`], started: its handle, to await beside other work.
     fn blocking_task<T: Send + 'static>(
         &self,

@@ -215,6 +215,8 @@ impl Batch {
         }
         let file = file.as_ref().to_path_buf();
         let lock = self.blocking(|j| j.lock()).await?;
+        // A dry run checks the merchant and records none.
+        self.bind_merchant(!self.options.dry_run).await?;
         let digest = {
             let path = file.clone();
             self.blocking(move |_| input::digest(&path)).await?

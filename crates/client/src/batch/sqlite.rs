@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS payouts (
     PRIMARY KEY (batch, row_no)
 );
 CREATE INDEX IF NOT EXISTS payouts_by_state ON payouts (batch, state, row_no);
+CREATE TABLE IF NOT EXISTS merchant (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    merchant_no TEXT NOT NULL,
+    store_no TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS invalid_rows (
     batch INTEGER NOT NULL REFERENCES batches(id),
     row_no INTEGER NOT NULL,
@@ -228,6 +233,45 @@ impl Journal for SqliteJournal {
                 Err(BatchError::journal("locking the journal", e))
             }
         }
+    }
+
+    fn bind_merchant(
+        &self,
+        merchant_no: &str,
+        store_no: &str,
+        record: bool,
+    ) -> Result<(), BatchError> {
+        self.with(|c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(failed("reading the journal's merchant"))?;
+            let recorded: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT merchant_no, store_no FROM merchant WHERE id = 1",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()
+                .map_err(failed("reading the journal's merchant"))?;
+            match recorded {
+                Some((merchant, store)) if merchant == merchant_no && store == store_no => Ok(()),
+                Some((merchant, store)) => Err(BatchError::OtherMerchant {
+                    journal: self.path.display().to_string(),
+                    recorded: format!("merchant {merchant}, store {store}"),
+                    given: format!("merchant {merchant_no}, store {store_no}"),
+                }),
+                None if record => {
+                    tx.execute(
+                        "INSERT INTO merchant (id, merchant_no, store_no) VALUES (1, ?1, ?2)",
+                        params![merchant_no, store_no],
+                    )
+                    .map_err(failed("recording the journal's merchant"))?;
+                    tx.commit()
+                        .map_err(failed("recording the journal's merchant"))
+                }
+                None => Ok(()),
+            }
+        })
     }
 
     fn find_batch(&self, digest: &str) -> Result<Option<BatchInfo>, BatchError> {
