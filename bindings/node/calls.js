@@ -51,6 +51,30 @@ function settleFinished() {
 const registration = native.onCallsFinished(settleFinished)
 
 /**
+ * The `JSON.stringify` replacer that throws at any value JSON would not keep
+ * as it is: one with `toJSON` (a Date, a decimal object), a function or a
+ * symbol (left out), a NaN or an infinity (null), a BigInt (a TypeError of
+ * its own). Such parameters go to the addon as values, whose conversion
+ * refuses them naming the field, instead of crossing changed or dropped.
+ * @this {Record<string, unknown>}
+ * @param {string} key
+ * @param {unknown} value
+ * @returns {unknown}
+ */
+function keptAsIs(key, value) {
+  const given = this[key]
+  if (
+    given !== value ||
+    typeof given === 'function' ||
+    typeof given === 'symbol' ||
+    (typeof given === 'number' && !Number.isFinite(given))
+  ) {
+    throw new TypeError(`${key} cannot cross as JSON`)
+  }
+  return value
+}
+
+/**
  * Starts `operation` on a native client and answers a promise of its
  * result (rejected with the error's Error subclass).
  * @param {import('./native').NativeClient} client
@@ -68,11 +92,11 @@ function startCall(client, operation, params, options) {
     const id = nextId
     nextId = nextId === 0xffffffff ? 0 : nextId + 1
     try {
-      // JSON text is the fast way across; a value JSON cannot hold (a
-      // BigInt, a cycle) goes as itself, for the addon to name the problem.
+      // JSON text is the fast way across; a value JSON cannot hold as it
+      // is goes as itself, for the addon to refuse as it always has.
       let json
       try {
-        json = JSON.stringify(params)
+        json = JSON.stringify(params, keptAsIs)
       } catch {
         json = undefined
       }

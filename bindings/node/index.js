@@ -101,8 +101,8 @@ class Client {
   }
 
   #call(operation, params, options) {
-    // Parameters and per-call options go to Rust as given, which checks
-    // them (unknown names included).
+    // Parameters (as JSON text, see calls.js) and per-call options go to
+    // Rust unchanged, which checks them (unknown names included).
     return startCall(this.#native, operation, params, options)
   }
 

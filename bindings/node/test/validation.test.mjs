@@ -76,8 +76,11 @@ test('each rule names its field, and nothing is sent', async () => {
     ['balance', undefined, 'params', /object/],
     ['balance', 'USD', 'params', /object/],
     // JSON cannot hold a BigInt: the value itself goes to the addon, which
-    // refuses it as it refuses any value that is not a string.
+    // refuses it as it refuses any value that is not a string...
     ['balance', { currency: 5n }, 'currency', /must be a string/],
+    // Nor one that JSON would change (a Date becomes its text): refused as
+    // the value it is, never sent as something else.
+    ['balance', { currency: new Date(0) }, 'currency', /must be a string/],
   ]
   for (const [operation, params, field, rule] of cases) {
     await assert.rejects(client[operation](params), invalid(field, rule), `${operation} ${inspect(params)}`)

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{cli, World};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,7 +143,7 @@ fn ctrl_c_while_a_call_is_on_the_wire_exits_130() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let (connection, _) = silent.accept().unwrap();
+        let connection = accept_within(&silent, Duration::from_secs(30));
         let pid = libc::pid_t::try_from(child.id()).unwrap();
         // SAFETY: kill(2) on our own child's pid, which has not been waited
         // for yet, so it names no other process.
@@ -159,4 +161,34 @@ fn ctrl_c_while_a_call_is_on_the_wire_exits_130() {
         );
         assert!(stderr.contains("INTERRUPTED"), "{stderr}");
     }
+}
+
+/// The connection the command opens to `listener`, accepted the moment it
+/// arrives (blocking, so the signal follows at once), within `limit`: a
+/// command that never calls fails the test instead of hanging it (Linux
+/// applies `SO_RCVTIMEO` to `accept`).
+#[cfg(unix)]
+fn accept_within(listener: &std::net::TcpListener, limit: Duration) -> std::net::TcpStream {
+    use std::os::fd::AsRawFd;
+    let timeout = libc::timeval {
+        tv_sec: limit.as_secs() as libc::time_t,
+        tv_usec: 0,
+    };
+    // SAFETY: setsockopt on a socket this test owns, with a timeval that
+    // lives across the call and its exact size.
+    #[allow(unsafe_code)]
+    let set = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&raw const timeout).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(set, 0, "SO_RCVTIMEO");
+    let (connection, _) = listener
+        .accept()
+        .expect("the command called within the limit");
+    connection
 }

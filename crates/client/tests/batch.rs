@@ -522,12 +522,6 @@ async fn a_journal_refuses_a_client_of_another_merchant_before_sending() {
         status_rounds: 1,
         ..BatchOptions::default()
     };
-    assert!(s
-        .run(&journal, options.clone(), &file)
-        .await
-        .unwrap()
-        .is_success());
-    let more = s.csv("nov.csv", WIRE_HEADER, 2, "1.00", "nov");
     let c = s.sandbox.config();
     let other = Client::new(
         Config::new(c.merchant_no.clone(), "999999", c.api_token.clone())
@@ -535,12 +529,21 @@ async fn a_journal_refuses_a_client_of_another_merchant_before_sending() {
             .retry_policy(RetryPolicy::none()),
     )
     .unwrap();
-    let paid = s.sandbox.payouts().len();
     let other_batch = |options: BatchOptions| {
         Batch::open(other.clone(), &journal)
             .unwrap()
             .with_options(options)
     };
+    // A run refused before it pays (the API refuses the other store's
+    // balance call) binds the journal to no one.
+    let refused = other_batch(options.clone()).run(&file).await.unwrap_err();
+    assert_ne!(refused.code(), "BATCH_OTHER_MERCHANT", "{refused}");
+    assert!(s.sandbox.payouts().is_empty());
+    let report = s.run(&journal, options.clone(), &file).await.unwrap();
+    assert!(report.is_success(), "{report:?}");
+
+    let more = s.csv("nov.csv", WIRE_HEADER, 2, "1.00", "nov");
+    let paid = s.sandbox.payouts().len();
     let dry_run = BatchOptions {
         dry_run: true,
         ..options.clone()
@@ -556,28 +559,38 @@ async fn a_journal_refuses_a_client_of_another_merchant_before_sending() {
         let error = result.unwrap_err();
         assert_eq!(error.code(), "BATCH_OTHER_MERCHANT", "{what}: {error}");
         let message = error.to_string();
-        assert!(
-            message.contains(&format!("merchant {}, store {}", c.merchant_no, c.store_no)),
-            "{message}"
-        );
+        let recorded = format!("merchant {}, store {}", c.merchant_no, c.store_no);
+        assert!(message.contains(&recorded), "{message}");
         assert!(message.contains("store 999999"), "{message}");
         assert_eq!(error.details()["journal"], journal.display().to_string());
     }
     assert_eq!(
         s.sandbox.payouts().len(),
         paid,
-        "nothing sent for the other merchant"
+        "nothing sent for the other store"
     );
+    let kept = SqliteJournal::open(&journal)
+        .unwrap()
+        .latest_batch()
+        .unwrap();
     assert_eq!(
-        SqliteJournal::open(&journal)
-            .unwrap()
-            .latest_batch()
-            .unwrap()
-            .unwrap()
-            .rows,
+        kept.unwrap().rows,
         3,
-        "nothing journaled for the other merchant"
+        "nothing journaled for the other store"
     );
+
+    // An IPN of another store changes no row, whatever its invoiceId.
+    let batch = s.batch(&journal, options.clone());
+    let event = |store_no: &str| pockyt_payouts::PayoutEvent {
+        invoice_id: Some("oct-00000".into()),
+        merchant_no: Some(c.merchant_no.clone()),
+        store_no: Some(store_no.into()),
+        ..serde_json::from_value(serde_json::json!({"status": "success", "transactionNo": "1"}))
+            .unwrap()
+    };
+    assert!(!batch.apply_event(&event("999999")).await.unwrap());
+    assert!(batch.apply_event(&event(&c.store_no)).await.unwrap());
+
     // The journal's own merchant goes on as before.
     assert!(s.run(&journal, options, &more).await.unwrap().is_success());
     assert_eq!(s.sandbox.payouts().len(), paid + 2);

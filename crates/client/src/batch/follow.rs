@@ -48,7 +48,7 @@ impl Batch {
         self.options.check()?;
         self.client()?;
         let lock = self.blocking(|j| j.lock()).await?;
-        self.bind_merchant(true).await?;
+        self.bind_merchant(false).await?;
         let batch = self.find(file).await?;
         let mut wait = self.options.status_backoff;
         for round in 0..self.options.status_rounds.max(1) {
@@ -116,12 +116,26 @@ impl Batch {
     /// Records a verified IPN ([`crate::webhook::construct_event`]) in the
     /// journal: the row with the event's invoiceId moves to the event's
     /// status, unless that would take back a final status. Returns whether
-    /// a row changed; an event for a payout of no batch in this journal is
-    /// `Ok(false)`.
+    /// a row changed; an event for a payout of no batch in this journal,
+    /// or of another merchant or store than the journal's, is `Ok(false)`.
     pub async fn apply_event(&self, event: &PayoutEvent) -> Result<bool, BatchError> {
         let Some(invoice_id) = event.invoice_id.clone() else {
             return Ok(false);
         };
+        // An event of another merchant or store is of no payout here,
+        // whatever its invoiceId.
+        if let (Some(merchant_no), Some(store_no)) =
+            (event.merchant_no.clone(), event.store_no.clone())
+        {
+            let ours = self
+                .blocking(move |j| j.bind_merchant(&merchant_no, &store_no, false))
+                .await;
+            match ours {
+                Ok(()) => {}
+                Err(BatchError::OtherMerchant { .. }) => return Ok(false),
+                Err(other) => return Err(other),
+            }
+        }
         let state = match event.status {
             PayoutStatus::Success => RowState::Success,
             PayoutStatus::Failed => RowState::Failed,

@@ -266,8 +266,8 @@ pub trait Journal: Send + Sync + 'static {
     /// Binds this journal to one merchant account: records
     /// `merchant_no` and `store_no` when `record` and none are recorded
     /// yet, and refuses others than those recorded
-    /// (`BATCH_OTHER_MERCHANT`). Called before a run or a follow-up sends
-    /// anything.
+    /// (`BATCH_OTHER_MERCHANT`). Checked before a run or a follow-up reads
+    /// or sends anything, recorded before the first pay is sent.
     fn bind_merchant(
         &self,
         merchant_no: &str,

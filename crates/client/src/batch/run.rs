@@ -215,8 +215,10 @@ impl Batch {
         }
         let file = file.as_ref().to_path_buf();
         let lock = self.blocking(|j| j.lock()).await?;
-        // A dry run checks the merchant and records none.
-        self.bind_merchant(!self.options.dry_run).await?;
+        // Checked before anything is read or sent; recorded before the
+        // first row is sent (`pay_rows`), so a run refused before then
+        // binds nothing.
+        self.bind_merchant(false).await?;
         let digest = {
             let path = file.clone();
             self.blocking(move |_| input::digest(&path)).await?
@@ -463,6 +465,9 @@ impl Batch {
         total: u64,
         counters: &mut Counters,
     ) -> Result<(), BatchError> {
+        // The journal is the client's merchant's from the first row sent
+        // (settled or paid) on; a run refused before then binds nothing.
+        self.bind_merchant(true).await?;
         let client = self.client()?;
         let concurrency = self.concurrency(client);
         let claim_size = (concurrency * 32).clamp(CLAIM_MIN, CLAIM_MAX);

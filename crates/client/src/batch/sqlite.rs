@@ -242,8 +242,14 @@ impl Journal for SqliteJournal {
         record: bool,
     ) -> Result<(), BatchError> {
         self.with(|c| {
+            // Only a write needs the write lock up front.
+            let behavior = if record {
+                TransactionBehavior::Immediate
+            } else {
+                TransactionBehavior::Deferred
+            };
             let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .transaction_with_behavior(behavior)
                 .map_err(failed("reading the journal's merchant"))?;
             let recorded: Option<(String, String)> = tx
                 .query_row(
