@@ -35,7 +35,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use pockyt_payouts::naming::camel_case;
 use pockyt_payouts::settings::{self, Spelling};
-use pockyt_payouts::{Client, Error as SdkError, ErrorDetails, Operation};
+use pockyt_payouts::{CallTarget, Client, Error as SdkError, ErrorDetails};
 use serde_json::{Map, Value};
 
 /// The result of an SDK call on its way to JavaScript: the value, or an SDK
@@ -344,18 +344,10 @@ impl NativeClient {
         let prepared = options_map(options)
             .and_then(|map| settings::call_options(Spelling::Node, &map))
             .and_then(|options| self.inner.with_options(&options))
-            .and_then(|client| {
-                // A path (`/v3/...`) is the signed raw request's.
-                let target = if operation.starts_with('/') {
-                    None
-                } else {
-                    Some(operation.parse::<Operation>()?)
-                };
-                Ok((client, target))
-            });
-        // The call's own future (6.8 KB for the largest operation) is
-        // boxed inside the task, on the runtime's thread: the task spawned
-        // from the JavaScript thread is 336 bytes, not a 6.8 KB copy.
+            .and_then(|client| Ok((client, operation.parse::<CallTarget>()?)));
+        // The call's future is made on the runtime's thread, boxed
+        // (`CallTarget::call`): the task spawned from the JavaScript thread
+        // stays small.
         let work = async move {
             let params = match params_json {
                 Some(text) => serde_json::from_str(&text).map_err(|error| {
@@ -364,10 +356,7 @@ impl NativeClient {
                 None => Ok(params.unwrap_or(Value::Null)),
             };
             let answer = match prepared.and_then(|prepared| Ok((prepared, params?))) {
-                Ok(((client, Some(op)), params)) => Box::pin(client.call_json(op, params)).await,
-                Ok(((client, None), params)) => Box::pin(client.request(&operation, params))
-                    .await
-                    .map(Value::Object),
+                Ok(((client, target), params)) => target.call(&client, params).await,
                 Err(error) => Err(error),
             };
             // As JSON text, which `JSON.parse` turns into objects faster

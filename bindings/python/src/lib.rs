@@ -22,13 +22,12 @@ mod runtime;
 mod sandbox;
 mod webhook;
 
-use std::str::FromStr;
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use pockyt_payouts::settings::{self, Spelling};
-use pockyt_payouts::{Client, Config, Error, Operation};
+use pockyt_payouts::{CallTarget, Client, Config, Error};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
@@ -157,41 +156,13 @@ impl NativeClient {
         operation: &str,
         params: &Bound<'_, PyDict>,
         options: [(&str, Option<Bound<'_, PyAny>>); 4],
-    ) -> PyResult<(Client, Target, Value)> {
-        let op = Target::parse(operation).map_err(|e| to_py_err(py, &e))?;
+    ) -> PyResult<(Client, CallTarget, Value)> {
+        let op = operation
+            .parse::<CallTarget>()
+            .map_err(|e| to_py_err(py, &e))?;
         let json = params_to_json(params).map_err(|e| e.into_py_err(py))?;
         let client = self.client_for(py, &options)?;
         Ok((client, op, json))
-    }
-}
-
-/// What a call is for: an operation of the spec (by name), or a path for
-/// the signed raw request (`Client.request`), which starts with `/`.
-enum Target {
-    Operation(Operation),
-    Raw(String),
-}
-
-impl Target {
-    fn parse(name: &str) -> Result<Target, Error> {
-        if name.starts_with('/') {
-            return Ok(Target::Raw(name.to_owned()));
-        }
-        Operation::from_str(name)
-            .map(Target::Operation)
-            .map_err(Error::from)
-    }
-
-    /// The call, its future boxed: the task spawned while the GIL is held
-    /// stays small (the call's own future, up to 6.8 KB, is made and
-    /// allocated on the runtime's thread, not copied on Python's).
-    async fn call(self, client: &Client, params: Value) -> Result<Value, Error> {
-        match self {
-            Target::Operation(op) => Box::pin(client.call_json(op, params)).await,
-            Target::Raw(path) => Box::pin(client.request(&path, params))
-                .await
-                .map(Value::Object),
-        }
     }
 }
 

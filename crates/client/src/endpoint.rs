@@ -3,11 +3,14 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::str::FromStr;
 use std::sync::{Mutex, OnceLock};
 
 use pockyt_payouts_core::operation::Operation;
+use serde_json::Value;
 
 use crate::error::Error;
+use crate::Client;
 
 /// How many distinct raw-request paths a process keeps names for.
 pub const MAX_RAW_PATHS: usize = 256;
@@ -102,5 +105,57 @@ impl From<Operation> for Endpoint {
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// A call as the Python and Node bindings name it: an operation of the
+/// spec by name (`pay`, `inquirePayout`, `inquire_payout`), or a path
+/// starting with `/` for the signed raw request ([`Client::request`]).
+///
+/// ```
+/// use pockyt_payouts::{CallTarget, Operation};
+/// let pay: CallTarget = "pay".parse().unwrap();
+/// assert!(matches!(pay, CallTarget::Operation(Operation::Pay)));
+/// let raw: CallTarget = "/v3/payee/account/configurations".parse().unwrap();
+/// assert!(matches!(raw, CallTarget::Raw(_)));
+/// assert!("refund".parse::<CallTarget>().is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallTarget {
+    /// An operation of the spec, called through [`Client::call_json`].
+    Operation(Operation),
+    /// A path for the signed raw request.
+    Raw(String),
+}
+
+impl FromStr for CallTarget {
+    type Err = Error;
+
+    /// An operation by name, or a raw path (which starts with `/`);
+    /// `INVALID_REQUEST` naming `operation` for anything else.
+    fn from_str(name: &str) -> Result<Self, Error> {
+        if name.starts_with('/') {
+            return Ok(CallTarget::Raw(name.to_owned()));
+        }
+        Operation::from_str(name)
+            .map(CallTarget::Operation)
+            .map_err(Error::from)
+    }
+}
+
+impl CallTarget {
+    /// Calls it through `client` with JSON `params`; answers the result as
+    /// JSON. The call's own future (6.8 KB for the largest operation) is
+    /// boxed, so a task a binding spawns around this from its own thread
+    /// (the JavaScript thread, or Python's with the GIL held) stays a few
+    /// hundred bytes, and the call's future is made on the runtime's
+    /// thread.
+    pub async fn call(self, client: &Client, params: Value) -> Result<Value, Error> {
+        match self {
+            CallTarget::Operation(op) => Box::pin(client.call_json(op, params)).await,
+            CallTarget::Raw(path) => Box::pin(client.request(&path, params))
+                .await
+                .map(Value::Object),
+        }
     }
 }

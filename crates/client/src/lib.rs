@@ -167,7 +167,7 @@ pub use config::{
     PRODUCTION_BASE_URL, PROVIDER_SANDBOX_BASE_URL,
 };
 pub use details::ErrorDetails;
-pub use endpoint::Endpoint;
+pub use endpoint::{CallTarget, Endpoint};
 pub use error::{Delivery, Error, ErrorCode, EXCERPT_LIMIT};
 pub use params::{IntoParams, RequiredFields};
 pub use pockyt_payouts_core::operation::Operation;
