@@ -432,6 +432,14 @@ async fn rows_a_crash_left_in_sending_are_settled_never_paid_twice() {
             .unwrap();
     }
     drop(journal);
+    // Every reader of the journal sees the claimed rows as `sending`.
+    let before = Batch::open_journal_only(&journal_path)
+        .unwrap()
+        .report(Some(&file))
+        .await
+        .unwrap();
+    assert_eq!(before.count(RowState::Sending), 20, "{before:?}");
+    assert_eq!(before.count(RowState::Planned), 20, "{before:?}");
 
     // The rerun settles the twenty by inquiry (ten found, ten sent with
     // their key) and pays the other twenty.

@@ -32,13 +32,13 @@ use crate::retry::never_reached_server;
 const CLAIM_MIN: usize = 512;
 const CLAIM_MAX: usize = 2048;
 /// Outcomes written to the journal in one transaction at most.
-const RECORD_GROUP: usize = 512;
+const RECORD_GROUP: usize = 2048;
 /// Outcomes gathered before a write, unless no pay is left in flight or
 /// the oldest has waited [`RECORD_DELAY`]: a write (and its fsync) per
 /// outcome or two would cost a fast server more than its pays. An outcome
 /// not yet written when a run dies leaves its row `sending`, which the
 /// next run settles by inquiry.
-const RECORD_BATCH: usize = 256;
+const RECORD_BATCH: usize = 1024;
 const RECORD_DELAY: Duration = Duration::from_millis(50);
 /// Pays in a row that never reached the server before the run stops
 /// claiming rows (the rest stay `planned` for the next run).

@@ -21,7 +21,9 @@ CREATE TABLE IF NOT EXISTS batches (
     source TEXT NOT NULL,
     created_at TEXT NOT NULL,
     rows INTEGER NOT NULL,
-    invalid INTEGER NOT NULL
+    invalid INTEGER NOT NULL,
+    claimed_upto INTEGER NOT NULL DEFAULT 0,
+    claimed_at TEXT
 );
 CREATE TABLE IF NOT EXISTS payouts (
     batch INTEGER NOT NULL REFERENCES batches(id),
@@ -36,9 +38,9 @@ CREATE TABLE IF NOT EXISTS payouts (
     error_code TEXT,
     error_message TEXT,
     updated_at TEXT NOT NULL,
+    released INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (batch, row_no)
 );
-CREATE INDEX IF NOT EXISTS payouts_by_state ON payouts (batch, state, row_no);
 CREATE TABLE IF NOT EXISTS merchant (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     merchant_no TEXT NOT NULL,
@@ -55,11 +57,51 @@ CREATE TABLE IF NOT EXISTS invalid_rows (
 );
 ";
 
+/// Brings a journal made before claims were kept as a range up to date,
+/// then adds what depends on that (see [`SqliteJournal`]).
+const MIGRATE: &[(&str, &str, &str)] = &[
+    (
+        "batches",
+        "claimed_upto",
+        "ALTER TABLE batches ADD COLUMN claimed_upto INTEGER NOT NULL DEFAULT 0",
+    ),
+    (
+        "batches",
+        "claimed_at",
+        "ALTER TABLE batches ADD COLUMN claimed_at TEXT",
+    ),
+    (
+        "payouts",
+        "released",
+        "ALTER TABLE payouts ADD COLUMN released INTEGER NOT NULL DEFAULT 0",
+    ),
+];
+const AFTER_MIGRATE: &str = "
+DROP INDEX IF EXISTS payouts_by_state;
+CREATE INDEX IF NOT EXISTS payouts_released ON payouts (batch, row_no) WHERE released = 1;
+";
+
+/// A row's state as every reader sees it: a `planned` row inside its
+/// batch's claimed range, and not put back since, is `sending`.
+const STATE: &str = "CASE WHEN p.state = 'planned' AND p.released = 0 AND p.row_no <= b.claimed_upto THEN 'sending' ELSE p.state END";
+/// When the row last changed: for a row `sending` by the claimed range,
+/// the batch's latest claim.
+const UPDATED_AT: &str = "CASE WHEN p.state = 'planned' AND p.released = 0 AND p.row_no <= b.claimed_upto THEN b.claimed_at ELSE p.updated_at END";
+/// The rows `sending` by the claimed range, in an `UPDATE payouts`.
+const IN_CLAIMED_RANGE: &str = "(state = 'planned' AND released = 0 AND row_no <= (SELECT claimed_upto FROM batches WHERE id = payouts.batch))";
+
 /// A journal in a SQLite file. Every state is committed with
 /// `synchronous=FULL` in WAL mode before the call that wrote it returns,
 /// so a state written before a request is on disk before the request is
 /// sent. One run at a time holds `<file>.lock` (an OS lock, let go when
 /// the process ends, however it ends).
+///
+/// A claim is one write however many rows it takes: the batch's claimed
+/// range (`claimed_upto`) grows to the last row claimed, and every
+/// `planned` row inside it reads as `sending` (with the claim's time) to
+/// every query of the journal, until its outcome is recorded or it is put
+/// back (`released`). A claim costs a fast server no per-row write that
+/// its pays would wait for.
 ///
 /// ```
 /// use pockyt_payouts::batch::{Journal, SqliteJournal};
@@ -90,7 +132,12 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-const ROW_COLUMNS: &str = "batch, row_no, invoice_id, currency, cents, params, idempotency_key, state, transaction_no, error_code, error_message, updated_at";
+/// The columns of a [`JournalRow`], from `payouts p JOIN batches b`.
+static ROW_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!("p.batch, p.row_no, p.invoice_id, p.currency, p.cents, p.params, p.idempotency_key, {STATE}, p.transaction_no, p.error_code, p.error_message, {UPDATED_AT}")
+});
+/// Rows with their batch, for [`ROW_COLUMNS`] and [`STATE`].
+const ROWS_FROM: &str = "payouts p JOIN batches b ON b.id = p.batch";
 
 fn journal_row(row: &Row<'_>) -> rusqlite::Result<JournalRow> {
     let state: String = row.get(7)?;
@@ -148,14 +195,33 @@ fn record_statement(next: RowState) -> Option<String> {
         .filter(|state| may_record(*state, next))
         .map(|state| format!("'{}'", state.as_str()))
         .collect();
+    let claimed = if may_record(RowState::Sending, next) {
+        format!(" OR {IN_CLAIMED_RANGE}")
+    } else {
+        String::new()
+    };
     (!from.is_empty()).then(|| {
         format!(
             "UPDATE payouts SET state = ?2, transaction_no = COALESCE(?3, transaction_no),
              error_code = ?4, error_message = ?5, updated_at = ?6
-             WHERE invoice_id = ?1 AND state IN ({})",
+             WHERE invoice_id = ?1 AND (state IN ({}){claimed})",
             from.join(", ")
         )
     })
+}
+
+/// Adds what [`MIGRATE`] lists to a journal that lacks it, then
+/// [`AFTER_MIGRATE`].
+fn migrate(connection: &Connection) -> rusqlite::Result<()> {
+    for (table, column, add) in MIGRATE {
+        let present = connection
+            .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
+            .exists(params![table, column])?;
+        if !present {
+            connection.execute_batch(add)?;
+        }
+    }
+    connection.execute_batch(AFTER_MIGRATE)
 }
 
 /// A held run lock: the open lock file.
@@ -189,6 +255,7 @@ impl SqliteJournal {
         connection
             .execute_batch(SCHEMA)
             .map_err(failed("creating the journal's tables"))?;
+        migrate(&connection).map_err(failed("bringing the journal up to date"))?;
         Ok(SqliteJournal {
             connection: Mutex::new(connection),
             path,
@@ -405,24 +472,45 @@ impl Journal for SqliteJournal {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(failed("claiming rows"))?;
-            let mut rows = {
+            let rows = {
                 let mut statement = tx
-                    .prepare(&format!(
-                        "UPDATE payouts SET state = 'sending', updated_at = ?3
-                         WHERE rowid IN (SELECT rowid FROM payouts WHERE batch = ?1 AND state = 'planned' AND row_no > ?4 ORDER BY row_no LIMIT ?2)
-                         RETURNING {ROW_COLUMNS}"
+                    .prepare_cached(&format!(
+                        "SELECT {} FROM {ROWS_FROM}
+                         WHERE p.batch = ?1 AND p.row_no > ?2 AND p.state = 'planned'
+                           AND (p.released = 1 OR p.row_no > b.claimed_upto)
+                         ORDER BY p.row_no LIMIT ?3",
+                        *ROW_COLUMNS
                     ))
                     .map_err(failed("claiming rows"))?;
                 let rows = statement
-                    .query_map(params![batch, limit as i64, now(), after as i64], journal_row)
+                    .query_map(params![batch, after as i64, limit as i64], journal_row)
                     .map_err(failed("claiming rows"))?
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(failed("claiming rows"))?;
                 rows
             };
+            if let Some(last) = rows.last() {
+                // One write claims them all: the range up to the last one
+                // (rows put back inside it are in the range again).
+                tx.execute(
+                    "UPDATE payouts SET released = 0 WHERE batch = ?1 AND released = 1 AND row_no > ?2 AND row_no <= ?3",
+                    params![batch, after as i64, last.row as i64],
+                )
+                .map_err(failed("claiming rows"))?;
+                tx.execute(
+                    "UPDATE batches SET claimed_upto = MAX(claimed_upto, ?2), claimed_at = ?3 WHERE id = ?1",
+                    params![batch, last.row as i64, now()],
+                )
+                .map_err(failed("claiming rows"))?;
+            }
             tx.commit().map_err(failed("claiming rows"))?;
-            rows.sort_by_key(|r| r.row);
-            Ok(rows)
+            Ok(rows
+                .into_iter()
+                .map(|row| JournalRow {
+                    state: RowState::Sending,
+                    ..row
+                })
+                .collect())
         })
     }
 
@@ -473,7 +561,7 @@ impl Journal for SqliteJournal {
                 .map_err(failed("putting rows back"))?;
             {
                 let mut update = tx
-                    .prepare("UPDATE payouts SET state = 'planned', updated_at = ?2 WHERE invoice_id = ?1 AND state = 'sending'")
+                    .prepare(&format!("UPDATE payouts SET state = 'planned', released = 1, updated_at = ?2 WHERE invoice_id = ?1 AND (state = 'sending' OR {IN_CLAIMED_RANGE})"))
                     .map_err(failed("putting rows back"))?;
                 let at = now();
                 for id in invoice_ids {
@@ -498,11 +586,12 @@ impl Journal for SqliteJournal {
             } else {
                 let marks: Vec<String> = (0..states.len()).map(|i| format!("?{}", i + 4)).collect();
                 values.extend(states.iter().map(|s| rusqlite::types::Value::from(s.as_str().to_owned())));
-                format!("AND state IN ({})", marks.join(", "))
+                format!("AND {STATE} IN ({})", marks.join(", "))
             };
             let mut statement = c
                 .prepare(&format!(
-                    "SELECT {ROW_COLUMNS} FROM payouts WHERE batch = ?1 AND row_no > ?2 {filter} ORDER BY row_no LIMIT ?3"
+                    "SELECT {} FROM {ROWS_FROM} WHERE p.batch = ?1 AND p.row_no > ?2 {filter} ORDER BY p.row_no LIMIT ?3",
+                    *ROW_COLUMNS
                 ))
                 .map_err(failed("reading rows"))?;
             let rows = statement
@@ -547,10 +636,10 @@ impl Journal for SqliteJournal {
     fn tally(&self, batch: i64) -> Result<Vec<Tally>, BatchError> {
         self.with(|c| {
             let mut statement = c
-                .prepare(
-                    "SELECT state, currency, COUNT(*), SUM(cents) FROM payouts WHERE batch = ?1
-                     GROUP BY state, currency ORDER BY currency, state",
-                )
+                .prepare(&format!(
+                    "SELECT {STATE} AS s, p.currency, COUNT(*), SUM(p.cents) FROM {ROWS_FROM} WHERE p.batch = ?1
+                     GROUP BY s, p.currency ORDER BY p.currency, s",
+                ))
                 .map_err(failed("counting rows"))?;
             let mut tallies: BTreeMap<(String, RowState), Tally> = BTreeMap::new();
             let rows = statement
@@ -585,12 +674,179 @@ impl Journal for SqliteJournal {
     fn row_by_invoice_id(&self, invoice_id: &str) -> Result<Option<JournalRow>, BatchError> {
         self.with(|c| {
             c.query_row(
-                &format!("SELECT {ROW_COLUMNS} FROM payouts WHERE invoice_id = ?1"),
+                &format!(
+                    "SELECT {} FROM {ROWS_FROM} WHERE p.invoice_id = ?1",
+                    *ROW_COLUMNS
+                ),
                 params![invoice_id],
                 journal_row,
             )
             .optional()
             .map_err(failed("reading the journal"))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "pockyt-sqlite-journal-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("test.journal")
+    }
+
+    fn planned(row: u64) -> Result<PlanEntry, BatchError> {
+        Ok(PlanEntry::Row(super::super::journal::PlannedRow {
+            row,
+            invoice_id: format!("inv-{row}"),
+            currency: "USD".into(),
+            cents: 100,
+            params: "{}".into(),
+            idempotency_key: format!("key-{row}"),
+        }))
+    }
+
+    fn states(journal: &SqliteJournal, batch: i64) -> Vec<RowState> {
+        journal
+            .rows(batch, &[], 0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.state)
+            .collect()
+    }
+
+    #[test]
+    fn a_claim_reads_as_sending_until_recorded_or_put_back() {
+        use RowState::*;
+        let path = temp("claim");
+        let journal = SqliteJournal::open(&path).unwrap();
+        let mode = PlanMode {
+            skip_invalid: false,
+            commit: true,
+        };
+        let plan = journal
+            .plan("f.csv", "digest", &mut (2..=6).map(planned), mode)
+            .unwrap();
+        let batch = plan.batch.unwrap().id;
+        // Timestamps are in milliseconds: the claim's must differ.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let claimed = journal.claim(batch, 0, 3).unwrap();
+        assert_eq!(claimed.iter().map(|r| r.row).collect::<Vec<_>>(), [2, 3, 4]);
+        assert!(claimed.iter().all(|r| r.state == Sending));
+        assert_eq!(
+            states(&journal, batch),
+            [Sending, Sending, Sending, Planned, Planned]
+        );
+        // The claim's time stands for the rows' own.
+        let sending = journal.rows(batch, &[Sending], 0, 100).unwrap();
+        assert_eq!(sending.len(), 3);
+        assert!(sending
+            .iter()
+            .all(|r| r.updated_at > plan_time(&journal, batch)));
+
+        // One recorded, one put back: the third stays sending.
+        let paid = Outcome {
+            invoice_id: "inv-2".into(),
+            state: Success,
+            transaction_no: Some("t2".into()),
+            error_code: None,
+            error_message: None,
+        };
+        assert_eq!(journal.record(&[paid]).unwrap(), 1);
+        journal.unclaim(&["inv-3".into()]).unwrap();
+        assert_eq!(
+            states(&journal, batch),
+            [Success, Planned, Sending, Planned, Planned]
+        );
+        // Recording over a planned row changes nothing.
+        let early = Outcome {
+            invoice_id: "inv-5".into(),
+            state: Success,
+            transaction_no: None,
+            error_code: None,
+            error_message: None,
+        };
+        assert_eq!(journal.record(&[early]).unwrap(), 0);
+
+        // A later claim takes the put-back row again, then the rest; the
+        // row still sending is never handed out twice.
+        let again = journal.claim(batch, 0, 10).unwrap();
+        assert_eq!(again.iter().map(|r| r.row).collect::<Vec<_>>(), [3, 5, 6]);
+        assert_eq!(
+            states(&journal, batch),
+            [Success, Sending, Sending, Sending, Sending]
+        );
+        assert!(journal.claim(batch, 0, 10).unwrap().is_empty());
+        let tally: u64 = journal
+            .tally(batch)
+            .unwrap()
+            .iter()
+            .filter(|t| t.state == Sending)
+            .map(|t| t.rows)
+            .sum();
+        assert_eq!(tally, 4);
+        assert_eq!(
+            journal.row_by_invoice_id("inv-4").unwrap().unwrap().state,
+            Sending
+        );
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    fn plan_time(journal: &SqliteJournal, batch: i64) -> String {
+        journal
+            .with(|c| {
+                c.query_row(
+                    "SELECT created_at FROM batches WHERE id = ?1",
+                    params![batch],
+                    |r| r.get(0),
+                )
+                .map_err(failed("test"))
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_journal_of_the_per_row_claims_opens_with_its_states_kept() {
+        use RowState::*;
+        let path = temp("migrate");
+        {
+            // The tables as journals made before claims were ranges had them.
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(
+                "CREATE TABLE batches (id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE,
+                   source TEXT NOT NULL, created_at TEXT NOT NULL, rows INTEGER NOT NULL,
+                   invalid INTEGER NOT NULL);
+                 CREATE TABLE payouts (batch INTEGER NOT NULL REFERENCES batches(id),
+                   row_no INTEGER NOT NULL, invoice_id TEXT NOT NULL UNIQUE,
+                   currency TEXT NOT NULL, cents INTEGER NOT NULL, params TEXT NOT NULL,
+                   idempotency_key TEXT NOT NULL, state TEXT NOT NULL, transaction_no TEXT,
+                   error_code TEXT, error_message TEXT, updated_at TEXT NOT NULL,
+                   PRIMARY KEY (batch, row_no));
+                 CREATE INDEX payouts_by_state ON payouts (batch, state, row_no);
+                 INSERT INTO batches VALUES (1, 'd', 'f.csv', 't0', 3, 0);
+                 INSERT INTO payouts VALUES (1, 2, 'a', 'USD', 1, '{}', 'k1', 'success', 'T', NULL, NULL, 't1');
+                 INSERT INTO payouts VALUES (1, 3, 'b', 'USD', 1, '{}', 'k2', 'sending', NULL, NULL, NULL, 't2');
+                 INSERT INTO payouts VALUES (1, 4, 'c', 'USD', 1, '{}', 'k3', 'planned', NULL, NULL, NULL, 't0');",
+            )
+            .unwrap();
+        }
+        let journal = SqliteJournal::open(&path).unwrap();
+        assert_eq!(states(&journal, 1), [Success, Sending, Planned]);
+        let sending = journal.rows(1, &[Sending], 0, 10).unwrap();
+        assert_eq!(sending[0].updated_at, "t2");
+        let claimed = journal.claim(1, 0, 10).unwrap();
+        assert_eq!(claimed.iter().map(|r| r.row).collect::<Vec<_>>(), [4]);
+        assert_eq!(states(&journal, 1), [Success, Sending, Sending]);
+        drop(journal);
+        // Opening it again changes nothing.
+        let journal = SqliteJournal::open(&path).unwrap();
+        assert_eq!(states(&journal, 1), [Success, Sending, Sending]);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }
