@@ -49,6 +49,7 @@ mod error;
 mod follow;
 mod input;
 mod journal;
+mod lanes;
 mod report;
 mod run;
 mod sqlite;

@@ -2,7 +2,7 @@
 //! left in `sending`, pay the rest with bounded concurrency and pace, and
 //! write every outcome to the journal in groups.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -10,12 +10,13 @@ use std::time::Duration;
 use pockyt_payouts_core::enums::{PayoutStatus, RetCode};
 use pockyt_payouts_core::money::Amount;
 use pockyt_payouts_core::types::{BalanceParams, InquirePayoutParams, PayParams, Payout};
-use tokio::task::{JoinError, JoinHandle, JoinSet};
+use tokio::task::{JoinError, JoinHandle};
 use tokio::time::Instant;
 
 use super::error::{BatchError, Shortfall};
 use super::input::{self, InputFormat, Rows};
 use super::journal::{BatchInfo, JournalRow, Outcome, PlanEntry, PlanMode, PlannedRow, RowState};
+use super::lanes::Lanes;
 use super::report::BatchReport;
 use super::{Batch, Phase, Progress};
 use crate::client::Client;
@@ -109,7 +110,7 @@ pub(crate) fn params_of(row: &JournalRow) -> Result<PayParams, Error> {
 }
 
 /// What one row's handling came to.
-enum Handled {
+pub(super) enum Handled {
     Done(Outcome),
     /// Nothing reached the server: back to `planned`.
     Unsent(String),
@@ -119,7 +120,7 @@ enum Handled {
 }
 
 /// Paces pays: at most one start per `interval`.
-struct Pace {
+pub(super) struct Pace {
     interval: Duration,
     next: Mutex<Instant>,
 }
@@ -144,7 +145,7 @@ impl Pace {
 }
 
 /// Pays one row (or settles one a crash left in `sending`).
-async fn handle(client: &Client, row: &JournalRow, pace: Option<&Pace>) -> Handled {
+pub(super) async fn handle(client: &Client, row: &JournalRow, pace: Option<&Pace>) -> Handled {
     let params = match params_of(row) {
         Ok(params) => params,
         Err(error) => return Handled::Done(failure(row, RowState::Refused, &error)),
@@ -454,10 +455,10 @@ impl Batch {
     /// Pays the rows of `source` with the options' concurrency and pace,
     /// recording outcomes in groups.
     ///
-    /// One task drives it all, as a caller paying directly would: the pays
-    /// in flight, the next claim of rows (`sending` durably before any of
-    /// them is handed out) and the journal write of the outcomes so far
-    /// run side by side, with no thread hand-off per row.
+    /// Workers ([`Lanes`]) pay the rows, as many at once as the
+    /// concurrency; this task keeps them fed (the next claim of rows,
+    /// `sending` durably before any of them is handed out) and writes
+    /// their outcomes to the journal, side by side with the pays.
     async fn pay_rows(
         &self,
         batch: i64,
@@ -471,50 +472,62 @@ impl Batch {
         let client = self.client()?;
         let concurrency = self.concurrency(client);
         let claim_size = (concurrency * 32).clamp(CLAIM_MIN, CLAIM_MAX);
-        let pace = Pace::new(self.options.rate).map(Arc::new);
+        let lanes = Lanes::new(
+            claim_size / 2,
+            RECORD_BATCH,
+            MAX_UNREACHED_IN_A_ROW,
+            Arc::clone(&self.stop),
+        );
         // This round's stop: set by a stop of the batch, a journal failure,
         // or pays that keep failing to reach the server.
         let mut stop = self.stopping();
-        let mut queue = VecDeque::new();
         let mut claim_more = false;
         match source {
-            Source::Rows(rows) => queue.extend(rows),
+            Source::Rows(rows) => lanes.add(rows),
             Source::Claim => claim_more = true,
         }
+        // Dropped (the run stopped from outside), it aborts the pays in
+        // flight: their rows stay `sending`, settled by the next run.
+        let mut workers = lanes.spawn_workers(
+            concurrency,
+            client,
+            Pace::new(self.options.rate).map(Arc::new),
+        );
         let mut after = 0u64;
         let mut claiming: Option<JoinHandle<Result<Vec<JournalRow>, BatchError>>> = None;
         let mut writing: Option<JoinHandle<Result<(), BatchError>>> = None;
-        // Dropped (the run stopped from outside), it aborts the pays in
-        // flight: their rows stay `sending`, settled by the next run.
-        let mut in_flight = JoinSet::new();
         let mut handled: Vec<Handled> = Vec::new();
         let mut journal_error = None;
         let mut claim_error = None;
-        // When the oldest outcome not yet being written arrived.
+        // When the oldest outcome not yet being written was taken.
         let mut oldest_unwritten: Option<Instant> = None;
-        let flush = tokio::time::sleep(RECORD_DELAY);
-        tokio::pin!(flush);
+        let mut closed = false;
         loop {
             stop |= self.stopping();
             if stop {
                 claim_more = false;
                 // Claimed in this run but not sent: back to planned. (A row
                 // a crash left in `sending` stays there.)
-                for row in queue.drain(..) {
+                for row in lanes.take_queue() {
                     if row.state == RowState::Planned {
                         handled.push(Handled::Unsent(row.invoice_id));
                     }
                 }
             }
-            while in_flight.len() < concurrency {
-                let Some(row) = queue.pop_front() else { break };
-                // A task each, so the pays' own work (signing, writing,
-                // reading answers) spreads over the runtime's threads
-                // instead of all being polled by this one task.
-                let (client, pace) = (client.clone(), pace.clone());
-                in_flight.spawn(async move { handle(&client, &row, pace.as_deref()).await });
+            let before = handled.len();
+            let taken = lanes.take_done(&mut handled);
+            if handled.len() > before {
+                oldest_unwritten.get_or_insert_with(Instant::now);
             }
-            if claim_more && claiming.is_none() && queue.len() <= claim_size / 2 {
+            if taken.unreached_in_a_row >= MAX_UNREACHED_IN_A_ROW && !stop {
+                stop = true;
+                continue;
+            }
+            if !claim_more && claiming.is_none() && !closed {
+                lanes.close();
+                closed = true;
+            }
+            if claim_more && claiming.is_none() && taken.queued <= claim_size / 2 {
                 claiming = Some(self.blocking_task(move |j| j.claim(batch, after, claim_size)));
             }
             if journal_error.is_some() {
@@ -526,7 +539,7 @@ impl Batch {
             let due = oldest_unwritten.is_some_and(|at: Instant| at.elapsed() >= RECORD_DELAY);
             if writing.is_none()
                 && !handled.is_empty()
-                && (handled.len() >= RECORD_BATCH || in_flight.is_empty() || stop || due)
+                && (handled.len() >= RECORD_BATCH || taken.idle || stop || due)
             {
                 let group: Vec<Handled> =
                     handled.drain(..handled.len().min(RECORD_GROUP)).collect();
@@ -537,38 +550,21 @@ impl Batch {
                     j.unclaim(&unsent)
                 }));
             }
-            if in_flight.is_empty()
-                && queue.is_empty()
-                && !claim_more
-                && claiming.is_none()
-                && writing.is_none()
-                && handled.is_empty()
-            {
+            if workers.is_empty() && claiming.is_none() && writing.is_none() && handled.is_empty() {
                 break;
             }
-            if let Some(at) = oldest_unwritten {
-                // One timer, moved only when the oldest unwritten outcome
-                // changes (not a new one per outcome).
-                let deadline = at + RECORD_DELAY;
-                if flush.deadline() != deadline {
-                    flush.as_mut().reset(deadline);
-                }
-            }
+            // Outcomes are taken at least every RECORD_DELAY while pays
+            // run, so none waits much longer than that to be written.
+            let tick = match oldest_unwritten {
+                Some(at) => at + RECORD_DELAY,
+                None => Instant::now() + RECORD_DELAY,
+            };
             tokio::select! {
-                Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
-                    oldest_unwritten.get_or_insert_with(Instant::now);
-                    // Every other pay already finished too, in one go.
-                    let mut next = Some(done);
-                    while let Some(done) = next {
-                        let done = finished(done);
-                        if counters.reached(&done) >= MAX_UNREACHED_IN_A_ROW {
-                            stop = true;
-                        }
-                        handled.push(done);
-                        next = in_flight.try_join_next();
-                    }
+                () = lanes.wait() => {}
+                Some(ended) = workers.join_next(), if !workers.is_empty() => {
+                    worker_ended(ended);
                 }
-                () = &mut flush, if writing.is_none() && oldest_unwritten.is_some() => {}
+                () = tokio::time::sleep_until(tick), if writing.is_none() => {}
                 claimed = async { claiming.as_mut().expect("a claim in progress").await },
                     if claiming.is_some() =>
                 {
@@ -578,11 +574,16 @@ impl Batch {
                             None => claim_more = false,
                             Some(last) => {
                                 after = last.row;
-                                // Claimed from `planned` just now: never sent before.
-                                queue.extend(rows.into_iter().map(|mut row| {
-                                    row.state = RowState::Planned;
-                                    row
-                                }));
+                                if stop {
+                                    // Claimed as the run stopped: back to planned.
+                                    handled.extend(rows.into_iter().map(|row| Handled::Unsent(row.invoice_id)));
+                                } else {
+                                    // Claimed from `planned` just now: never sent before.
+                                    lanes.add(rows.into_iter().map(|mut row| {
+                                        row.state = RowState::Planned;
+                                        row
+                                    }));
+                                }
                             }
                         },
                         Err(error) => {
@@ -622,15 +623,14 @@ impl Batch {
     }
 }
 
-/// A pay task's result; a pay that panicked panics the run, as it did
-/// when polled in place. (Only the run's own drop aborts these tasks.)
-fn finished(joined: Result<Handled, JoinError>) -> Handled {
-    match joined {
-        Ok(handled) => handled,
-        Err(error) => match error.try_into_panic() {
+/// A worker's end: a pay that panicked panics the run, as it would have
+/// polled in place. (Only the run's own drop aborts the workers.)
+fn worker_ended(joined: Result<(), JoinError>) {
+    if let Err(error) = joined {
+        match error.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),
-            Err(error) => panic!("a pay task ended without an outcome: {error}"),
-        },
+            Err(error) => panic!("a pay worker ended early: {error}"),
+        }
     }
 }
 
@@ -646,20 +646,9 @@ enum Source {
 struct Counters {
     paid: u64,
     problems: u64,
-    unreached_in_a_row: u64,
 }
 
 impl Counters {
-    /// Counts one handled row's reach: how many pays in a row have now
-    /// failed to reach the server.
-    fn reached(&mut self, handled: &Handled) -> u64 {
-        match handled {
-            Handled::Unsent(_) => self.unreached_in_a_row += 1,
-            Handled::Done(_) | Handled::Keep => self.unreached_in_a_row = 0,
-        }
-        self.unreached_in_a_row
-    }
-
     /// Counts a group of handled rows as paid or problems, and splits it
     /// into the outcomes to record and the rows to put back to `planned`.
     fn count(&mut self, group: Vec<Handled>) -> (Vec<Outcome>, Vec<String>) {
