@@ -783,3 +783,52 @@ async fn stranded_rows_stay_sending_while_the_api_cannot_be_reached() {
     assert!(report.is_success(), "{report:?}");
     assert_eq!(s.sandbox.payouts().len(), 6);
 }
+
+#[tokio::test]
+async fn a_run_that_cannot_reach_the_api_stops_and_leaves_its_rows_planned() {
+    let s = setup("unreached", "10000.00").await;
+    let file = s.csv("dec.csv", WIRE_HEADER, 3000, "1.00", "dec");
+    let journal_path = s.dir.join("dec.journal");
+    let dead = Client::new(
+        Config::new(
+            s.sandbox.config().merchant_no.clone(),
+            s.sandbox.config().store_no.clone(),
+            s.sandbox.config().api_token.clone(),
+        )
+        .with_base_url("http://127.0.0.1:9")
+        .retry_policy(RetryPolicy::none())
+        .timeout(Duration::from_millis(100)),
+    )
+    .unwrap();
+    let tried = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&tried);
+    let report = Batch::open(dead, &journal_path)
+        .unwrap()
+        .with_options(BatchOptions {
+            skip_funds_check: true,
+            ..BatchOptions::default()
+        })
+        .on_progress(move |p| {
+            if p.phase == Phase::Paying {
+                seen.fetch_max(p.done, Ordering::SeqCst);
+            }
+        })
+        .run(&file)
+        .await
+        .unwrap();
+    // It stopped after a run of unreached pays: most rows were never
+    // tried, and none is left `sending`, since none was sent.
+    assert_eq!(report.count(RowState::Sending), 0, "{report:?}");
+    assert_eq!(report.count(RowState::Planned), 3000, "{report:?}");
+    // Rows tried or put back untried: the first claim's, no more.
+    let handled = tried.load(Ordering::SeqCst);
+    assert!((64..3000).contains(&handled), "handled {handled} rows");
+    assert!(!report.is_success());
+    // Reachable again: every row paid once.
+    let report = s
+        .run(&journal_path, BatchOptions::default(), &file)
+        .await
+        .unwrap();
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(s.sandbox.payouts().len(), 3000);
+}
