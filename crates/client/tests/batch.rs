@@ -832,3 +832,32 @@ async fn a_run_that_cannot_reach_the_api_stops_and_leaves_its_rows_planned() {
     assert!(report.is_success(), "{report:?}");
     assert_eq!(s.sandbox.payouts().len(), 3000);
 }
+
+#[tokio::test]
+async fn a_stop_does_not_wait_out_the_rate_limit() {
+    let s = setup("slowstop", "1000.00").await;
+    let file = s.csv("jan.csv", WIRE_HEADER, 40, "1.00", "jan");
+    let journal = s.dir.join("jan.journal");
+    // One pay a second, eight at once: the first goes at once, the other
+    // seven wait for their turns (1 s to 7 s).
+    let batch = s.batch(
+        &journal,
+        BatchOptions {
+            rate: Some(1.0),
+            concurrency: 8,
+            ..BatchOptions::default()
+        },
+    );
+    let stop = batch.stop_handle();
+    let stopper = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.stop();
+    });
+    let report = batch.run(&file).await.unwrap();
+    stopper.await.unwrap();
+    // The waiting seven were not sent after the stop.
+    assert_eq!(report.paid(), 1, "{report:?}");
+    assert_eq!(s.sandbox.payouts().len(), 1);
+    assert_eq!(report.count(RowState::Planned), 39, "{report:?}");
+    assert_eq!(report.count(RowState::Sending), 0, "{report:?}");
+}

@@ -1,9 +1,10 @@
 //! The pay workers of a run: as many tasks as the run's concurrency, each
 //! taking the next row from one shared queue, paying it and leaving the
-//! outcome for the run's loop. The loop is woken only when it has
+//! outcome for the run's loop. Workers wake the loop when it has
 //! something to do (outcomes enough for a write, rows running low, every
-//! worker idle), not once per row: a pay costs no task spawn and no
-//! hand-off beyond what a caller paying directly would have.
+//! worker idle, a stop), not once per row; the loop also looks every
+//! `RECORD_DELAY`. A pay costs no task spawn and no hand-off beyond what
+//! a caller paying directly would have.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +33,9 @@ pub(super) struct Lanes {
     unreached_limit: u64,
     /// The batch's stop: once set, workers take no more rows.
     stop: Arc<AtomicBool>,
+    /// The run's own stop (a journal failure, pays not reaching the
+    /// server): the same for the workers.
+    halted: AtomicBool,
 }
 
 #[derive(Default)]
@@ -43,6 +47,9 @@ struct Shared {
     /// Rows being paid now.
     busy: usize,
     unreached_in_a_row: u64,
+    /// `unreached_limit` pays in a row failed to reach the server (kept
+    /// once reached, whatever comes after).
+    unreached_limit_hit: bool,
 }
 
 /// What the loop learns when it takes the outcomes.
@@ -51,8 +58,9 @@ pub(super) struct Taken {
     pub queued: usize,
     /// No row queued and none being paid.
     pub idle: bool,
-    /// Pays in a row that never reached the server.
-    pub unreached_in_a_row: u64,
+    /// That many pays in a row never reached the server that the run
+    /// must stop.
+    pub unreached_limit_hit: bool,
 }
 
 impl Lanes {
@@ -73,6 +81,7 @@ impl Lanes {
             write_at: write_at.max(1),
             unreached_limit,
             stop,
+            halted: AtomicBool::new(false),
         })
     }
 
@@ -103,7 +112,7 @@ impl Lanes {
     /// is empty and closed.
     async fn work(&self, client: &Client, pace: Option<&Pace>) {
         while let Some(row) = self.next_row().await {
-            let handled = handle(client, &row, pace).await;
+            let handled = handle(client, &row, pace, || self.stopping()).await;
             let wake = {
                 let mut shared = self.shared();
                 shared.busy -= 1;
@@ -112,9 +121,12 @@ impl Lanes {
                     Handled::Done(_) | Handled::Keep => shared.unreached_in_a_row = 0,
                 }
                 shared.done.push(handled);
+                let limit_hit = !shared.unreached_limit_hit
+                    && shared.unreached_in_a_row >= self.unreached_limit;
+                shared.unreached_limit_hit |= limit_hit;
                 shared.done.len() == self.write_at
                     || (shared.busy == 0 && shared.queue.is_empty())
-                    || shared.unreached_in_a_row == self.unreached_limit
+                    || limit_hit
             };
             if wake {
                 self.wake_loop.notify_one();
@@ -127,7 +139,7 @@ impl Lanes {
     /// loop, woken, puts the rows left back).
     async fn next_row(&self) -> Option<JournalRow> {
         loop {
-            if self.stop.load(Ordering::SeqCst) {
+            if self.stopping() {
                 self.wake_loop.notify_one();
                 return None;
             }
@@ -151,6 +163,17 @@ impl Lanes {
             }
             ready.await;
         }
+    }
+
+    /// Whether the batch or the run is stopping.
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst) || self.halted.load(Ordering::SeqCst)
+    }
+
+    /// Stops the workers taking rows (the run stops on its own account).
+    pub(super) fn halt(&self) {
+        self.halted.store(true, Ordering::SeqCst);
+        self.rows_ready.notify_waiters();
     }
 
     /// Queues rows for the workers.
@@ -178,7 +201,7 @@ impl Lanes {
         Taken {
             queued: shared.queue.len(),
             idle: shared.busy == 0 && shared.queue.is_empty(),
-            unreached_in_a_row: shared.unreached_in_a_row,
+            unreached_limit_hit: shared.unreached_limit_hit,
         }
     }
 

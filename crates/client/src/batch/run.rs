@@ -32,6 +32,10 @@ use crate::retry::never_reached_server;
 /// inquiries.
 const CLAIM_MIN: usize = 512;
 const CLAIM_MAX: usize = 2048;
+/// With a rate limit, a claim holds about this much of the pace: a row is
+/// then sent soon after its claim, whose time a resume waits from before
+/// settling rows a crash left `sending`.
+const CLAIM_AHEAD: Duration = Duration::from_secs(2);
 /// Outcomes written to the journal in one transaction at most.
 const RECORD_GROUP: usize = 2048;
 /// Outcomes gathered before a write, unless no pay is left in flight or
@@ -44,6 +48,8 @@ const RECORD_DELAY: Duration = Duration::from_millis(50);
 /// Pays in a row that never reached the server before the run stops
 /// claiming rows (the rest stay `planned` for the next run).
 const MAX_UNREACHED_IN_A_ROW: u64 = 64;
+/// How often a pay waiting for its turn under a rate limit looks for a stop.
+const STOP_CHECK: Duration = Duration::from_millis(100);
 /// How often the checking phase reports progress, in rows.
 const CHECK_PROGRESS_EVERY: u64 = 10_000;
 /// Checked rows handed from the file's reader to the journal at a time,
@@ -133,19 +139,35 @@ impl Pace {
         })
     }
 
-    async fn wait(&self) {
+    /// Waits for this pay's turn; `false` when `stopping` answers true
+    /// first (asked every [`STOP_CHECK`] of the wait, so a stop never
+    /// waits out a slow pace).
+    async fn wait(&self, stopping: &impl Fn() -> bool) -> bool {
         let at = {
             let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
             let at = (*next).max(Instant::now());
             *next = at.checked_add(self.interval).unwrap_or(at);
             at
         };
-        tokio::time::sleep_until(at).await;
+        while Instant::now() < at {
+            if stopping() {
+                return false;
+            }
+            tokio::time::sleep_until(at.min(Instant::now() + STOP_CHECK)).await;
+        }
+        !stopping()
     }
 }
 
 /// Pays one row (or settles one a crash left in `sending`).
-pub(super) async fn handle(client: &Client, row: &JournalRow, pace: Option<&Pace>) -> Handled {
+/// `stopping` is asked during and after the pace's wait: a row whose turn
+/// comes after a stop is not sent.
+pub(super) async fn handle(
+    client: &Client,
+    row: &JournalRow,
+    pace: Option<&Pace>,
+    stopping: impl Fn() -> bool,
+) -> Handled {
     let params = match params_of(row) {
         Ok(params) => params,
         Err(error) => return Handled::Done(failure(row, RowState::Refused, &error)),
@@ -178,8 +200,16 @@ pub(super) async fn handle(client: &Client, row: &JournalRow, pace: Option<&Pace
             Err(_) => return Handled::Keep,
         }
     }
-    if let Some(pace) = pace {
-        pace.wait().await;
+    let turn = match pace {
+        Some(pace) => pace.wait(&stopping).await,
+        None => !stopping(),
+    };
+    if !turn {
+        return match row.state {
+            RowState::Planned => Handled::Unsent(row.invoice_id.clone()),
+            // Still not known whether it was sent before the crash.
+            _ => Handled::Keep,
+        };
     }
     let keyed = match client.with_idempotency_key(row.idempotency_key.clone()) {
         Ok(keyed) => keyed,
@@ -471,7 +501,7 @@ impl Batch {
         self.bind_merchant(true).await?;
         let client = self.client()?;
         let concurrency = self.concurrency(client);
-        let claim_size = (concurrency * 32).clamp(CLAIM_MIN, CLAIM_MAX);
+        let claim_size = claim_size(concurrency, self.options.rate);
         let lanes = Lanes::new(
             claim_size / 2,
             RECORD_BATCH,
@@ -505,6 +535,7 @@ impl Batch {
         loop {
             stop |= self.stopping();
             if stop {
+                lanes.halt();
                 claim_more = false;
                 // Claimed in this run but not sent: back to planned. (A row
                 // a crash left in `sending` stays there.)
@@ -519,7 +550,7 @@ impl Batch {
             if handled.len() > before {
                 oldest_unwritten.get_or_insert_with(Instant::now);
             }
-            if taken.unreached_in_a_row >= MAX_UNREACHED_IN_A_ROW && !stop {
+            if taken.unreached_limit_hit && !stop {
                 stop = true;
                 continue;
             }
@@ -631,6 +662,16 @@ fn worker_ended(joined: Result<(), JoinError>) {
             Ok(panic) => std::panic::resume_unwind(panic),
             Err(error) => panic!("a pay worker ended early: {error}"),
         }
+    }
+}
+
+/// Rows taken per claim: many, so that a claim's write is shared by many
+/// pays; under a rate limit, no more than [`CLAIM_AHEAD`] of them.
+fn claim_size(concurrency: usize, rate: Option<f64>) -> usize {
+    let size = (concurrency * 32).clamp(CLAIM_MIN, CLAIM_MAX);
+    match rate {
+        Some(rate) => ((rate * CLAIM_AHEAD.as_secs_f64()).ceil() as usize).clamp(1, size),
+        None => size,
     }
 }
 

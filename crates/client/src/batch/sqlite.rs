@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS invalid_rows (
 );
 ";
 
+/// The journal layout this build writes (`PRAGMA user_version`); a
+/// journal of a later layout is refused rather than misread.
+const LAYOUT: i64 = 2;
+
 /// Brings a journal made before claims were kept as a range up to date,
 /// then adds what depends on that (see [`SqliteJournal`]).
 const MIGRATE: &[(&str, &str, &str)] = &[
@@ -76,9 +80,14 @@ const MIGRATE: &[(&str, &str, &str)] = &[
         "ALTER TABLE payouts ADD COLUMN released INTEGER NOT NULL DEFAULT 0",
     ),
 ];
+/// The trigger stops a build that claimed row by row (and would take the
+/// rows inside a claimed range for `planned`) from claiming here at all.
 const AFTER_MIGRATE: &str = "
 DROP INDEX IF EXISTS payouts_by_state;
 CREATE INDEX IF NOT EXISTS payouts_released ON payouts (batch, row_no) WHERE released = 1;
+CREATE TRIGGER IF NOT EXISTS payouts_claims_are_ranges BEFORE UPDATE OF state ON payouts
+WHEN OLD.state = 'planned' AND NEW.state = 'sending'
+BEGIN SELECT RAISE(ABORT, 'this journal claims rows as a range: use a newer pockyt-payouts'); END;
 ";
 
 /// A row's state as every reader sees it: a `planned` row inside its
@@ -98,10 +107,11 @@ const IN_CLAIMED_RANGE: &str = "(state = 'planned' AND released = 0 AND row_no <
 ///
 /// A claim is one write however many rows it takes: the batch's claimed
 /// range (`claimed_upto`) grows to the last row claimed, and every
-/// `planned` row inside it reads as `sending` (with the claim's time) to
-/// every query of the journal, until its outcome is recorded or it is put
-/// back (`released`). A claim costs a fast server no per-row write that
-/// its pays would wait for.
+/// `planned` row inside it reads as `sending` (with the time of the
+/// batch's latest claim) to every query of the journal, until its outcome
+/// is recorded or it is put back (`released`). A claim costs a fast server
+/// no per-row write that its pays would wait for. A journal of this
+/// layout refuses the per-row claims of older builds.
 ///
 /// ```
 /// use pockyt_payouts::batch::{Journal, SqliteJournal};
@@ -212,16 +222,48 @@ fn record_statement(next: RowState) -> Option<String> {
 
 /// Adds what [`MIGRATE`] lists to a journal that lacks it, then
 /// [`AFTER_MIGRATE`].
-fn migrate(connection: &Connection) -> rusqlite::Result<()> {
+/// [`AFTER_MIGRATE`], in one write that another process opening the
+/// journal at the same moment waits for. A journal already at [`LAYOUT`]
+/// is only read (a read-only file opens).
+fn migrate(connection: &mut Connection, path: &Path) -> Result<(), BatchError> {
+    const WHAT: &str = "bringing the journal up to date";
+    let layout = |c: &Connection| -> Result<i64, BatchError> {
+        let version: i64 = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(failed(WHAT))?;
+        if version > LAYOUT {
+            return Err(BatchError::journal(
+                WHAT,
+                format!(
+                    "{} was written by a newer pockyt-payouts (journal layout {version}; this one knows {LAYOUT})",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(version)
+    };
+    if layout(connection)? == LAYOUT {
+        return Ok(());
+    }
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(failed(WHAT))?;
+    if layout(&tx)? == LAYOUT {
+        return Ok(());
+    }
     for (table, column, add) in MIGRATE {
-        let present = connection
-            .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
-            .exists(params![table, column])?;
+        let present = tx
+            .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")
+            .and_then(|mut s| s.exists(params![table, column]))
+            .map_err(failed(WHAT))?;
         if !present {
-            connection.execute_batch(add)?;
+            tx.execute_batch(add).map_err(failed(WHAT))?;
         }
     }
-    connection.execute_batch(AFTER_MIGRATE)
+    tx.execute_batch(AFTER_MIGRATE).map_err(failed(WHAT))?;
+    tx.pragma_update(None, "user_version", LAYOUT)
+        .map_err(failed(WHAT))?;
+    tx.commit().map_err(failed(WHAT))
 }
 
 /// A held run lock: the open lock file.
@@ -255,7 +297,8 @@ impl SqliteJournal {
         connection
             .execute_batch(SCHEMA)
             .map_err(failed("creating the journal's tables"))?;
-        migrate(&connection).map_err(failed("bringing the journal up to date"))?;
+        let mut connection = connection;
+        migrate(&mut connection, &path)?;
         Ok(SqliteJournal {
             connection: Mutex::new(connection),
             path,
@@ -847,6 +890,29 @@ mod tests {
         // Opening it again changes nothing.
         let journal = SqliteJournal::open(&path).unwrap();
         assert_eq!(states(&journal, 1), [Success, Sending, Sending]);
+        drop(journal);
+
+        // An older build's per-row claim is refused, not misread.
+        let old = Connection::open(&path).unwrap();
+        let refused = old
+            .execute(
+                "UPDATE payouts SET state = 'sending' WHERE state = 'planned'",
+                [],
+            )
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("claims rows as a range"),
+            "{refused}"
+        );
+        // A newer layout is refused by this build.
+        old.pragma_update(None, "user_version", LAYOUT + 1).unwrap();
+        drop(old);
+        let error = SqliteJournal::open(&path).unwrap_err();
+        assert_eq!(error.code(), "BATCH_JOURNAL");
+        assert!(
+            error.to_string().contains("newer pockyt-payouts"),
+            "{error}"
+        );
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }
