@@ -503,7 +503,7 @@ impl Batch {
         let concurrency = self.concurrency(client);
         let claim_size = claim_size(concurrency, self.options.rate);
         let lanes = Lanes::new(
-            claim_size / 2,
+            claim_size,
             RECORD_BATCH,
             MAX_UNREACHED_IN_A_ROW,
             Arc::clone(&self.stop),
@@ -558,7 +558,7 @@ impl Batch {
                 lanes.close();
                 closed = true;
             }
-            if claim_more && claiming.is_none() && taken.queued <= claim_size / 2 {
+            if claim_more && claiming.is_none() && taken.queued <= claim_size {
                 claiming = Some(self.blocking_task(move |j| j.claim(batch, after, claim_size)));
             }
             if journal_error.is_some() {
