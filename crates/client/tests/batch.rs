@@ -87,6 +87,33 @@ impl Setup {
         self.batch(journal, options).run(file).await
     }
 
+    /// A client of this sandbox's merchant whose API cannot be reached.
+    fn unreachable_client(&self) -> Client {
+        let c = self.sandbox.config();
+        Client::new(
+            Config::new(
+                c.merchant_no.clone(),
+                c.store_no.clone(),
+                c.api_token.clone(),
+            )
+            .with_base_url("http://127.0.0.1:9")
+            .retry_policy(RetryPolicy::none())
+            .timeout(Duration::from_millis(100)),
+        )
+        .unwrap()
+    }
+
+    /// Reruns the batch with the API reachable: it succeeds, and the
+    /// sandbox holds `rows` payouts.
+    async fn rerun_pays_every_row(&self, journal: &Path, file: &Path, rows: usize) {
+        let report = self
+            .run(journal, BatchOptions::default(), file)
+            .await
+            .unwrap();
+        assert!(report.is_success(), "{report:?}");
+        assert_eq!(self.sandbox.payouts().len(), rows);
+    }
+
     fn batch(&self, journal: &Path, options: BatchOptions) -> Batch {
         Batch::open(self.client.clone(), journal)
             .unwrap()
@@ -753,17 +780,7 @@ async fn stranded_rows_stay_sending_while_the_api_cannot_be_reached() {
     assert_eq!(journal.claim(id, 0, 6).unwrap().len(), 6);
     drop(journal);
     // The API is unreachable on resume: nothing learnt, nothing recorded.
-    let dead = Client::new(
-        Config::new(
-            s.sandbox.config().merchant_no.clone(),
-            s.sandbox.config().store_no.clone(),
-            s.sandbox.config().api_token.clone(),
-        )
-        .with_base_url("http://127.0.0.1:9")
-        .retry_policy(RetryPolicy::none())
-        .timeout(Duration::from_millis(100)),
-    )
-    .unwrap();
+    let dead = s.unreachable_client();
     let report = Batch::open(dead, &journal_path)
         .unwrap()
         .with_options(BatchOptions {
@@ -776,12 +793,7 @@ async fn stranded_rows_stay_sending_while_the_api_cannot_be_reached() {
     assert_eq!(report.count(RowState::Sending), 6, "{report:?}");
     assert_eq!(report.count(RowState::Unknown), 0, "{report:?}");
     // Reachable again: settled and paid once.
-    let report = s
-        .run(&journal_path, BatchOptions::default(), &file)
-        .await
-        .unwrap();
-    assert!(report.is_success(), "{report:?}");
-    assert_eq!(s.sandbox.payouts().len(), 6);
+    s.rerun_pays_every_row(&journal_path, &file, 6).await;
 }
 
 #[tokio::test]
@@ -789,17 +801,7 @@ async fn a_run_that_cannot_reach_the_api_stops_and_leaves_its_rows_planned() {
     let s = setup("unreached", "10000.00").await;
     let file = s.csv("dec.csv", WIRE_HEADER, 3000, "1.00", "dec");
     let journal_path = s.dir.join("dec.journal");
-    let dead = Client::new(
-        Config::new(
-            s.sandbox.config().merchant_no.clone(),
-            s.sandbox.config().store_no.clone(),
-            s.sandbox.config().api_token.clone(),
-        )
-        .with_base_url("http://127.0.0.1:9")
-        .retry_policy(RetryPolicy::none())
-        .timeout(Duration::from_millis(100)),
-    )
-    .unwrap();
+    let dead = s.unreachable_client();
     let tried = Arc::new(AtomicU64::new(0));
     let seen = Arc::clone(&tried);
     let report = Batch::open(dead, &journal_path)
@@ -825,12 +827,7 @@ async fn a_run_that_cannot_reach_the_api_stops_and_leaves_its_rows_planned() {
     assert!((64..3000).contains(&handled), "handled {handled} rows");
     assert!(!report.is_success());
     // Reachable again: every row paid once.
-    let report = s
-        .run(&journal_path, BatchOptions::default(), &file)
-        .await
-        .unwrap();
-    assert!(report.is_success(), "{report:?}");
-    assert_eq!(s.sandbox.payouts().len(), 3000);
+    s.rerun_pays_every_row(&journal_path, &file, 3000).await;
 }
 
 #[tokio::test]
