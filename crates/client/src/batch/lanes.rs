@@ -111,8 +111,20 @@ impl Lanes {
     /// One worker: the next row, paid, its outcome left; until the queue
     /// is empty and closed.
     async fn work(&self, client: &Client, pace: Option<&Pace>) {
-        while let Some(row) = self.next_row().await {
-            let handled = handle(client, &row, pace, || self.stopping()).await;
+        loop {
+            // The turn first, then the row: a row is sent as soon as it is
+            // taken, so the latest claim (which a resume waits from before
+            // settling rows left `sending`) is never long before a send.
+            if let Some(pace) = pace {
+                if !pace.wait(&|| self.stopping()).await {
+                    self.wake_loop.notify_one();
+                    return;
+                }
+            }
+            let Some(row) = self.next_row().await else {
+                return;
+            };
+            let handled = handle(client, &row, || self.stopping()).await;
             let wake = {
                 let mut shared = self.shared();
                 shared.busy -= 1;
@@ -139,15 +151,15 @@ impl Lanes {
     /// loop, woken, puts the rows left back).
     async fn next_row(&self) -> Option<JournalRow> {
         loop {
+            let ready = self.rows_ready.notified();
+            tokio::pin!(ready);
+            // Registered before the stop and the queue are looked at: a
+            // halt or rows added after the look still wake this worker.
+            ready.as_mut().enable();
             if self.stopping() {
                 self.wake_loop.notify_one();
                 return None;
             }
-            let ready = self.rows_ready.notified();
-            tokio::pin!(ready);
-            // Registered before the queue is looked at: rows added after
-            // the look still wake this worker.
-            ready.as_mut().enable();
             {
                 let mut shared = self.shared();
                 if let Some(row) = shared.queue.pop_front() {

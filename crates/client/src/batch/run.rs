@@ -32,9 +32,9 @@ use crate::retry::never_reached_server;
 /// inquiries.
 const CLAIM_MIN: usize = 512;
 const CLAIM_MAX: usize = 2048;
-/// With a rate limit, a claim holds about this much of the pace: a row is
-/// then sent soon after its claim, whose time a resume waits from before
-/// settling rows a crash left `sending`.
+/// With a rate limit, a claim holds about this much of the pace, so that
+/// claims (whose time a resume waits from before settling rows a crash
+/// left `sending`) keep coming every few seconds while rows are sent.
 const CLAIM_AHEAD: Duration = Duration::from_secs(2);
 /// Outcomes written to the journal in one transaction at most.
 const RECORD_GROUP: usize = 2048;
@@ -142,7 +142,7 @@ impl Pace {
     /// Waits for this pay's turn; `false` when `stopping` answers true
     /// first (asked every [`STOP_CHECK`] of the wait, so a stop never
     /// waits out a slow pace).
-    async fn wait(&self, stopping: &impl Fn() -> bool) -> bool {
+    pub(super) async fn wait(&self, stopping: &impl Fn() -> bool) -> bool {
         let at = {
             let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
             let at = (*next).max(Instant::now());
@@ -160,12 +160,11 @@ impl Pace {
 }
 
 /// Pays one row (or settles one a crash left in `sending`).
-/// `stopping` is asked during and after the pace's wait: a row whose turn
-/// comes after a stop is not sent.
+/// `stopping` is asked before the pay: a row whose turn comes after a
+/// stop is not sent. (The pace is waited for before the row is taken.)
 pub(super) async fn handle(
     client: &Client,
     row: &JournalRow,
-    pace: Option<&Pace>,
     stopping: impl Fn() -> bool,
 ) -> Handled {
     let params = match params_of(row) {
@@ -200,11 +199,7 @@ pub(super) async fn handle(
             Err(_) => return Handled::Keep,
         }
     }
-    let turn = match pace {
-        Some(pace) => pace.wait(&stopping).await,
-        None => !stopping(),
-    };
-    if !turn {
+    if stopping() {
         return match row.state {
             RowState::Planned => Handled::Unsent(row.invoice_id.clone()),
             // Still not known whether it was sent before the crash.

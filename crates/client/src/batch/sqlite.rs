@@ -221,49 +221,51 @@ fn record_statement(next: RowState) -> Option<String> {
 }
 
 /// Adds what [`MIGRATE`] lists to a journal that lacks it, then
-/// [`AFTER_MIGRATE`].
 /// [`AFTER_MIGRATE`], in one write that another process opening the
 /// journal at the same moment waits for. A journal already at [`LAYOUT`]
-/// is only read (a read-only file opens).
+/// is only read (a read-only file opens; an older one needs writing once).
 fn migrate(connection: &mut Connection, path: &Path) -> Result<(), BatchError> {
-    const WHAT: &str = "bringing the journal up to date";
-    let layout = |c: &Connection| -> Result<i64, BatchError> {
-        let version: i64 = c
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(failed(WHAT))?;
-        if version > LAYOUT {
-            return Err(BatchError::journal(
-                WHAT,
-                format!(
-                    "{} was written by a newer pockyt-payouts (journal layout {version}; this one knows {LAYOUT})",
-                    path.display()
-                ),
-            ));
-        }
-        Ok(version)
-    };
-    if layout(connection)? == LAYOUT {
+    if layout(connection, path)? == LAYOUT {
         return Ok(());
     }
     let tx = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(failed(WHAT))?;
-    if layout(&tx)? == LAYOUT {
+        .map_err(failed(MIGRATING))?;
+    if layout(&tx, path)? == LAYOUT {
         return Ok(());
     }
     for (table, column, add) in MIGRATE {
         let present = tx
             .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")
             .and_then(|mut s| s.exists(params![table, column]))
-            .map_err(failed(WHAT))?;
+            .map_err(failed(MIGRATING))?;
         if !present {
-            tx.execute_batch(add).map_err(failed(WHAT))?;
+            tx.execute_batch(add).map_err(failed(MIGRATING))?;
         }
     }
-    tx.execute_batch(AFTER_MIGRATE).map_err(failed(WHAT))?;
+    tx.execute_batch(AFTER_MIGRATE).map_err(failed(MIGRATING))?;
     tx.pragma_update(None, "user_version", LAYOUT)
-        .map_err(failed(WHAT))?;
-    tx.commit().map_err(failed(WHAT))
+        .map_err(failed(MIGRATING))?;
+    tx.commit().map_err(failed(MIGRATING))
+}
+
+const MIGRATING: &str = "bringing the journal up to date";
+
+/// The journal's layout; a newer one than this build's is refused.
+fn layout(c: &Connection, path: &Path) -> Result<i64, BatchError> {
+    let version: i64 = c
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(failed(MIGRATING))?;
+    if version > LAYOUT {
+        return Err(BatchError::journal(
+            MIGRATING,
+            format!(
+                "{} was written by a newer pockyt-payouts (journal layout {version}; this one knows {LAYOUT})",
+                path.display()
+            ),
+        ));
+    }
+    Ok(version)
 }
 
 /// A held run lock: the open lock file.
@@ -277,6 +279,8 @@ impl SqliteJournal {
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(failed("opening the journal"))?;
+        // A newer build's journal is refused before anything is written.
+        layout(&connection, &path)?;
         connection
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(failed("opening the journal"))?;
