@@ -90,14 +90,28 @@ WHEN OLD.state = 'planned' AND NEW.state = 'sending'
 BEGIN SELECT RAISE(ABORT, 'this journal claims rows as a range: use a newer pockyt-payouts'); END;
 ";
 
-/// A row's state as every reader sees it: a `planned` row inside its
-/// batch's claimed range, and not put back since, is `sending`.
-const STATE: &str = "CASE WHEN p.state = 'planned' AND p.released = 0 AND p.row_no <= b.claimed_upto THEN 'sending' ELSE p.state END";
+/// The rule of a claim, once: a `planned` row (`p`) inside its batch's
+/// claimed range (`upto`), and not put back since, is `sending`.
+fn in_claimed_range(upto: &str) -> String {
+    format!("(p.state = 'planned' AND p.released = 0 AND p.row_no <= {upto})")
+}
+
+/// [`in_claimed_range`] where the batch is joined as `b`.
+static CLAIMED: LazyLock<String> = LazyLock::new(|| in_claimed_range("b.claimed_upto"));
+/// A row's state as every reader sees it.
+static STATE: LazyLock<String> =
+    LazyLock::new(|| format!("CASE WHEN {} THEN 'sending' ELSE p.state END", *CLAIMED));
 /// When the row last changed: for a row `sending` by the claimed range,
 /// the batch's latest claim.
-const UPDATED_AT: &str = "CASE WHEN p.state = 'planned' AND p.released = 0 AND p.row_no <= b.claimed_upto THEN b.claimed_at ELSE p.updated_at END";
-/// The rows `sending` by the claimed range, in an `UPDATE payouts`.
-const IN_CLAIMED_RANGE: &str = "(state = 'planned' AND released = 0 AND row_no <= (SELECT claimed_upto FROM batches WHERE id = payouts.batch))";
+static UPDATED_AT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "CASE WHEN {} THEN b.claimed_at ELSE p.updated_at END",
+        *CLAIMED
+    )
+});
+/// [`in_claimed_range`] in an `UPDATE payouts AS p`.
+static IN_CLAIMED_RANGE: LazyLock<String> =
+    LazyLock::new(|| in_claimed_range("(SELECT claimed_upto FROM batches WHERE id = p.batch)"));
 
 /// A journal in a SQLite file. Every state is committed with
 /// `synchronous=FULL` in WAL mode before the call that wrote it returns,
@@ -144,7 +158,10 @@ fn now() -> String {
 
 /// The columns of a [`JournalRow`], from `payouts p JOIN batches b`.
 static ROW_COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    format!("p.batch, p.row_no, p.invoice_id, p.currency, p.cents, p.params, p.idempotency_key, {STATE}, p.transaction_no, p.error_code, p.error_message, {UPDATED_AT}")
+    format!(
+        "p.batch, p.row_no, p.invoice_id, p.currency, p.cents, p.params, p.idempotency_key, {}, p.transaction_no, p.error_code, p.error_message, {}",
+        *STATE, *UPDATED_AT
+    )
 });
 /// Rows with their batch, for [`ROW_COLUMNS`] and [`STATE`].
 const ROWS_FROM: &str = "payouts p JOIN batches b ON b.id = p.batch";
@@ -206,15 +223,15 @@ fn record_statement(next: RowState) -> Option<String> {
         .map(|state| format!("'{}'", state.as_str()))
         .collect();
     let claimed = if may_record(RowState::Sending, next) {
-        format!(" OR {IN_CLAIMED_RANGE}")
+        format!(" OR {}", *IN_CLAIMED_RANGE)
     } else {
         String::new()
     };
     (!from.is_empty()).then(|| {
         format!(
-            "UPDATE payouts SET state = ?2, transaction_no = COALESCE(?3, transaction_no),
+            "UPDATE payouts AS p SET state = ?2, transaction_no = COALESCE(?3, transaction_no),
              error_code = ?4, error_message = ?5, updated_at = ?6
-             WHERE invoice_id = ?1 AND (state IN ({}){claimed})",
+             WHERE p.invoice_id = ?1 AND (p.state IN ({}){claimed})",
             from.join(", ")
         )
     })
@@ -275,7 +292,7 @@ impl SqliteJournal {
     /// Opens (creating if needed) the journal at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteJournal, BatchError> {
         let path = path.as_ref().to_path_buf();
-        let connection = Connection::open(&path).map_err(failed("opening the journal"))?;
+        let mut connection = Connection::open(&path).map_err(failed("opening the journal"))?;
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(failed("opening the journal"))?;
@@ -301,7 +318,6 @@ impl SqliteJournal {
         connection
             .execute_batch(SCHEMA)
             .map_err(failed("creating the journal's tables"))?;
-        let mut connection = connection;
         migrate(&mut connection, &path)?;
         Ok(SqliteJournal {
             connection: Mutex::new(connection),
@@ -523,10 +539,9 @@ impl Journal for SqliteJournal {
                 let mut statement = tx
                     .prepare_cached(&format!(
                         "SELECT {} FROM {ROWS_FROM}
-                         WHERE p.batch = ?1 AND p.row_no > ?2 AND p.state = 'planned'
-                           AND (p.released = 1 OR p.row_no > b.claimed_upto)
+                         WHERE p.batch = ?1 AND p.row_no > ?2 AND p.state = 'planned' AND NOT {}
                          ORDER BY p.row_no LIMIT ?3",
-                        *ROW_COLUMNS
+                        *ROW_COLUMNS, *CLAIMED
                     ))
                     .map_err(failed("claiming rows"))?;
                 let rows = statement
@@ -608,7 +623,7 @@ impl Journal for SqliteJournal {
                 .map_err(failed("putting rows back"))?;
             {
                 let mut update = tx
-                    .prepare(&format!("UPDATE payouts SET state = 'planned', released = 1, updated_at = ?2 WHERE invoice_id = ?1 AND (state = 'sending' OR {IN_CLAIMED_RANGE})"))
+                    .prepare(&format!("UPDATE payouts AS p SET state = 'planned', released = 1, updated_at = ?2 WHERE p.invoice_id = ?1 AND (p.state = 'sending' OR {})", *IN_CLAIMED_RANGE))
                     .map_err(failed("putting rows back"))?;
                 let at = now();
                 for id in invoice_ids {
@@ -633,7 +648,7 @@ impl Journal for SqliteJournal {
             } else {
                 let marks: Vec<String> = (0..states.len()).map(|i| format!("?{}", i + 4)).collect();
                 values.extend(states.iter().map(|s| rusqlite::types::Value::from(s.as_str().to_owned())));
-                format!("AND {STATE} IN ({})", marks.join(", "))
+                format!("AND {} IN ({})", *STATE, marks.join(", "))
             };
             let mut statement = c
                 .prepare(&format!(
@@ -684,8 +699,9 @@ impl Journal for SqliteJournal {
         self.with(|c| {
             let mut statement = c
                 .prepare(&format!(
-                    "SELECT {STATE} AS s, p.currency, COUNT(*), SUM(p.cents) FROM {ROWS_FROM} WHERE p.batch = ?1
+                    "SELECT {} AS s, p.currency, COUNT(*), SUM(p.cents) FROM {ROWS_FROM} WHERE p.batch = ?1
                      GROUP BY s, p.currency ORDER BY p.currency, s",
+                    *STATE
                 ))
                 .map_err(failed("counting rows"))?;
             let mut tallies: BTreeMap<(String, RowState), Tally> = BTreeMap::new();
