@@ -600,16 +600,14 @@ impl Batch {
                             None => claim_more = false,
                             Some(last) => {
                                 after = last.row;
-                                if stop {
-                                    // Claimed as the run stopped: back to planned.
-                                    handled.extend(rows.into_iter().map(|row| Handled::Unsent(row.invoice_id)));
-                                } else {
-                                    // Claimed from `planned` just now: never sent before.
-                                    lanes.add(rows.into_iter().map(|mut row| {
-                                        row.state = RowState::Planned;
-                                        row
-                                    }));
-                                }
+                                // Claimed from `planned` just now: never sent
+                                // before. Claimed as the run stopped, they are
+                                // put back with the rest of the queue (the
+                                // workers, halted, take none).
+                                lanes.add(rows.into_iter().map(|mut row| {
+                                    row.state = RowState::Planned;
+                                    row
+                                }));
                             }
                         },
                         Err(error) => {
