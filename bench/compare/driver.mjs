@@ -7,7 +7,8 @@
 // NAPI_RS_NATIVE_LIBRARY_PATH when set: the bench's release build) and
 // reads the same environment as the other drivers: POCKYT_MERCHANT_NO,
 // POCKYT_STORE_NO, POCKYT_API_TOKEN, POCKYT_BASE_URL, BENCH_CUSTOMER_NO,
-// BENCH_ACCOUNT_TOKEN, BENCH_INVOICE_ID, BENCH_PREFIX.
+// BENCH_ACCOUNT_TOKEN, BENCH_INVOICE_ID, BENCH_ACCOUNTS_CUSTOMER_NO,
+// BENCH_PREFIX.
 //
 // `run`: one Client, `concurrency` async workers pulling from one counter;
 // warm-up (min(200, calls / 10) calls, not counted), then the timed calls;
@@ -72,6 +73,7 @@ const ctx = {
   customerNo: env('BENCH_CUSTOMER_NO'),
   accountToken: env('BENCH_ACCOUNT_TOKEN'),
   invoiceId: env('BENCH_INVOICE_ID'),
+  accountsCustomerNo: env('BENCH_ACCOUNTS_CUSTOMER_NO'),
   prefix: env('BENCH_PREFIX'),
 }
 
@@ -102,7 +104,7 @@ function callOf(client, op) {
     case 'add_bank_account':
       return () =>
         client.addBankAccount({
-          customerNo: ctx.customerNo,
+          customerNo: ctx.accountsCustomerNo,
           bankAccountId: BANK_ACCOUNT_ID,
           branchId: BRANCH_ID,
           bankAccountPurpose: 'CHECKING',

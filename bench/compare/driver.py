@@ -5,7 +5,8 @@
 
 Configuration comes from the environment, as for the Rust driver:
 POCKYT_MERCHANT_NO, POCKYT_STORE_NO, POCKYT_API_TOKEN, POCKYT_BASE_URL, and
-BENCH_CUSTOMER_NO, BENCH_ACCOUNT_TOKEN, BENCH_INVOICE_ID (made by
+BENCH_CUSTOMER_NO, BENCH_ACCOUNT_TOKEN, BENCH_INVOICE_ID,
+BENCH_ACCOUNTS_CUSTOMER_NO (made by
 `pockyt-bench setup`) and BENCH_PREFIX (unique per client and run: every
 pay's invoiceId starts with it).
 
@@ -95,6 +96,7 @@ class Ctx:
         self.customer_no = env("BENCH_CUSTOMER_NO")
         self.account_token = env("BENCH_ACCOUNT_TOKEN")
         self.invoice_id = env("BENCH_INVOICE_ID")
+        self.accounts_customer_no = env("BENCH_ACCOUNTS_CUSTOMER_NO")
         self.prefix = env("BENCH_PREFIX")
 
 
@@ -129,7 +131,7 @@ def sdk_kwargs(op: str, ctx: Ctx, invoice_id: str) -> Dict[str, Any]:
         return {"customer_no": ctx.customer_no, "email": EMAIL}
     if op == "add_bank_account":
         return {
-            "customer_no": ctx.customer_no,
+            "customer_no": ctx.accounts_customer_no,
             "bank_account_id": BANK_ACCOUNT_ID,
             "branch_id": BRANCH_ID,
             "bank_account_purpose": "CHECKING",

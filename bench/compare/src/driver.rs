@@ -19,18 +19,21 @@ pub struct Ctx {
     pub account_token: String,
     /// A payout that exists (for `inquire_payout`).
     pub invoice_id: String,
+    /// The payee `add_bank_account` adds its accounts to.
+    pub accounts_customer_no: String,
     /// Unique to this client and run: every pay's invoiceId starts with it.
     pub prefix: String,
 }
 
 impl Ctx {
-    /// Reads `BENCH_CUSTOMER_NO`, `BENCH_ACCOUNT_TOKEN`, `BENCH_INVOICE_ID`
-    /// and `BENCH_PREFIX`.
+    /// Reads `BENCH_CUSTOMER_NO`, `BENCH_ACCOUNT_TOKEN`, `BENCH_INVOICE_ID`,
+    /// `BENCH_ACCOUNTS_CUSTOMER_NO` and `BENCH_PREFIX`.
     pub fn from_env() -> Result<Self, String> {
         Ok(Ctx {
             customer_no: env("BENCH_CUSTOMER_NO")?,
             account_token: env("BENCH_ACCOUNT_TOKEN")?,
             invoice_id: env("BENCH_INVOICE_ID")?,
+            accounts_customer_no: env("BENCH_ACCOUNTS_CUSTOMER_NO")?,
             prefix: env("BENCH_PREFIX")?,
         })
     }
@@ -120,7 +123,7 @@ impl Driver {
             Op::AddBankAccount => client
                 .add_bank_account(
                     AddBankAccountParams::builder()
-                        .customer_no(ctx.customer_no.clone())
+                        .customer_no(ctx.accounts_customer_no.clone())
                         .bank_account_id(BANK_ACCOUNT_ID)
                         .branch_id(BRANCH_ID)
                         .bank_account_purpose(BankAccountPurpose::Checking),

@@ -12,7 +12,7 @@
 //! Every mode reads `POCKYT_MERCHANT_NO`, `POCKYT_STORE_NO`,
 //! `POCKYT_API_TOKEN`, `POCKYT_BASE_URL`; `run` and `memory` also read what
 //! `setup` printed (`BENCH_CUSTOMER_NO`, `BENCH_ACCOUNT_TOKEN`,
-//! `BENCH_INVOICE_ID`) and `BENCH_PREFIX`, which makes every invoiceId of
+//! `BENCH_INVOICE_ID`, `BENCH_ACCOUNTS_CUSTOMER_NO`) and `BENCH_PREFIX`, which makes every invoiceId of
 //! the run unique. Each prints one JSON line on stdout; a run with any
 //! failed call exits with status 1 (after printing its line).
 //!

@@ -125,7 +125,7 @@ impl RawClient {
                 put("email", EMAIL);
             }
             Op::AddBankAccount => {
-                put("customerNo", &ctx.customer_no);
+                put("customerNo", &ctx.accounts_customer_no);
                 put("bankAccountId", BANK_ACCOUNT_ID);
                 put("branchId", BRANCH_ID);
                 put("bankAccountPurpose", "CHECKING");

@@ -1,4 +1,4 @@
-//! `setup`: the payee, bank account and payout every run uses, registered
+//! `setup`: the payees, bank account and payout every run uses, registered
 //! once through the SDK; prints them as one JSON line.
 
 use pockyt_payouts::types::{AddBankAccountParams, PayParams, RegisterPayeeParams};
@@ -9,8 +9,10 @@ use crate::driver::sdk_client;
 use crate::ops::{CURRENCY, DATE_OF_BIRTH, PAY_AMOUNT};
 
 /// Registers the bench payee, adds its bank account, pays it once
-/// (invoiceId `<BENCH_PREFIX>-setup`), and prints
-/// `{"customer_no", "account_token", "invoice_id"}`.
+/// (invoiceId `<BENCH_PREFIX>-setup`), registers a second payee that
+/// `add_bank_account` adds its accounts to (so that the first one's list
+/// of accounts stays one long, whatever ran before), and prints
+/// `{"customer_no", "account_token", "invoice_id", "accounts_customer_no"}`.
 pub async fn run() -> Result<bool, String> {
     let client = sdk_client()?;
     let text = |e: pockyt_payouts::Error| e.to_string();
@@ -46,8 +48,19 @@ pub async fn run() -> Result<bool, String> {
         )
         .await
         .map_err(text)?;
+    let accounts_payee = client
+        .register_payee(
+            RegisterPayeeParams::builder()
+                .profile_type(ProfileType::Individual)
+                .date_of_birth(DATE_OF_BIRTH)
+                .first_name(Some("Bench".to_string()))
+                .last_name(Some("Accounts".to_string())),
+        )
+        .await
+        .map_err(text)?;
     let line = json!({
         "customer_no": payee.customer_no,
+        "accounts_customer_no": accounts_payee.customer_no,
         "account_token": account.account_token,
         "invoice_id": invoice_id,
     });

@@ -766,9 +766,7 @@ fn list_payout_accounts(shared: &Shared, fields: &Fields) -> Outcome {
         .payee(&params.customer_no)
         .ok_or_else(|| unknown_payee(&params.customer_no))?;
     let accounts: Vec<Value> = state
-        .accounts
-        .iter()
-        .filter(|a| a.customer_no == payee.customer_no)
+        .accounts_of(&payee.customer_no)
         .map(|a| {
             let mut account = Map::new();
             if let Some(tag) = &a.account_tag {

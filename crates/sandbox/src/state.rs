@@ -169,6 +169,9 @@ pub(crate) struct State {
     payee_index: HashMap<String, usize>,
     pub accounts: Vec<Account>,
     account_index: HashMap<String, usize>,
+    /// Each payee's account tokens, oldest first: listing one payee's
+    /// accounts costs what that payee has, not what every payee has.
+    accounts_by_payee: HashMap<String, Vec<String>>,
     pub payouts: Vec<Payout>,
     payout_index: HashMap<String, usize>,
     transaction_nos: HashSet<String>,
@@ -192,6 +195,7 @@ impl State {
             payee_index: HashMap::new(),
             accounts: Vec::new(),
             account_index: HashMap::new(),
+            accounts_by_payee: HashMap::new(),
             payouts: Vec::new(),
             payout_index: HashMap::new(),
             transaction_nos: HashSet::new(),
@@ -234,6 +238,15 @@ impl State {
 
     pub fn account(&self, token: &str) -> Option<&Account> {
         self.account_index.get(token).map(|i| &self.accounts[*i])
+    }
+
+    /// The accounts of the payee `customer_no`, oldest first.
+    pub fn accounts_of<'s>(&'s self, customer_no: &str) -> impl Iterator<Item = &'s Account> + 's {
+        self.accounts_by_payee
+            .get(customer_no)
+            .into_iter()
+            .flatten()
+            .filter_map(|token| self.account(token))
     }
 
     pub fn payout_index(&self, invoice_id: &str) -> Option<usize> {
@@ -288,6 +301,10 @@ impl State {
     pub fn add_account(&mut self, account: Account) {
         self.account_index
             .insert(account.account_token.clone(), self.accounts.len());
+        self.accounts_by_payee
+            .entry(account.customer_no.clone())
+            .or_default()
+            .push(account.account_token.clone());
         self.accounts.push(account);
     }
 
@@ -295,6 +312,9 @@ impl State {
     pub fn remove_account(&mut self, token: &str) -> Option<Account> {
         let index = self.account_index.remove(token)?;
         let account = self.accounts.remove(index);
+        if let Some(tokens) = self.accounts_by_payee.get_mut(&account.customer_no) {
+            tokens.retain(|t| t != token);
+        }
         // Accounts keep their order (payout-accounts lists them oldest
         // first): the later ones move down by one.
         for later in &self.accounts[index..] {

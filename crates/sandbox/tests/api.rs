@@ -250,6 +250,34 @@ async fn payout_accounts_lists_masked_accounts_like_the_api_page() {
 }
 
 #[tokio::test]
+async fn payout_accounts_keeps_its_order_after_a_delete_and_lists_no_other_payees() {
+    let sandbox = start().await;
+    let api = Api::new(&sandbox);
+    let customer_no = api.register().await;
+    let other_payee = api.register().await;
+    let first = api.add_bank(&customer_no).await;
+    api.add_bank(&other_payee).await;
+    let second = api.add_bank(&customer_no).await;
+    let third = api.add_bank(&customer_no).await;
+    api.ok(
+        "/v3/payee/account/delete",
+        &[("customerNo", &customer_no), ("accountToken", &second)],
+    )
+    .await;
+
+    let answer = api
+        .ok("/v3/payee/payout-accounts", &[("customerNo", &customer_no)])
+        .await;
+    let tokens: Vec<&str> = answer["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["accountToken"].as_str().unwrap())
+        .collect();
+    assert_eq!(tokens, [first.as_str(), third.as_str()], "{answer}");
+}
+
+#[tokio::test]
 async fn pay_answers_a_pending_payout_like_the_api_page_and_debits() {
     let sandbox = start().await;
     let api = Api::new(&sandbox);

@@ -22,6 +22,9 @@ pub struct Setup {
     pub account_token: String,
     /// An existing payout's invoiceId.
     pub invoice_id: String,
+    /// The payee `add_bank_account` adds its accounts to (not the bench
+    /// payee, whose list of accounts must stay short).
+    pub accounts_customer_no: String,
 }
 
 /// How a driver run ended.
@@ -76,6 +79,10 @@ fn environment(sandbox: &Sandbox, setup: Option<&Setup>, prefix: &str) -> Vec<(S
         vars.push(("BENCH_CUSTOMER_NO", setup.customer_no.clone()));
         vars.push(("BENCH_ACCOUNT_TOKEN", setup.account_token.clone()));
         vars.push(("BENCH_INVOICE_ID", setup.invoice_id.clone()));
+        vars.push((
+            "BENCH_ACCOUNTS_CUSTOMER_NO",
+            setup.accounts_customer_no.clone(),
+        ));
     }
     vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
@@ -173,6 +180,7 @@ pub fn setup(artifacts: &Artifacts, sandbox: &Sandbox, run_id: &str) -> Result<S
                 customer_no: field("customer_no")?,
                 account_token: field("account_token")?,
                 invoice_id: field("invoice_id")?,
+                accounts_customer_no: field("accounts_customer_no")?,
             };
             eprintln!(
                 "bench: payee {} account {} payout {}",
