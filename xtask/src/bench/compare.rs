@@ -27,7 +27,9 @@ pub fn run(options: &Compare) -> Result<(), String> {
     // Every round runs every client once per operation, the clients taking
     // turns, so that a burst of load elsewhere on the machine is shared
     // out rather than landing on one client; each client's median round
-    // is reported.
+    // is reported, and its ratio to the Rust SDK is the median of the
+    // rounds' ratios (each round's run against the Rust SDK's of the same
+    // round).
     let mut runs: Vec<Vec<Vec<Value>>> =
         vec![vec![Vec::new(); options.clients.len()]; options.ops.len()];
     let mut failures = Vec::new();
@@ -65,18 +67,28 @@ pub fn run(options: &Compare) -> Result<(), String> {
             }
         }
     }
+    let base = options.clients.iter().position(|c| c == BASELINE);
     let mut results = Map::new();
+    let mut ratios = Map::new();
     for (o, op) in options.ops.iter().enumerate() {
         let mut per_client = Map::new();
+        let mut row = Map::new();
         for (c, client) in options.clients.iter().enumerate() {
-            per_client.insert(client.clone(), median_entry(&runs[o][c]));
+            let mut entry = median_entry(&runs[o][c]);
+            let rounds = base.and_then(|b| round_ratios(&runs[o][c], &runs[o][b]));
+            let ratio = rounds
+                .as_deref()
+                .map_or(Value::Null, |r| json!(round3(median(r))));
+            entry["rounds_ratio_to_rust"] = rounds.map_or(Value::Null, |r| json!(r));
+            per_client.insert(client.clone(), entry);
+            row.insert(client.clone(), ratio);
         }
         results.insert(op.clone(), Value::Object(per_client));
+        ratios.insert(op.clone(), Value::Object(row));
     }
     let sandbox_args = sandbox.args.clone();
     drop(sandbox);
 
-    let ratios = ratios(&results);
     for op in &options.ops {
         print_table(op, options, &results[op.as_str()], &ratios[op.as_str()]);
     }
@@ -144,33 +156,46 @@ fn median_entry(rounds: &[Value]) -> Value {
     entry
 }
 
-/// calls/s of each client over the Rust SDK's, per operation (`null`
-/// where either did not finish cleanly).
-fn ratios(results: &Map<String, Value>) -> Map<String, Value> {
+/// A client's calls/s over the Rust SDK's, round by round: each round's
+/// run against the Rust SDK's run of the same round, a few seconds apart,
+/// so that the machine drifting over the whole comparison (other load,
+/// clock speed) does not move the ratio. `None` when a round of either did
+/// not finish cleanly.
+fn round_ratios(client: &[Value], rust: &[Value]) -> Option<Vec<f64>> {
     let rate = |entry: &Value| {
         (entry["status"] == "ok")
             .then(|| entry["calls_per_sec"].as_f64())
             .flatten()
+            .filter(|r| *r > 0.0)
     };
-    let mut out = Map::new();
-    for (op, per_client) in results {
-        let base = per_client.get(BASELINE).and_then(rate);
-        let mut row = Map::new();
-        for (client, entry) in per_client.as_object().into_iter().flatten() {
-            let ratio = match (rate(entry), base) {
-                (Some(r), Some(b)) if b > 0.0 => json!((r / b * 1000.0).round() / 1000.0),
-                _ => Value::Null,
-            };
-            row.insert(client.clone(), ratio);
-        }
-        out.insert(op.clone(), Value::Object(row));
+    client
+        .iter()
+        .zip(rust)
+        .map(|(c, r)| Some(round3(rate(c)? / rate(r)?)))
+        .collect::<Option<Vec<f64>>>()
+        .filter(|ratios| !ratios.is_empty())
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 0 {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    } else {
+        sorted[mid]
     }
-    out
+}
+
+/// Three decimals, as the report shows ratios.
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
 }
 
 fn print_table(op: &str, options: &Compare, per_client: &Value, ratios: &Value) {
     println!(
-        "\n{op}: {} calls, {} in flight (median of {} rounds)",
+        "\n{op}: {} calls, {} in flight (median of {} rounds; ratio: median of the rounds' ratios)",
         options.calls, options.concurrency, options.rounds
     );
     println!(
@@ -201,4 +226,38 @@ fn print_table(op: &str, options: &Compare, per_client: &Value, ratios: &Value) 
 pub fn mib(kib: &Value) -> String {
     kib.as_f64()
         .map_or("-".into(), |k| format!("{:.1}", k / 1024.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(rate: f64) -> Value {
+        json!({ "status": "ok", "calls_per_sec": rate })
+    }
+
+    #[test]
+    fn a_ratio_pairs_each_round_with_the_rust_sdks_round() {
+        // The machine slows down over the run: the median rates would say
+        // 0.8, the rounds agree on 0.9.
+        let rust = [ok(100.0), ok(60.0), ok(40.0)];
+        let client = [ok(90.0), ok(54.0), ok(36.0)];
+        let ratios = round_ratios(&client, &rust).unwrap();
+        assert_eq!(ratios, [0.9, 0.9, 0.9]);
+        assert_eq!(median(&ratios), 0.9);
+    }
+
+    #[test]
+    fn a_failed_round_leaves_no_ratio() {
+        let failed = json!({ "status": "failed", "calls_per_sec": 10.0 });
+        assert!(round_ratios(&[ok(1.0), failed.clone()], &[ok(1.0), ok(1.0)]).is_none());
+        assert!(round_ratios(&[ok(1.0), ok(1.0)], &[ok(1.0), failed]).is_none());
+        assert!(round_ratios(&[], &[]).is_none());
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+    }
 }
