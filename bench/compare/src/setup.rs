@@ -16,16 +16,16 @@ use crate::ops::{CURRENCY, DATE_OF_BIRTH, PAY_AMOUNT};
 pub async fn run() -> Result<bool, String> {
     let client = sdk_client()?;
     let text = |e: pockyt_payouts::Error| e.to_string();
-    let payee = client
-        .register_payee(
+    let register = |last_name: &str| {
+        client.register_payee(
             RegisterPayeeParams::builder()
                 .profile_type(ProfileType::Individual)
                 .date_of_birth(DATE_OF_BIRTH)
                 .first_name(Some("Bench".to_string()))
-                .last_name(Some("Payee".to_string())),
+                .last_name(Some(last_name.to_string())),
         )
-        .await
-        .map_err(text)?;
+    };
+    let payee = register("Payee").await.map_err(text)?;
     let account = client
         .add_bank_account(
             AddBankAccountParams::builder()
@@ -48,16 +48,7 @@ pub async fn run() -> Result<bool, String> {
         )
         .await
         .map_err(text)?;
-    let accounts_payee = client
-        .register_payee(
-            RegisterPayeeParams::builder()
-                .profile_type(ProfileType::Individual)
-                .date_of_birth(DATE_OF_BIRTH)
-                .first_name(Some("Bench".to_string()))
-                .last_name(Some("Accounts".to_string())),
-        )
-        .await
-        .map_err(text)?;
+    let accounts_payee = register("Accounts").await.map_err(text)?;
     let line = json!({
         "customer_no": payee.customer_no,
         "accounts_customer_no": accounts_payee.customer_no,
