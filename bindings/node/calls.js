@@ -54,14 +54,16 @@ const registration = native.onCallsFinished(settleFinished)
 const MAX_JSON_DEPTH = 64
 
 /**
- * Whether `JSON.stringify` keeps `value` as it is: strings, booleans,
- * finite numbers, null, and arrays and objects of them (an `undefined`
- * property is left out, as JSON does). Any value it would change or drop
- * (one with `toJSON`, such as a Date or a decimal object; a function or a
- * symbol; a NaN or an infinity; a BigInt) makes it `false`: such
- * parameters go to the addon as values, whose conversion refuses them
- * naming the field, instead of crossing changed or dropped. Checked before
- * a plain `JSON.stringify`, which is faster than one with a replacer.
+ * Whether `params` may cross as JSON text: strings, booleans, finite
+ * numbers, null, and arrays and objects of them (an `undefined` property
+ * is left out and an `undefined` element becomes null, as JSON does).
+ * A value JSON would change or drop (one with `toJSON`, such as a Date or
+ * a decimal object; a function or a symbol; a NaN or an infinity; a
+ * BigInt) makes it `false`: such parameters go to the addon as values,
+ * whose conversion refuses them (naming the field for a field of the
+ * params) instead of crossing changed or dropped. The same values the
+ * replacer this check replaced let through; a plain `JSON.stringify` is
+ * faster than one with a replacer function.
  * @param {unknown} value
  * @param {number} depth
  * @returns {boolean}
@@ -79,8 +81,7 @@ function crossesAsJson(value, depth) {
       if (depth >= MAX_JSON_DEPTH || typeof value.toJSON === 'function') return false
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
-          // JSON writes an undefined element as null: changed.
-          if (value[i] === undefined || !crossesAsJson(value[i], depth + 1)) return false
+          if (!crossesAsJson(value[i], depth + 1)) return false
         }
         return true
       }
@@ -114,7 +115,14 @@ function startCall(client, operation, params, options) {
     try {
       // JSON text is the fast way across; a value JSON cannot hold as it
       // is goes as itself, for the addon to refuse as it always has.
-      const json = crossesAsJson(params, 0) ? JSON.stringify(params) : undefined
+      let json
+      try {
+        // A getter or proxy may still throw (or a boxed BigInt):
+        // the value then goes as itself.
+        json = crossesAsJson(params, 0) ? JSON.stringify(params) : undefined
+      } catch {
+        json = undefined
+      }
       if (json === undefined) {
         client.start(operation, undefined, params, options, registration, id)
       } else {

@@ -10,10 +10,10 @@
 //! ```
 //!
 //! Every mode reads `POCKYT_MERCHANT_NO`, `POCKYT_STORE_NO`,
-//! `POCKYT_API_TOKEN`, `POCKYT_BASE_URL`; `run` and `memory` also read what
-//! `setup` printed (`BENCH_CUSTOMER_NO`, `BENCH_ACCOUNT_TOKEN`,
-//! `BENCH_INVOICE_ID`, `BENCH_ACCOUNTS_CUSTOMER_NO`) and `BENCH_PREFIX`, which makes every invoiceId of
-//! the run unique. Each prints one JSON line on stdout; a run with any
+//! `POCKYT_API_TOKEN`, `POCKYT_BASE_URL`; every mode but `setup` also
+//! reads what `setup` printed (`BENCH_CUSTOMER_NO`, `BENCH_ACCOUNT_TOKEN`,
+//! `BENCH_INVOICE_ID`, `BENCH_ACCOUNTS_CUSTOMER_NO`) and `BENCH_PREFIX`,
+//! which makes every invoiceId of the run unique. Each prints one JSON line on stdout; a run with any
 //! failed call exits with status 1 (after printing its line).
 //!
 //! `raw` is plain reqwest with a signer written here, independently of the

@@ -20,7 +20,8 @@ pub enum Op {
     RegisterPayee,
     /// `update_payee`: the email of the payee `setup` registered.
     UpdatePayee,
-    /// `add_bank_account`: a new checking account of that payee per call.
+    /// `add_bank_account`: a new checking account per call, of the second
+    /// payee `setup` registered (so that the first one's list stays short).
     AddBankAccount,
 }
 

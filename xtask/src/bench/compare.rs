@@ -79,7 +79,9 @@ pub fn run(options: &Compare) -> Result<(), String> {
             let ratio = rounds
                 .as_deref()
                 .map_or(Value::Null, |r| json!(round3(median(r))));
-            entry["rounds_ratio_to_rust"] = rounds.map_or(Value::Null, |r| json!(r));
+            entry["rounds_ratio_to_rust"] = rounds.map_or(Value::Null, |r| {
+                json!(r.iter().map(|&x| round3(x)).collect::<Vec<_>>())
+            });
             per_client.insert(client.clone(), entry);
             row.insert(client.clone(), ratio);
         }
@@ -134,7 +136,8 @@ fn result_entry(status: &str, line: Option<&Value>, error: Option<String>) -> Va
     })
 }
 
-/// The median round of one client's runs of one operation (by calls/s;
+/// The median round of one client's runs of one operation (by calls/s,
+/// the upper of the middle two for an even count: a round that ran;
 /// any failed or unsupported round decides the entry), with every round's
 /// calls/s and the highest peak RSS.
 fn median_entry(rounds: &[Value]) -> Value {
@@ -160,7 +163,7 @@ fn median_entry(rounds: &[Value]) -> Value {
 /// run against the Rust SDK's run of the same round, a few seconds apart,
 /// so that the machine drifting over the whole comparison (other load,
 /// clock speed) does not move the ratio. `None` when a round of either did
-/// not finish cleanly.
+/// not finish cleanly (or ran at no rate at all).
 fn round_ratios(client: &[Value], rust: &[Value]) -> Option<Vec<f64>> {
     let rate = |entry: &Value| {
         (entry["status"] == "ok")
@@ -171,7 +174,7 @@ fn round_ratios(client: &[Value], rust: &[Value]) -> Option<Vec<f64>> {
     client
         .iter()
         .zip(rust)
-        .map(|(c, r)| Some(round3(rate(c)? / rate(r)?)))
+        .map(|(c, r)| Some(rate(c)? / rate(r)?))
         .collect::<Option<Vec<f64>>>()
         .filter(|ratios| !ratios.is_empty())
 }

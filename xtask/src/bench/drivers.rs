@@ -165,7 +165,7 @@ fn tail(path: &Path) -> String {
     lines[start..].join("\n")
 }
 
-/// Runs `pockyt-bench setup`: the payee, account and payout of the run.
+/// Runs `pockyt-bench setup`: the payees, account and payout of the run.
 pub fn setup(artifacts: &Artifacts, sandbox: &Sandbox, run_id: &str) -> Result<Setup, String> {
     let mode = ["setup".to_string()];
     match run(artifacts, sandbox, None, "setup", &mode, run_id, "setup") {
@@ -183,8 +183,11 @@ pub fn setup(artifacts: &Artifacts, sandbox: &Sandbox, run_id: &str) -> Result<S
                 accounts_customer_no: field("accounts_customer_no")?,
             };
             eprintln!(
-                "bench: payee {} account {} payout {}",
-                setup.customer_no, setup.account_token, setup.invoice_id
+                "bench: payee {} account {} payout {} (accounts added to payee {})",
+                setup.customer_no,
+                setup.account_token,
+                setup.invoice_id,
+                setup.accounts_customer_no
             );
             Ok(setup)
         }

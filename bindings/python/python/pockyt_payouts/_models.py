@@ -48,8 +48,8 @@ def _nested(result: type[_Result], value: Any) -> Any:
 
 
 # Per result type: the attributes an answer may leave out with their
-# default, those whose default is made fresh (lists), and how many
-# attributes there are.
+# default, those whose default is made fresh (lists, and `extra`), and
+# how many attributes there are.
 _Defaults = tuple[dict[str, Any], tuple[tuple[str, Any], ...], int]
 _DEFAULTS: dict[type, _Defaults] = {}
 
