@@ -240,9 +240,10 @@ fn record_statement(next: RowState) -> Option<String> {
 /// Adds what [`MIGRATE`] lists to a journal that lacks it, then
 /// [`AFTER_MIGRATE`], in one write that another process opening the
 /// journal at the same moment waits for. A journal already at [`LAYOUT`]
-/// is only read (a read-only file opens; an older one needs writing once).
-fn migrate(connection: &mut Connection, path: &Path) -> Result<(), BatchError> {
-    if layout(connection, path)? == LAYOUT {
+/// when opened (`opened`, read then) is not written (a read-only file
+/// opens; an older one needs writing once).
+fn migrate(connection: &mut Connection, path: &Path, opened: i64) -> Result<(), BatchError> {
+    if opened == LAYOUT {
         return Ok(());
     }
     let tx = connection
@@ -297,7 +298,7 @@ impl SqliteJournal {
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(failed("opening the journal"))?;
         // A newer build's journal is refused before anything is written.
-        layout(&connection, &path)?;
+        let opened = layout(&connection, &path)?;
         connection
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(failed("opening the journal"))?;
@@ -318,7 +319,7 @@ impl SqliteJournal {
         connection
             .execute_batch(SCHEMA)
             .map_err(failed("creating the journal's tables"))?;
-        migrate(&mut connection, &path)?;
+        migrate(&mut connection, &path, opened)?;
         Ok(SqliteJournal {
             connection: Mutex::new(connection),
             path,
