@@ -27,16 +27,18 @@
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pockyt_payouts::Error;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
 use serde_json::Value;
 use tokio::task::AbortHandle;
 
-use crate::convert::{json_to_py, to_py_err};
+use crate::answer;
+use crate::convert::to_py_err;
 
 /// The attribute of an event loop that holds its bridge (loops of asyncio
 /// have a `__dict__`; loops that have none use [`BRIDGES`]).
@@ -58,6 +60,11 @@ pub type Job = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<()> + Send>;
 enum Finished {
     Call {
         future: Py<PyAny>,
+        /// The future's done callback, taken off before the future is
+        /// completed (it only matters for a cancelled future).
+        on_cancel: Py<AbortOnCancel>,
+        /// The result class the answer becomes (`None`: a dict).
+        result: Option<Py<PyType>>,
         outcome: Result<Value, Error>,
     },
     Job(Job),
@@ -128,9 +135,15 @@ impl LoopBridge {
             // interruption (KeyboardInterrupt, SystemExit) is raised once
             // every future is completed.
             match item {
-                Finished::Call { future, outcome } => {
+                Finished::Call {
+                    future,
+                    on_cancel,
+                    result,
+                    outcome,
+                } => {
                     let future = future.bind(py);
-                    if let Err(error) = complete(future, outcome) {
+                    let result = result.as_ref().map(|class| class.bind(py));
+                    if let Err(error) = complete(future, on_cancel.bind(py), result, outcome) {
                         if error.is_instance_of::<PyException>(py) {
                             let _ = future.call_method1("set_exception", (error.into_value(py),));
                         } else {
@@ -153,14 +166,23 @@ impl LoopBridge {
     }
 }
 
-/// Completes one future with its outcome, unless it was cancelled.
-fn complete(future: &Bound<'_, PyAny>, outcome: Result<Value, Error>) -> PyResult<()> {
+/// Completes one future with its outcome (as an instance of `result` when
+/// given), unless it was cancelled. Its done callback `on_cancel` is taken
+/// off first: run for a future that was not cancelled it would do nothing,
+/// at the cost of one more turn of the loop per call.
+fn complete(
+    future: &Bound<'_, PyAny>,
+    on_cancel: &Bound<'_, AbortOnCancel>,
+    result: Option<&Bound<'_, PyType>>,
+    outcome: Result<Value, Error>,
+) -> PyResult<()> {
     let py = future.py();
     if future.call_method0("done")?.is_truthy()? {
         return Ok(());
     }
+    future.call_method1("remove_done_callback", (on_cancel,))?;
     match outcome {
-        Ok(value) => future.call_method1("set_result", (json_to_py(py, &value)?,))?,
+        Ok(value) => future.call_method1("set_result", (answer(py, &value, result)?,))?,
         Err(error) => {
             future.call_method1("set_exception", (to_py_err(py, &error).into_value(py),))?
         }
@@ -172,14 +194,17 @@ fn complete(future: &Bound<'_, PyAny>, outcome: Result<Value, Error>) -> PyResul
 /// when the future was cancelled.
 #[pyclass(module = "pockyt_payouts._native", frozen)]
 pub struct AbortOnCancel {
-    task: AbortHandle,
+    /// Set once the call is spawned, before the loop can run the callback.
+    task: OnceLock<AbortHandle>,
 }
 
 #[pymethods]
 impl AbortOnCancel {
     fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
         if future.call_method0("cancelled")?.is_truthy()? {
-            self.task.abort();
+            if let Some(task) = self.task.get() {
+                task.abort();
+            }
         }
         Ok(())
     }
@@ -207,7 +232,12 @@ pub fn running_loop(py: Python<'_>) -> PyResult<(Bound<'_, PyAny>, LoopQueue)> {
 
 /// Aborts `task` on the runtime when `future` is cancelled.
 pub fn abort_on_cancel(future: &Bound<'_, PyAny>, task: AbortHandle) -> PyResult<()> {
-    future.call_method1("add_done_callback", (AbortOnCancel { task },))?;
+    future.call_method1(
+        "add_done_callback",
+        (AbortOnCancel {
+            task: OnceLock::from(task),
+        },),
+    )?;
     Ok(())
 }
 
@@ -279,10 +309,12 @@ fn new_bridge() -> PyResult<LoopBridge> {
 }
 
 /// Runs `call` on the runtime and answers an asyncio future of the running
-/// loop that it completes (see the module's documentation).
+/// loop that it completes (see the module's documentation) with the answer
+/// as an instance of `result`, or as a dict when `result` is `None`.
 pub fn spawn<'py, F>(
     py: Python<'py>,
     runtime: &tokio::runtime::Handle,
+    result: Option<Py<PyType>>,
     call: F,
 ) -> PyResult<Bound<'py, PyAny>>
 where
@@ -290,15 +322,26 @@ where
 {
     let (event_loop, bridge) = bridge_of_running_loop(py)?;
     let future = event_loop.call_method0("create_future")?;
+    let on_cancel = Bound::new(
+        py,
+        AbortOnCancel {
+            task: OnceLock::new(),
+        },
+    )?;
+    future.call_method1("add_done_callback", (&on_cancel,))?;
     let queue = Arc::clone(&bridge.get().queue);
     let unbound = future.clone().unbind();
+    let callback = on_cancel.clone().unbind();
     let task = runtime.spawn(async move {
         let outcome = call.await;
         queue.push(Finished::Call {
             future: unbound,
+            on_cancel: callback,
+            result,
             outcome,
         });
     });
-    abort_on_cancel(&future, task.abort_handle())?;
+    // Before the loop runs again, so before the callback can run.
+    let _ = on_cancel.get().task.set(task.abort_handle());
     Ok(future)
 }

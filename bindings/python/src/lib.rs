@@ -27,6 +27,7 @@ mod bridge;
 mod cli;
 mod convert;
 mod logging;
+mod results;
 mod runtime;
 mod sandbox;
 mod webhook;
@@ -39,7 +40,7 @@ use pockyt_payouts::settings::{self, Spelling};
 use pockyt_payouts::{CallTarget, Client, Config, Error};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString, PyType};
 use serde_json::Value;
 
 use convert::{json_to_py, params_to_json, to_py_err};
@@ -234,9 +235,12 @@ impl NativeClient {
     /// `str` or `None`) and waits for the answer with the GIL released.
     /// `timeout`, `connect_timeout` and `deadline` (seconds) override the
     /// client's for this call; `idempotency_key` is the call's
-    /// `Pockyt-Request-ID` (state-changing calls). Signals are checked while waiting: Ctrl-C raises
+    /// `Pockyt-Request-ID` (state-changing calls). Answers an instance of
+    /// `result` (a result class of `pockyt_payouts._models`, see
+    /// `results`), or the answer's JSON as a dict when `result` is `None`.
+    /// Signals are checked while waiting: Ctrl-C raises
     /// `KeyboardInterrupt` and abandons the call.
-    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None, deadline=None, idempotency_key=None))]
+    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None, deadline=None, idempotency_key=None, result=None))]
     #[allow(clippy::too_many_arguments)]
     fn call<'py>(
         &self,
@@ -247,6 +251,7 @@ impl NativeClient {
         connect_timeout: Option<Bound<'py, PyAny>>,
         deadline: Option<Bound<'py, PyAny>>,
         idempotency_key: Option<Bound<'py, PyAny>>,
+        result: Option<Bound<'py, PyType>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = [
             ("timeout", timeout),
@@ -268,7 +273,7 @@ impl NativeClient {
                 py.detach(move || (rx.recv_timeout(SIGNAL_CHECK_INTERVAL), rx));
             rx = returned;
             match received {
-                Ok(Ok(value)) => return json_to_py(py, &value),
+                Ok(Ok(value)) => return answer(py, &value, result.as_ref()),
                 Ok(Err(error)) => return Err(to_py_err(py, &error)),
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     if let Err(interrupted) = py.check_signals() {
@@ -289,7 +294,7 @@ impl NativeClient {
     /// call runs on the tokio runtime and the loop completes the future
     /// (see `bridge`); it never blocks the loop. Cancelling the future
     /// abandons the call. Raises `RuntimeError` when no loop is running.
-    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None, deadline=None, idempotency_key=None))]
+    #[pyo3(signature = (operation, params, timeout=None, connect_timeout=None, deadline=None, idempotency_key=None, result=None))]
     #[allow(clippy::too_many_arguments)]
     fn call_async<'py>(
         &self,
@@ -300,6 +305,7 @@ impl NativeClient {
         connect_timeout: Option<Bound<'py, PyAny>>,
         deadline: Option<Bound<'py, PyAny>>,
         idempotency_key: Option<Bound<'py, PyAny>>,
+        result: Option<Bound<'py, PyType>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = [
             ("timeout", timeout),
@@ -309,7 +315,13 @@ impl NativeClient {
         ];
         let (client, op, json) = self.prepare(py, operation, params, options)?;
         let handle = runtime::handle(py)?;
-        bridge::spawn(py, &handle, async move { op.call(&client, json).await })
+        let result = result.map(Bound::unbind);
+        bridge::spawn(
+            py,
+            &handle,
+            result,
+            async move { op.call(&client, json).await },
+        )
     }
 
     fn __repr__(&self) -> String {
@@ -321,6 +333,19 @@ impl NativeClient {
             config.merchant_no(),
             config.store_no()
         )
+    }
+}
+
+/// A call's answer as Python objects: an instance of `result` when given,
+/// else the JSON as dicts and lists.
+pub(crate) fn answer<'py>(
+    py: Python<'py>,
+    value: &Value,
+    result: Option<&Bound<'py, PyType>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match result {
+        Some(class) => results::build(class, value),
+        None => json_to_py(py, value),
     }
 }
 

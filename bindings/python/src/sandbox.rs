@@ -8,14 +8,14 @@ use pockyt_payouts::Error;
 use pockyt_sandbox::{start_blocking, BlockingSandbox, IpnDelivery, PayoutRecord};
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList, PyType};
 use serde_json::{json, Map, Value};
 
 use crate::convert::{json_to_py, to_py_err};
+use crate::results;
 
 /// A payout as `pay` and `inquire_payout` answer it (wire names, from the
-/// record's own serialization), so that the Python layer wraps it in the
-/// same `Payout` type.
+/// record's own serialization), so that it becomes the same `Payout` type.
 fn payout_json(record: &PayoutRecord) -> Value {
     serde_json::to_value(record).unwrap_or(Value::Null)
 }
@@ -131,11 +131,20 @@ impl NativeSandbox {
             .is_some()
     }
 
-    /// Every payout the sandbox holds, as wire (camelCase) dicts.
-    fn payouts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let value =
-            self.with_server(|s| Value::Array(s.payouts().iter().map(payout_json).collect()))?;
-        json_to_py(py, &value)
+    /// Every payout the sandbox holds, each an instance of `result` (the
+    /// `Payout` that `pay` answers).
+    fn payouts<'py>(
+        &self,
+        py: Python<'py>,
+        result: &Bound<'py, PyType>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let payouts =
+            self.with_server(|s| s.payouts().iter().map(payout_json).collect::<Vec<_>>())?;
+        let list = PyList::empty(py);
+        for payout in &payouts {
+            list.append(results::build(result, payout)?)?;
+        }
+        Ok(list)
     }
 
     /// The merchant's balance in `currency`, or `None`.

@@ -2,8 +2,8 @@
 //! verification and typing (`pockyt_payouts::webhook`), its deduplication
 //! stores and its answers, carried across.
 //!
-//! Events cross as dicts of wire names (the Python layer wraps them in the
-//! generated `PayoutEvent`); refusals as `pockyt_payouts.webhooks.WebhookError`
+//! Events cross as the result class the Python layer passes (the generated
+//! `PayoutEvent`, built by `results`); refusals as `pockyt_payouts.webhooks.WebhookError`
 //! with the refusal's stable code; claims as their `Claim::as_str` spelling;
 //! answers as `(status, body)` from `Outcome::reply_for`. Python only
 //! sequences the calls (claim, run the handler, complete or release).
@@ -16,9 +16,9 @@ use pockyt_payouts::webhook::{
 use pockyt_payouts::IpnError;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyString, PyType};
 
-use crate::convert::json_to_py;
+use crate::results;
 
 /// The Python module whose `_from_native` builds the refusal exception.
 const ERRORS_MODULE: &str = "pockyt_payouts._webhook_error";
@@ -46,21 +46,25 @@ fn store_failed(error: &StoreError) -> PyErr {
     PyOSError::new_err(format!("{}: {error}", error.code()))
 }
 
-/// The event as a dict of wire names.
-fn event_dict<'py>(py: Python<'py>, event: &PayoutEvent) -> PyResult<Bound<'py, PyAny>> {
+/// The event as an instance of `result` (`PayoutEvent`).
+fn event_result<'py>(
+    result: &Bound<'py, PyType>,
+    event: &PayoutEvent,
+) -> PyResult<Bound<'py, PyAny>> {
     let value = serde_json::to_value(event)
         .map_err(|e| PyValueError::new_err(format!("the event could not be read: {e}")))?;
-    json_to_py(py, &value)
+    results::build(result, &value)
 }
 
 /// Verifies a raw IPN body (`bytes`, `bytearray` or `str`, exactly as
-/// received) with the API token and answers the event's fields (wire
-/// names). Raises `WebhookError` when refused.
+/// received) with the API token and answers the event as an instance of
+/// `result` (`PayoutEvent`). Raises `WebhookError` when refused.
 #[pyfunction]
 pub fn construct_event<'py>(
     py: Python<'py>,
     body: &Bound<'py, PyAny>,
     api_token: &str,
+    result: &Bound<'py, PyType>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let bytes: Vec<u8> = if let Ok(b) = body.cast::<PyBytes>() {
         b.as_bytes().to_vec()
@@ -74,20 +78,21 @@ pub fn construct_event<'py>(
         ));
     };
     match webhook::construct_event(&bytes, api_token) {
-        Ok(event) => event_dict(py, &event),
+        Ok(event) => event_result(result, &event),
         Err(error) => Err(refusal(py, &error)),
     }
 }
 
 /// Verifies an IPN a framework already decoded: `fields` is an iterable of
 /// `(name, value)` pairs of `str`, a repeated field as repeated pairs.
-/// Answers the event's fields (wire names); raises `WebhookError` when
+/// Answers the event as an instance of `result`; raises `WebhookError` when
 /// refused and `TypeError` for a name or value that is not a `str`.
 #[pyfunction]
 pub fn event_from_fields<'py>(
     py: Python<'py>,
     fields: &Bound<'py, PyAny>,
     api_token: &str,
+    result: &Bound<'py, PyType>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let mut pairs = Vec::new();
     for item in fields.try_iter()? {
@@ -112,7 +117,7 @@ pub fn event_from_fields<'py>(
         pairs.push((name, value));
     }
     match webhook::event_from_fields(pairs, api_token) {
-        Ok(event) => event_dict(py, &event),
+        Ok(event) => event_result(result, &event),
         Err(error) => Err(refusal(py, &error)),
     }
 }

@@ -72,9 +72,18 @@ def test_results_are_frozen_dataclasses() -> None:
     assert dataclasses.is_dataclass(balance)
     with pytest.raises(dataclasses.FrozenInstanceError):
         balance.amount = "2.00"  # type: ignore[misc]
-    assert Customer._from_wire({"customerNo": "1", "payeeStatus": "Activated"}) == Customer(
-        customer_no="1", payee_status="Activated"
-    )
+
+
+def test_a_built_result_equals_one_made_by_hand(scripted: ScriptedServer) -> None:
+    """The native layer builds results without the dataclass's
+    ``__init__``: the same object all the same, equal, hashable, frozen."""
+    scripted.answer = {"ret_code": "000100", "customer": {"customerNo": "1", "payeeStatus": "Activated"}}
+    built = scripted.client().retrieve_payee(customer_no="1")
+    by_hand = Customer(customer_no="1", payee_status="Activated")
+    assert built == by_hand and vars(built) == vars(by_hand)
+    assert repr(built) == repr(by_hand)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.customer_no = "2"  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ Python layer keeps no copy of it."""
 from __future__ import annotations
 
 import pytest
+from conftest import ScriptedServer
 
 from pockyt_payouts import _names, _native
 
@@ -62,7 +63,8 @@ def test_the_python_helpers_are_the_native_rule() -> None:
             assert _names.camel(name) == _native.camel_case(name), name
 
 
-def test_nested_answers_and_parameters_use_the_rule() -> None:
-    answer = {"dateOfÉlan": [{"accountIPN": "x"}], "street2": None}
-    assert _names.snake_keys(answer) == {"date_ofÉlan": [{"account_i_p_n": "x"}], "street2": None}
+def test_nested_answers_and_parameters_use_the_rule(scripted: ScriptedServer) -> None:
+    scripted.answer = {"ret_code": "000100", "dateOfÉlan": [{"accountIPN": "x"}], "street2": None}
+    listed = scripted.client().list_payout_accounts(customer_no="9")
+    assert listed.extra == {"date_ofÉlan": [{"account_i_p_n": "x"}], "street2": None}
     assert _names.wire({"date_of_élan": "1", "date_of_birth": "2"}) == {"dateOfélan": "1", "dateOfBirth": "2"}

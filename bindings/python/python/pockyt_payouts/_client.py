@@ -3,13 +3,15 @@
 
 Both carry every call to the Rust client (``pockyt_payouts._native``), which
 validates, signs, maps errors and retries. Each method here only lays its
-keyword arguments out under the API's wire names and wraps the answer in a
-typed result of :mod:`pockyt_payouts._models`.
+keyword arguments out under the API's wire names and names the typed
+result of :mod:`pockyt_payouts._models` the native layer builds from the
+answer. ``AsyncClient``'s coroutines call ``call_async`` from inside the
+running event loop, whose future it answers.
 """
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, TypeVar
+from typing import Any, TypeVar
 
 from ._native import NativeClient
 from ._enums import (
@@ -205,17 +207,6 @@ class Client(_BaseClient):
 
     __slots__ = ()
 
-    def _call(
-        self,
-        operation: str,
-        params: dict[str, object],
-        timeout: float | None,
-        connect_timeout: float | None,
-        deadline: float | None,
-        idempotency_key: str | None,
-    ) -> dict[str, Any]:
-        return self._native.call(operation, params, timeout, connect_timeout, deadline, idempotency_key)
-
     def register_payee(
         self,
         *,
@@ -297,10 +288,9 @@ class Client(_BaseClient):
             "lang": lang,
             "payorNo": payor_no,
         }
-        answer = self._call(
-            "register_payee", params, timeout, connect_timeout, deadline, idempotency_key
+        return self._native.call(
+            "register_payee", params, timeout, connect_timeout, deadline, idempotency_key, Customer
         )
-        return Customer._from_wire(answer)
 
     def retrieve_payee(
         self,
@@ -322,10 +312,9 @@ class Client(_BaseClient):
         params: dict[str, object] = {
             "customerNo": customer_no,
         }
-        answer = self._call(
-            "retrieve_payee", params, timeout, connect_timeout, deadline, None
+        return self._native.call(
+            "retrieve_payee", params, timeout, connect_timeout, deadline, None, Customer
         )
-        return Customer._from_wire(answer)
 
     def update_payee(
         self,
@@ -405,10 +394,9 @@ class Client(_BaseClient):
             "profileType": profile_type,
             "dateOfBirth": date_of_birth,
         }
-        answer = self._call(
-            "update_payee", params, timeout, connect_timeout, deadline, idempotency_key
+        return self._native.call(
+            "update_payee", params, timeout, connect_timeout, deadline, idempotency_key, UpdateResult
         )
-        return UpdateResult._from_wire(answer)
 
     def add_bank_account(
         self,
@@ -472,10 +460,9 @@ class Client(_BaseClient):
             "ipnUrl": ipn_url,
             "payorNo": payor_no,
         }
-        answer = self._call(
-            "add_bank_account", params, timeout, connect_timeout, deadline, idempotency_key
+        return self._native.call(
+            "add_bank_account", params, timeout, connect_timeout, deadline, idempotency_key, BankAccount
         )
-        return BankAccount._from_wire(answer)
 
     def list_payout_accounts(
         self,
@@ -497,10 +484,9 @@ class Client(_BaseClient):
         params: dict[str, object] = {
             "customerNo": customer_no,
         }
-        answer = self._call(
-            "list_payout_accounts", params, timeout, connect_timeout, deadline, None
+        return self._native.call(
+            "list_payout_accounts", params, timeout, connect_timeout, deadline, None, PayoutAccounts
         )
-        return PayoutAccounts._from_wire(answer)
 
     def delete_payout_account(
         self,
@@ -533,10 +519,9 @@ class Client(_BaseClient):
             "customerNo": customer_no,
             "accountToken": account_token,
         }
-        answer = self._call(
-            "delete_payout_account", params, timeout, connect_timeout, deadline, idempotency_key
+        return self._native.call(
+            "delete_payout_account", params, timeout, connect_timeout, deadline, idempotency_key, DeleteResult
         )
-        return DeleteResult._from_wire(answer)
 
     def pay(
         self,
@@ -599,10 +584,9 @@ class Client(_BaseClient):
             "ipnUrl": ipn_url,
             "processingChannel": processing_channel,
         }
-        answer = self._call(
-            "pay", params, timeout, connect_timeout, deadline, idempotency_key
+        return self._native.call(
+            "pay", params, timeout, connect_timeout, deadline, idempotency_key, Payout
         )
-        return Payout._from_wire(answer)
 
     def inquire_payout(
         self,
@@ -628,10 +612,9 @@ class Client(_BaseClient):
         params: dict[str, object] = {
             "invoiceId": invoice_id,
         }
-        answer = self._call(
-            "inquire_payout", params, timeout, connect_timeout, deadline, None
+        return self._native.call(
+            "inquire_payout", params, timeout, connect_timeout, deadline, None, Payout
         )
-        return Payout._from_wire(answer)
 
     def balance(
         self,
@@ -655,10 +638,9 @@ class Client(_BaseClient):
         params: dict[str, object] = {
             "currency": currency,
         }
-        answer = self._call(
-            "balance", params, timeout, connect_timeout, deadline, None
+        return self._native.call(
+            "balance", params, timeout, connect_timeout, deadline, None, Balance
         )
-        return Balance._from_wire(answer)
 
     def request(
         self,
@@ -681,7 +663,9 @@ class Client(_BaseClient):
         JSON object of a success; raises the same errors as every call.
         """
         fields: dict[str, object] = dict(params)
-        return self._call(path, fields, timeout, connect_timeout, deadline, idempotency_key)
+        return self._native.call(
+            path, fields, timeout, connect_timeout, deadline, idempotency_key
+        )
 
 
 class AsyncClient(_BaseClient):
@@ -694,19 +678,6 @@ class AsyncClient(_BaseClient):
     """
 
     __slots__ = ()
-
-    def _call(
-        self,
-        operation: str,
-        params: dict[str, object],
-        timeout: float | None,
-        connect_timeout: float | None,
-        deadline: float | None,
-        idempotency_key: str | None,
-    ) -> Awaitable[dict[str, Any]]:
-        # Called from the public coroutines, so inside the running event
-        # loop, whose future this answers.
-        return self._native.call_async(operation, params, timeout, connect_timeout, deadline, idempotency_key)
 
     async def register_payee(
         self,
@@ -789,10 +760,9 @@ class AsyncClient(_BaseClient):
             "lang": lang,
             "payorNo": payor_no,
         }
-        answer = await self._call(
-            "register_payee", params, timeout, connect_timeout, deadline, idempotency_key
+        return await self._native.call_async(
+            "register_payee", params, timeout, connect_timeout, deadline, idempotency_key, Customer
         )
-        return Customer._from_wire(answer)
 
     async def retrieve_payee(
         self,
@@ -814,10 +784,9 @@ class AsyncClient(_BaseClient):
         params: dict[str, object] = {
             "customerNo": customer_no,
         }
-        answer = await self._call(
-            "retrieve_payee", params, timeout, connect_timeout, deadline, None
+        return await self._native.call_async(
+            "retrieve_payee", params, timeout, connect_timeout, deadline, None, Customer
         )
-        return Customer._from_wire(answer)
 
     async def update_payee(
         self,
@@ -897,10 +866,9 @@ class AsyncClient(_BaseClient):
             "profileType": profile_type,
             "dateOfBirth": date_of_birth,
         }
-        answer = await self._call(
-            "update_payee", params, timeout, connect_timeout, deadline, idempotency_key
+        return await self._native.call_async(
+            "update_payee", params, timeout, connect_timeout, deadline, idempotency_key, UpdateResult
         )
-        return UpdateResult._from_wire(answer)
 
     async def add_bank_account(
         self,
@@ -964,10 +932,9 @@ class AsyncClient(_BaseClient):
             "ipnUrl": ipn_url,
             "payorNo": payor_no,
         }
-        answer = await self._call(
-            "add_bank_account", params, timeout, connect_timeout, deadline, idempotency_key
+        return await self._native.call_async(
+            "add_bank_account", params, timeout, connect_timeout, deadline, idempotency_key, BankAccount
         )
-        return BankAccount._from_wire(answer)
 
     async def list_payout_accounts(
         self,
@@ -989,10 +956,9 @@ class AsyncClient(_BaseClient):
         params: dict[str, object] = {
             "customerNo": customer_no,
         }
-        answer = await self._call(
-            "list_payout_accounts", params, timeout, connect_timeout, deadline, None
+        return await self._native.call_async(
+            "list_payout_accounts", params, timeout, connect_timeout, deadline, None, PayoutAccounts
         )
-        return PayoutAccounts._from_wire(answer)
 
     async def delete_payout_account(
         self,
@@ -1025,10 +991,9 @@ class AsyncClient(_BaseClient):
             "customerNo": customer_no,
             "accountToken": account_token,
         }
-        answer = await self._call(
-            "delete_payout_account", params, timeout, connect_timeout, deadline, idempotency_key
+        return await self._native.call_async(
+            "delete_payout_account", params, timeout, connect_timeout, deadline, idempotency_key, DeleteResult
         )
-        return DeleteResult._from_wire(answer)
 
     async def pay(
         self,
@@ -1091,10 +1056,9 @@ class AsyncClient(_BaseClient):
             "ipnUrl": ipn_url,
             "processingChannel": processing_channel,
         }
-        answer = await self._call(
-            "pay", params, timeout, connect_timeout, deadline, idempotency_key
+        return await self._native.call_async(
+            "pay", params, timeout, connect_timeout, deadline, idempotency_key, Payout
         )
-        return Payout._from_wire(answer)
 
     async def inquire_payout(
         self,
@@ -1120,10 +1084,9 @@ class AsyncClient(_BaseClient):
         params: dict[str, object] = {
             "invoiceId": invoice_id,
         }
-        answer = await self._call(
-            "inquire_payout", params, timeout, connect_timeout, deadline, None
+        return await self._native.call_async(
+            "inquire_payout", params, timeout, connect_timeout, deadline, None, Payout
         )
-        return Payout._from_wire(answer)
 
     async def balance(
         self,
@@ -1147,10 +1110,9 @@ class AsyncClient(_BaseClient):
         params: dict[str, object] = {
             "currency": currency,
         }
-        answer = await self._call(
-            "balance", params, timeout, connect_timeout, deadline, None
+        return await self._native.call_async(
+            "balance", params, timeout, connect_timeout, deadline, None, Balance
         )
-        return Balance._from_wire(answer)
 
     async def request(
         self,
@@ -1173,5 +1135,7 @@ class AsyncClient(_BaseClient):
         JSON object of a success; raises the same errors as every call.
         """
         fields: dict[str, object] = dict(params)
-        return await self._call(path, fields, timeout, connect_timeout, deadline, idempotency_key)
+        return await self._native.call_async(
+            path, fields, timeout, connect_timeout, deadline, idempotency_key
+        )
 

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, TypeVar
-
-from ._names import snake, snake_keys
+from typing import Any, ClassVar, Mapping
 
 __all__ = [
     "Customer",
@@ -36,36 +34,6 @@ __all__ = [
     "PayoutEvent",
 ]
 
-_R = TypeVar("_R", bound="_Result")
-
-
-def _nested(result: type[_Result], value: Any) -> Any:
-    if isinstance(value, list):
-        return [result._from_wire(v) if isinstance(v, Mapping) else v for v in value]
-    if isinstance(value, Mapping):
-        return result._from_wire(value)
-    return value
-
-
-# Per result type: the attributes an answer may leave out with their
-# default, those whose default is made fresh (lists, and `extra`), and
-# how many attributes there are.
-_Defaults = tuple[dict[str, Any], tuple[tuple[str, Any], ...], int]
-_DEFAULTS: dict[type, _Defaults] = {}
-
-
-def _defaults_of(result: type[_Result]) -> _Defaults:
-    found = _DEFAULTS.get(result)
-    if found is None:
-        fields = dataclasses.fields(result)  # type: ignore[arg-type]
-        plain = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
-        made = tuple(
-            (f.name, f.default_factory) for f in fields if f.default_factory is not dataclasses.MISSING
-        )
-        found = _DEFAULTS[result] = (plain, made, len(fields))
-    return found
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, _Result):
         return value.to_dict()
@@ -75,42 +43,19 @@ def _plain(value: Any) -> Any:
 
 
 class _Result:
-    """Shared behaviour of the result types (each one a dataclass)."""
+    """Shared behaviour of the result types (each one a dataclass).
+
+    The native layer builds every result from the answer's JSON, reading
+    the two tables below (``results`` in the extension module): an answered
+    field goes to the attribute its wire name maps to, as the result type
+    ``_NESTED`` names for it if any; anything else goes to ``extra``.
+    """
 
     extra: Mapping[str, Any]
     # The attribute of each wire name the spec gives the result.
     _ATTRIBUTES: ClassVar[Mapping[str, str]] = {}
     # The result type of each attribute that holds results.
     _NESTED: ClassVar[Mapping[str, type[_Result]]] = {}
-
-    @classmethod
-    def _from_wire(cls: type[_R], answer: Mapping[str, Any]) -> _R:
-        """Builds the result from the native layer's answer (wire names)."""
-        attributes = cls._ATTRIBUTES
-        nested = cls._NESTED
-        defaults, factories, field_count = _defaults_of(cls)
-        values: dict[str, Any] = dict(defaults)
-        for made, factory in factories:
-            values[made] = factory()
-        extra: dict[str, Any] = {}
-        for key, value in answer.items():
-            name = attributes.get(key)
-            if name is None:
-                extra[snake(key)] = snake_keys(value)
-            elif name in nested:
-                values[name] = _nested(nested[name], value)
-            else:
-                values[name] = value
-        values["extra"] = extra
-        if len(values) != field_count:
-            # A required field is missing: the dataclass says which.
-            return cls(**values)
-        # Every field has its value: the same object the dataclass's
-        # `__init__` makes, without its one `object.__setattr__` per field
-        # (half the cost of a result).
-        result = object.__new__(cls)
-        result.__dict__.update(values)
-        return result
 
     def to_dict(self) -> dict[str, Any]:
         """The answer as a plain dict with snake_case names, unknown fields

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import Enum
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Mapping
 
 from . import _native
 
@@ -27,15 +27,6 @@ def camel(name: str) -> str:
 def snake(name: str) -> str:
     """``invoiceId`` -> ``invoice_id`` (``ret_code`` stays as it is)."""
     return _snake_case(name)
-
-
-def snake_keys(value: Any) -> Any:
-    """A JSON value with every object's keys in snake_case."""
-    if isinstance(value, Mapping):
-        return {snake(str(k)): snake_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [snake_keys(v) for v in value]
-    return value
 
 
 def wire(params: Mapping[str, object]) -> dict[str, object]:

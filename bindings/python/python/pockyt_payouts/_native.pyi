@@ -2,7 +2,7 @@
 # (Rust, PyO3). Checked against the built module by `python -m mypy.stubtest`.
 import os
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, final
+from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, TypeVar, final, overload
 
 __all__ = [
     "NativeClient",
@@ -32,6 +32,9 @@ __all__ = [
     "_runtime_started",
     "__version__",
 ]
+
+# A result class of `pockyt_payouts._models` (built by the native layer).
+_R = TypeVar("_R")
 __version__: str
 IPN_ERROR_CODES: list[str]
 IPN_MAX_BODY_BYTES: int
@@ -53,6 +56,7 @@ class NativeClient:
     def timeout(self) -> float: ...
     @property
     def connect_timeout(self) -> float: ...
+    @overload
     def call(
         self,
         operation: str,
@@ -61,7 +65,20 @@ class NativeClient:
         connect_timeout: object = None,
         deadline: object = None,
         idempotency_key: object = None,
+        result: None = None,
     ) -> dict[str, Any]: ...
+    @overload
+    def call(
+        self,
+        operation: str,
+        params: dict[str, object],
+        timeout: object,
+        connect_timeout: object,
+        deadline: object,
+        idempotency_key: object,
+        result: type[_R],
+    ) -> _R: ...
+    @overload
     def call_async(
         self,
         operation: str,
@@ -70,7 +87,19 @@ class NativeClient:
         connect_timeout: object = None,
         deadline: object = None,
         idempotency_key: object = None,
+        result: None = None,
     ) -> Awaitable[dict[str, Any]]: ...
+    @overload
+    def call_async(
+        self,
+        operation: str,
+        params: dict[str, object],
+        timeout: object,
+        connect_timeout: object,
+        deadline: object,
+        idempotency_key: object,
+        result: type[_R],
+    ) -> Awaitable[_R]: ...
 
 @final
 class NativeSandbox:
@@ -85,7 +114,7 @@ class NativeSandbox:
     def api_token(self) -> str: ...
     @property
     def running(self) -> bool: ...
-    def payouts(self) -> list[dict[str, Any]]: ...
+    def payouts(self, result: type[_R]) -> list[_R]: ...
     def balance(self, currency: str) -> str | None: ...
     def ipn_log(self) -> list[dict[str, Any]]: ...
     def state(self) -> dict[str, Any]: ...
@@ -157,14 +186,15 @@ class NativeSqliteEventStore:
     def complete(self, key: str) -> None: ...
     def release(self, key: str) -> None: ...
 
-def construct_event(body: bytes | bytearray | str, api_token: str) -> dict[str, Any]:
-    """Verifies a raw IPN body with the API token; answers the event's
-    fields (wire names). Raises ``WebhookError`` when refused."""
+def construct_event(body: bytes | bytearray | str, api_token: str, result: type[_R]) -> _R:
+    """Verifies a raw IPN body with the API token; answers the event as an
+    instance of ``result``. Raises ``WebhookError`` when refused."""
 
-def event_from_fields(fields: Iterable[Any], api_token: str) -> dict[str, Any]:
+def event_from_fields(fields: Iterable[Any], api_token: str, result: type[_R]) -> _R:
     """Verifies decoded ``(name, value)`` pairs (a repeated field as repeated
-    pairs); answers the event's fields (wire names). Raises ``WebhookError``
-    when refused, ``TypeError`` for a name or value that is not a str."""
+    pairs); answers the event as an instance of ``result``. Raises
+    ``WebhookError`` when refused, ``TypeError`` for a name or value that is
+    not a str."""
 
 def check_api_token(api_token: str) -> None:
     """Raises ``WebhookError`` (``IPN_EMPTY_TOKEN``) for an empty token."""

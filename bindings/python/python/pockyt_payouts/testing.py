@@ -233,7 +233,7 @@ class Sandbox:
 
     def payouts(self) -> list[Payout]:
         """Every payout the sandbox holds, in the order they were made."""
-        return [Payout._from_wire(p) for p in self._running().payouts()]
+        return self._running().payouts(Payout)
 
     def balance(self, currency: str) -> str | None:
         """The merchant's balance in ``currency`` (``None`` if it has none)."""

@@ -85,7 +85,7 @@ def construct_event(body: bytes | bytearray | memoryview | str, api_token: str) 
     :raises TypeError: ``body`` is not the raw body (``None``, an already
         parsed form, an un-awaited ``request.body()``).
     """
-    return PayoutEvent._from_wire(_native.construct_event(_raw_body(body), _token(api_token)))
+    return _native.construct_event(_raw_body(body), _token(api_token), PayoutEvent)
 
 
 def event_from_fields(fields: Fields, api_token: str) -> PayoutEvent:
@@ -98,7 +98,7 @@ def event_from_fields(fields: Fields, api_token: str) -> PayoutEvent:
         is ``IPN_REPEATED_SIGNATURE``).
     :raises TypeError: a name or value is not a ``str`` (an uploaded file).
     """
-    return PayoutEvent._from_wire(_native.event_from_fields(_pairs(fields), _token(api_token)))
+    return _native.event_from_fields(_pairs(fields), _token(api_token), PayoutEvent)
 
 
 @dataclass(frozen=True)
