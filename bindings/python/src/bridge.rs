@@ -147,6 +147,9 @@ impl LoopBridge {
                         if error.is_instance_of::<PyException>(py) {
                             let _ = future.call_method1("set_exception", (error.into_value(py),));
                         } else {
+                            // Interrupted while building its result: the
+                            // future is cancelled, never left pending.
+                            let _ = future.call_method0("cancel");
                             interrupted.get_or_insert(error);
                         }
                     }
@@ -180,7 +183,9 @@ fn complete(
     if future.call_method0("done")?.is_truthy()? {
         return Ok(());
     }
-    future.call_method1("remove_done_callback", (on_cancel,))?;
+    // Only saves a turn of the loop: a loop whose futures cannot do it
+    // still gets the answer (the callback then runs and does nothing).
+    let _ = future.call_method1("remove_done_callback", (on_cancel,));
     match outcome {
         Ok(value) => future.call_method1("set_result", (answer(py, &value, result)?,))?,
         Err(error) => {

@@ -4,12 +4,14 @@
 //! Every rule (validation, signing, error mapping, retries) lives in the
 //! Rust crate; this module only carries calls across: Python parameters
 //! (wire names, `str` values) become the JSON object of
-//! [`Client::call_json`], its JSON answer becomes dicts and lists, and its
-//! errors become the exception classes of `pockyt_payouts.errors`, chosen
-//! by the error's stable code. The Python package (`python/pockyt_payouts`)
-//! converts names between snake_case and camelCase (with this module's
-//! `snake_case` and `camel_case`, the Rust crate's rule) and wraps answers
-//! in typed objects; nothing else.
+//! [`Client::call_json`], its JSON answer becomes an instance of the result
+//! class the caller names (built by `results` from the class's generated
+//! tables; dicts and lists for the raw `request`), and its errors become
+//! the exception classes of `pockyt_payouts.errors`, chosen by the error's
+//! stable code. The Python package (`python/pockyt_payouts`) lays keyword
+//! arguments out under their wire names (with this module's `snake_case`
+//! and `camel_case`, the Rust crate's rule) and names each call's result
+//! class; nothing else.
 
 #![forbid(unsafe_code)]
 
@@ -18,7 +20,9 @@
 /// the runtime's threads and often freed on another (the loop's thread);
 /// glibc's malloc spent about 3 µs of a call's CPU on that (arena locks,
 /// `malloc_consolidate`), mimalloc's per-thread heaps much less. Built with
-/// `local_dynamic_tls`, as a module loaded with `dlopen` needs.
+/// `local_dynamic_tls`, as a module loaded with `dlopen` needs, and as
+/// mimalloc 2 (`v2`): the 3.3 line the crate otherwise builds crashes
+/// when threads start (microsoft/mimalloc#1287).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

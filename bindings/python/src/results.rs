@@ -46,9 +46,6 @@ struct Slot {
 /// What [`build`] needs to know of one result class.
 #[pyclass(module = "pockyt_payouts._native", frozen)]
 pub struct Shape {
-    /// The class this shape was read from (a subclass inheriting the
-    /// attribute gets a shape of its own).
-    class: Py<PyType>,
     /// By wire name.
     slots: HashMap<String, Slot>,
     /// Attributes with a plain default, and the default.
@@ -151,13 +148,14 @@ fn snake_keys<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>
     }
 }
 
-/// The shape of `class`, read and kept on the class the first time.
+/// The shape of `class`, read and kept on the class the first time. Looked
+/// up in the class's own namespace, so that a subclass, which inherits the
+/// attribute, gets a shape of its own.
 fn shape_of<'py>(class: &Bound<'py, PyType>) -> PyResult<Bound<'py, Shape>> {
-    if let Ok(found) = class.getattr(SHAPE_ATTRIBUTE) {
+    let own = class.getattr(intern!(class.py(), "__dict__"))?;
+    if let Ok(found) = own.get_item(SHAPE_ATTRIBUTE) {
         if let Ok(shape) = found.cast_into::<Shape>() {
-            if shape.get().class.bind(class.py()).is(class) {
-                return Ok(shape);
-            }
+            return Ok(shape);
         }
     }
     let shape = Bound::new(class.py(), read_shape(class)?)?;
@@ -209,7 +207,6 @@ fn read_shape(class: &Bound<'_, PyType>) -> PyResult<Shape> {
         );
     }
     Ok(Shape {
-        class: class.clone().unbind(),
         slots,
         defaults,
         factories,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import pytest
 from conftest import ScriptedServer
 
+from pockyt_payouts import _models
 from pockyt_payouts import (
     AccountStatus,
     Balance,
@@ -72,6 +75,33 @@ def test_results_are_frozen_dataclasses() -> None:
     assert dataclasses.is_dataclass(balance)
     with pytest.raises(dataclasses.FrozenInstanceError):
         balance.amount = "2.00"  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class _NeedsAField(_models._Result):
+    """A result type whose one attribute no list of accounts holds."""
+
+    reference: str
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    _ATTRIBUTES = {"reference": "reference"}
+
+
+def test_a_result_missing_a_required_attribute_raises_the_dataclass_error(scripted: ScriptedServer) -> None:
+    scripted.answer = {"ret_code": "000100", "accounts": []}
+    native = scripted.client()._native
+    with pytest.raises(TypeError, match="reference"):
+        native.call("list_payout_accounts", {"customerNo": "9"}, None, None, None, None, _NeedsAField)
+    # The same call without a result type answers the JSON as it is.
+    assert native.call("list_payout_accounts", {"customerNo": "9"}) == {"ret_code": "000100", "accounts": []}
+
+
+def test_default_lists_are_new_for_each_result(scripted: ScriptedServer) -> None:
+    scripted.answer = {"ret_code": "000100"}
+    client = scripted.client()
+    first, second = client.list_payout_accounts(customer_no="9"), client.list_payout_accounts(customer_no="9")
+    assert first.accounts == [] and second.accounts == [] and first.accounts is not second.accounts
+    assert first.extra == {} and first.extra is not second.extra
 
 
 def test_a_built_result_equals_one_made_by_hand(scripted: ScriptedServer) -> None:

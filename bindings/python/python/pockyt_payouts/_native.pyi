@@ -79,6 +79,18 @@ class NativeClient:
         result: type[_R],
     ) -> _R: ...
     @overload
+    def call(
+        self,
+        operation: str,
+        params: dict[str, object],
+        timeout: object = None,
+        connect_timeout: object = None,
+        deadline: object = None,
+        idempotency_key: object = None,
+        *,
+        result: type[_R],
+    ) -> _R: ...
+    @overload
     def call_async(
         self,
         operation: str,
@@ -98,6 +110,18 @@ class NativeClient:
         connect_timeout: object,
         deadline: object,
         idempotency_key: object,
+        result: type[_R],
+    ) -> Awaitable[_R]: ...
+    @overload
+    def call_async(
+        self,
+        operation: str,
+        params: dict[str, object],
+        timeout: object = None,
+        connect_timeout: object = None,
+        deadline: object = None,
+        idempotency_key: object = None,
+        *,
         result: type[_R],
     ) -> Awaitable[_R]: ...
 
