@@ -91,7 +91,7 @@ def test_a_result_missing_a_required_attribute_raises_the_dataclass_error(script
     scripted.answer = {"ret_code": "000100", "accounts": []}
     native = scripted.client()._native
     with pytest.raises(TypeError, match="reference"):
-        native.call("list_payout_accounts", {"customerNo": "9"}, None, None, None, None, _NeedsAField)
+        native.call("list_payout_accounts", {"customerNo": "9"}, result=_NeedsAField)
     # The same call without a result type answers the JSON as it is.
     assert native.call("list_payout_accounts", {"customerNo": "9"}) == {"ret_code": "000100", "accounts": []}
 

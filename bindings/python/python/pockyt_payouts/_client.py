@@ -289,7 +289,8 @@ class Client(_BaseClient):
             "payorNo": payor_no,
         }
         return self._native.call(
-            "register_payee", params, timeout, connect_timeout, deadline, idempotency_key, Customer
+            "register_payee", params, timeout, connect_timeout, deadline, idempotency_key,
+            result=Customer,
         )
 
     def retrieve_payee(
@@ -313,7 +314,8 @@ class Client(_BaseClient):
             "customerNo": customer_no,
         }
         return self._native.call(
-            "retrieve_payee", params, timeout, connect_timeout, deadline, None, Customer
+            "retrieve_payee", params, timeout, connect_timeout, deadline, None,
+            result=Customer,
         )
 
     def update_payee(
@@ -395,7 +397,8 @@ class Client(_BaseClient):
             "dateOfBirth": date_of_birth,
         }
         return self._native.call(
-            "update_payee", params, timeout, connect_timeout, deadline, idempotency_key, UpdateResult
+            "update_payee", params, timeout, connect_timeout, deadline, idempotency_key,
+            result=UpdateResult,
         )
 
     def add_bank_account(
@@ -461,7 +464,8 @@ class Client(_BaseClient):
             "payorNo": payor_no,
         }
         return self._native.call(
-            "add_bank_account", params, timeout, connect_timeout, deadline, idempotency_key, BankAccount
+            "add_bank_account", params, timeout, connect_timeout, deadline, idempotency_key,
+            result=BankAccount,
         )
 
     def list_payout_accounts(
@@ -485,7 +489,8 @@ class Client(_BaseClient):
             "customerNo": customer_no,
         }
         return self._native.call(
-            "list_payout_accounts", params, timeout, connect_timeout, deadline, None, PayoutAccounts
+            "list_payout_accounts", params, timeout, connect_timeout, deadline, None,
+            result=PayoutAccounts,
         )
 
     def delete_payout_account(
@@ -520,7 +525,8 @@ class Client(_BaseClient):
             "accountToken": account_token,
         }
         return self._native.call(
-            "delete_payout_account", params, timeout, connect_timeout, deadline, idempotency_key, DeleteResult
+            "delete_payout_account", params, timeout, connect_timeout, deadline, idempotency_key,
+            result=DeleteResult,
         )
 
     def pay(
@@ -585,7 +591,8 @@ class Client(_BaseClient):
             "processingChannel": processing_channel,
         }
         return self._native.call(
-            "pay", params, timeout, connect_timeout, deadline, idempotency_key, Payout
+            "pay", params, timeout, connect_timeout, deadline, idempotency_key,
+            result=Payout,
         )
 
     def inquire_payout(
@@ -613,7 +620,8 @@ class Client(_BaseClient):
             "invoiceId": invoice_id,
         }
         return self._native.call(
-            "inquire_payout", params, timeout, connect_timeout, deadline, None, Payout
+            "inquire_payout", params, timeout, connect_timeout, deadline, None,
+            result=Payout,
         )
 
     def balance(
@@ -639,7 +647,8 @@ class Client(_BaseClient):
             "currency": currency,
         }
         return self._native.call(
-            "balance", params, timeout, connect_timeout, deadline, None, Balance
+            "balance", params, timeout, connect_timeout, deadline, None,
+            result=Balance,
         )
 
     def request(
@@ -761,7 +770,8 @@ class AsyncClient(_BaseClient):
             "payorNo": payor_no,
         }
         return await self._native.call_async(
-            "register_payee", params, timeout, connect_timeout, deadline, idempotency_key, Customer
+            "register_payee", params, timeout, connect_timeout, deadline, idempotency_key,
+            result=Customer,
         )
 
     async def retrieve_payee(
@@ -785,7 +795,8 @@ class AsyncClient(_BaseClient):
             "customerNo": customer_no,
         }
         return await self._native.call_async(
-            "retrieve_payee", params, timeout, connect_timeout, deadline, None, Customer
+            "retrieve_payee", params, timeout, connect_timeout, deadline, None,
+            result=Customer,
         )
 
     async def update_payee(
@@ -867,7 +878,8 @@ class AsyncClient(_BaseClient):
             "dateOfBirth": date_of_birth,
         }
         return await self._native.call_async(
-            "update_payee", params, timeout, connect_timeout, deadline, idempotency_key, UpdateResult
+            "update_payee", params, timeout, connect_timeout, deadline, idempotency_key,
+            result=UpdateResult,
         )
 
     async def add_bank_account(
@@ -933,7 +945,8 @@ class AsyncClient(_BaseClient):
             "payorNo": payor_no,
         }
         return await self._native.call_async(
-            "add_bank_account", params, timeout, connect_timeout, deadline, idempotency_key, BankAccount
+            "add_bank_account", params, timeout, connect_timeout, deadline, idempotency_key,
+            result=BankAccount,
         )
 
     async def list_payout_accounts(
@@ -957,7 +970,8 @@ class AsyncClient(_BaseClient):
             "customerNo": customer_no,
         }
         return await self._native.call_async(
-            "list_payout_accounts", params, timeout, connect_timeout, deadline, None, PayoutAccounts
+            "list_payout_accounts", params, timeout, connect_timeout, deadline, None,
+            result=PayoutAccounts,
         )
 
     async def delete_payout_account(
@@ -992,7 +1006,8 @@ class AsyncClient(_BaseClient):
             "accountToken": account_token,
         }
         return await self._native.call_async(
-            "delete_payout_account", params, timeout, connect_timeout, deadline, idempotency_key, DeleteResult
+            "delete_payout_account", params, timeout, connect_timeout, deadline, idempotency_key,
+            result=DeleteResult,
         )
 
     async def pay(
@@ -1057,7 +1072,8 @@ class AsyncClient(_BaseClient):
             "processingChannel": processing_channel,
         }
         return await self._native.call_async(
-            "pay", params, timeout, connect_timeout, deadline, idempotency_key, Payout
+            "pay", params, timeout, connect_timeout, deadline, idempotency_key,
+            result=Payout,
         )
 
     async def inquire_payout(
@@ -1085,7 +1101,8 @@ class AsyncClient(_BaseClient):
             "invoiceId": invoice_id,
         }
         return await self._native.call_async(
-            "inquire_payout", params, timeout, connect_timeout, deadline, None, Payout
+            "inquire_payout", params, timeout, connect_timeout, deadline, None,
+            result=Payout,
         )
 
     async def balance(
@@ -1111,7 +1128,8 @@ class AsyncClient(_BaseClient):
             "currency": currency,
         }
         return await self._native.call_async(
-            "balance", params, timeout, connect_timeout, deadline, None, Balance
+            "balance", params, timeout, connect_timeout, deadline, None,
+            result=Balance,
         )
 
     async def request(

@@ -72,17 +72,6 @@ class NativeClient:
         self,
         operation: str,
         params: dict[str, object],
-        timeout: object,
-        connect_timeout: object,
-        deadline: object,
-        idempotency_key: object,
-        result: type[_R],
-    ) -> _R: ...
-    @overload
-    def call(
-        self,
-        operation: str,
-        params: dict[str, object],
         timeout: object = None,
         connect_timeout: object = None,
         deadline: object = None,
@@ -101,17 +90,6 @@ class NativeClient:
         idempotency_key: object = None,
         result: None = None,
     ) -> Awaitable[dict[str, Any]]: ...
-    @overload
-    def call_async(
-        self,
-        operation: str,
-        params: dict[str, object],
-        timeout: object,
-        connect_timeout: object,
-        deadline: object,
-        idempotency_key: object,
-        result: type[_R],
-    ) -> Awaitable[_R]: ...
     @overload
     def call_async(
         self,
