@@ -15,17 +15,6 @@
 
 #![forbid(unsafe_code)]
 
-/// The allocator of everything Rust allocates in this module: mimalloc.
-/// A call's request, answer and connection buffers are allocated on one of
-/// the runtime's threads and often freed on another (the loop's thread);
-/// glibc's malloc spent about 3 µs of a call's CPU on that (arena locks,
-/// `malloc_consolidate`), mimalloc's per-thread heaps much less. Built with
-/// `local_dynamic_tls`, as a module loaded with `dlopen` needs, and as
-/// mimalloc 2 (`v2`): the 3.3 line the crate otherwise builds crashes
-/// when threads start (microsoft/mimalloc#1287).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod batch;
 mod bridge;
 mod cli;
