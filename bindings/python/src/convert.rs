@@ -1,6 +1,8 @@
 //! Python objects <-> JSON, and SDK errors -> the Python exceptions defined
 //! in `pockyt_payouts.errors`.
 
+use std::borrow::Cow;
+
 use pockyt_payouts::{Error, ErrorDetails};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -12,6 +14,24 @@ const ERRORS_MODULE: &str = "pockyt_payouts.errors";
 
 /// A JSON value as Python objects: objects become dicts, arrays lists.
 pub fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    json_to_py_named(py, value, &as_is)
+}
+
+/// A name as it is.
+fn as_is(name: &str) -> Cow<'_, str> {
+    Cow::Borrowed(name)
+}
+
+/// Like [`json_to_py`], every object's names passed through `name` (the
+/// `extra` of a result: `pockyt_payouts::naming::snake_case`).
+pub fn json_to_py_named<'py, F>(
+    py: Python<'py>,
+    value: &Value,
+    name: &F,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    F: for<'a> Fn(&'a str) -> Cow<'a, str>,
+{
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
@@ -28,14 +48,14 @@ pub fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, Py
         Value::Array(items) => {
             let list = PyList::empty(py);
             for item in items {
-                list.append(json_to_py(py, item)?)?;
+                list.append(json_to_py_named(py, item, name)?)?;
             }
             list.into_any()
         }
         Value::Object(fields) => {
             let dict = PyDict::new(py);
-            for (name, item) in fields {
-                dict.set_item(name, json_to_py(py, item)?)?;
+            for (key, item) in fields {
+                dict.set_item(name(key), json_to_py_named(py, item, name)?)?;
             }
             dict.into_any()
         }

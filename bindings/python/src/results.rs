@@ -18,6 +18,7 @@
 //! - A nested attribute's objects become its result class; anything else
 //!   it holds (a string where an object was documented) is kept as it is.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use pockyt_payouts::naming::snake_case;
@@ -28,7 +29,11 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 use serde_json::Value;
 
-use crate::convert::json_to_py;
+use crate::convert::{json_to_py, json_to_py_named};
+
+/// The attribute of every result that holds the fields its tables do not
+/// name.
+const EXTRA: &str = "extra";
 
 /// The class attribute that keeps a result class's [`Shape`].
 const SHAPE_ATTRIBUTE: &str = "_pockyt_payouts_shape";
@@ -100,7 +105,7 @@ pub fn build<'py>(class: &Bound<'py, PyType>, value: &Value) -> PyResult<Bound<'
             None => extra.set_item(snake_case(wire), snake_keys(py, item)?)?,
         }
     }
-    attributes.set_item(intern!(py, "extra"), extra)?;
+    attributes.set_item(intern!(py, EXTRA), extra)?;
     if attributes.len() != shape.attribute_count {
         // A required attribute is missing: the dataclass says which.
         return class.call((), Some(&attributes));
@@ -127,25 +132,15 @@ fn nested_value<'py>(class: &Bound<'py, PyType>, value: &Value) -> PyResult<Boun
     }
 }
 
-/// A JSON value as Python objects, every object's names in snake_case.
+/// A value of `extra`: the JSON as Python objects, every object's names in
+/// snake_case.
 fn snake_keys<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    match value {
-        Value::Object(fields) => {
-            let dict = PyDict::new(py);
-            for (name, item) in fields {
-                dict.set_item(snake_case(name), snake_keys(py, item)?)?;
-            }
-            Ok(dict.into_any())
-        }
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(snake_keys(py, item)?)?;
-            }
-            Ok(list.into_any())
-        }
-        _ => json_to_py(py, value),
-    }
+    json_to_py_named(py, value, &snake)
+}
+
+/// A name in snake_case.
+fn snake(name: &str) -> Cow<'_, str> {
+    Cow::Owned(snake_case(name))
 }
 
 /// The shape of `class`, read and kept on the class the first time. Looked
@@ -175,7 +170,7 @@ fn read_shape(class: &Bound<'_, PyType>) -> PyResult<Shape> {
         let field = field?;
         attribute_count += 1;
         let name = field.getattr("name")?.cast_into::<PyString>()?;
-        if name.to_cow()? == "extra" {
+        if name.to_cow()? == EXTRA {
             continue;
         }
         let default = field.getattr("default")?;
