@@ -10,6 +10,7 @@ use pockyt_payouts_core::operation::Operation;
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::json::JsonAnswer;
 use crate::Client;
 
 /// How many distinct raw-request paths a process keeps names for.
@@ -145,17 +146,17 @@ impl FromStr for CallTarget {
 
 impl CallTarget {
     /// Calls it through `client` with JSON `params`; answers the result as
-    /// JSON. The call's own future (6.8 KB for the largest operation) is
-    /// boxed, so a task a binding spawns around this from its own thread
-    /// (the JavaScript thread, or Python's with the GIL held) stays a few
-    /// hundred bytes, and the call's future is made on the runtime's
-    /// thread.
-    pub async fn call(self, client: &Client, params: Value) -> Result<Value, Error> {
+    /// JSON, a [`Value`] or its text (see [`JsonAnswer`]). The call's own
+    /// future (6.8 KB for the largest operation) is boxed, so a task a
+    /// binding spawns around this from its own thread (the JavaScript
+    /// thread, or Python's with the GIL held) stays a few hundred bytes,
+    /// and the call's future is made on the runtime's thread.
+    pub async fn call<A: JsonAnswer>(self, client: &Client, params: Value) -> Result<A, Error> {
         match self {
-            CallTarget::Operation(op) => Box::pin(client.call_json(op, params)).await,
+            CallTarget::Operation(op) => Box::pin(client.call_json_as(op, params)).await,
             CallTarget::Raw(path) => Box::pin(client.request(&path, params))
                 .await
-                .map(Value::Object),
+                .map(A::from_object),
         }
     }
 }

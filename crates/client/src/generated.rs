@@ -16,7 +16,7 @@ use pockyt_payouts_core::enums::*;
 use serde_json::Value;
 use crate::client::Client;
 use crate::error::Error;
-use crate::json::{from_json, to_json};
+use crate::json::{from_json, JsonAnswer};
 use crate::operations::{payload, prepared, required_id};
 use crate::params::IntoParams;
 crate::transport::answers!(
@@ -25,37 +25,46 @@ crate::transport::answers!(
     PayResponse, InquirePayoutResponse, BalanceResponse,
 );
 crate::params::required_fields! {
-    RegisterPayeeParams { "profileType" =>
-    profile_type(ProfileType::Unknown(String::new())), "dateOfBirth" =>
+    RegisterPayeeParams["profileType", "dateOfBirth", "firstName", "lastName", "email",
+    "phone", "street", "street2", "city", "state", "zip", "country", "countryCode",
+    "customerCode", "governmentId", "governmentIdType", "lang", "payorNo",] {
+    "profileType" => profile_type(ProfileType::Unknown(String::new())), "dateOfBirth" =>
     date_of_birth("0"), }
 }
 crate::params::required_fields! {
-    RetrievePayeeParams { "customerNo" => customer_no("0"), }
+    RetrievePayeeParams["customerNo",] { "customerNo" => customer_no("0"), }
 }
 crate::params::required_fields! {
-    UpdatePayeeParams { "customerNo" => customer_no("0"), }
+    UpdatePayeeParams["customerNo", "firstName", "lastName", "email", "phone", "street",
+    "street2", "city", "state", "zip", "country", "countryCode", "customerCode",
+    "governmentId", "governmentIdType", "lang", "profileType", "dateOfBirth",] {
+    "customerNo" => customer_no("0"), }
 }
 crate::params::required_fields! {
-    AddBankAccountParams { "customerNo" => customer_no("0"), "bankAccountId" =>
+    AddBankAccountParams["customerNo", "bankAccountId", "branchId", "bankAccountPurpose",
+    "accountType", "accountCountry", "accountCurrency", "accountTag", "clientIp",
+    "ipnUrl", "payorNo",] { "customerNo" => customer_no("0"), "bankAccountId" =>
     bank_account_id("0"), "branchId" => branch_id("0"), "bankAccountPurpose" =>
     bank_account_purpose(BankAccountPurpose::Unknown(String::new())), }
 }
 crate::params::required_fields! {
-    ListPayoutAccountsParams { "customerNo" => customer_no("0"), }
+    ListPayoutAccountsParams["customerNo",] { "customerNo" => customer_no("0"), }
 }
 crate::params::required_fields! {
-    DeletePayoutAccountParams { "customerNo" => customer_no("0"), "accountToken" =>
-    account_token("0"), }
+    DeletePayoutAccountParams["customerNo", "accountToken",] { "customerNo" =>
+    customer_no("0"), "accountToken" => account_token("0"), }
 }
 crate::params::required_fields! {
-    PayParams { "accountToken" => account_token("0"), "amount" => amount("0"), "currency"
-    => currency("0"), "customerNo" => customer_no("0"), "invoiceId" => invoice_id("0"), }
+    PayParams["accountToken", "amount", "currency", "customerNo", "invoiceId",
+    "description", "note", "subject", "ipnUrl", "processingChannel",] { "accountToken" =>
+    account_token("0"), "amount" => amount("0"), "currency" => currency("0"),
+    "customerNo" => customer_no("0"), "invoiceId" => invoice_id("0"), }
 }
 crate::params::required_fields! {
-    InquirePayoutParams { "invoiceId" => invoice_id("0"), }
+    InquirePayoutParams["invoiceId",] { "invoiceId" => invoice_id("0"), }
 }
 crate::params::required_fields! {
-    BalanceParams { "currency" => currency("0"), }
+    BalanceParams["currency",] { "currency" => currency("0"), }
 }
 impl Client {
     /// Register a payee. (`POST /v3/payee/register`)
@@ -199,80 +208,70 @@ information).*/
             )
             .await
     }
-    /// Calls `operation` with its parameters as a JSON object of wire
-    /// (camelCase) names and string values, and answers the typed result as
-    /// JSON (a list field the API left out as `[]`). This is the door the
-    /// Python and Node bindings use: the same validation, signing, error
-    /// mapping and retries as the typed methods.
-    ///
-    /// `null` values count as absent. Envelope fields, unknown fields and
-    /// non-string values are refused with `INVALID_REQUEST`.
-    pub async fn call_json(
+    /// The JSON door ([`Client::call_json`], [`Client::call_json_text`]):
+    /// `operation` with its parameters as a JSON object of wire names, its
+    /// typed result answered as `A`.
+    pub(crate) async fn call_json_as<A: JsonAnswer>(
         &self,
         operation: Operation,
         params: Value,
-    ) -> Result<Value, Error> {
+    ) -> Result<A, Error> {
         match operation {
             Operation::RegisterPayee => {
-                to_json(
-                    operation,
-                    self.register_payee(from_json::<RegisterPayeeParams>(params)?).await,
-                )
+                let result = self
+                    .register_payee(from_json::<RegisterPayeeParams>(params)?)
+                    .await?;
+                A::from_result(operation, &result, &[])
             }
             Operation::RetrievePayee => {
-                to_json(
-                    operation,
-                    self.retrieve_payee(from_json::<RetrievePayeeParams>(params)?).await,
-                )
+                let result = self
+                    .retrieve_payee(from_json::<RetrievePayeeParams>(params)?)
+                    .await?;
+                A::from_result(operation, &result, &[])
             }
             Operation::UpdatePayee => {
-                to_json(
-                    operation,
-                    self.update_payee(from_json::<UpdatePayeeParams>(params)?).await,
-                )
+                let result = self
+                    .update_payee(from_json::<UpdatePayeeParams>(params)?)
+                    .await?;
+                A::from_result(operation, &result, &[])
             }
             Operation::AddBankAccount => {
-                to_json(
-                    operation,
-                    self
-                        .add_bank_account(from_json::<AddBankAccountParams>(params)?)
-                        .await,
-                )
+                let result = self
+                    .add_bank_account(from_json::<AddBankAccountParams>(params)?)
+                    .await?;
+                A::from_result(operation, &result, &[])
             }
             Operation::ListPayoutAccounts => {
-                to_json(
+                let result = self
+                    .list_payout_accounts(from_json::<ListPayoutAccountsParams>(params)?)
+                    .await?;
+                A::from_result(
                     operation,
-                    self
-                        .list_payout_accounts(
-                            from_json::<ListPayoutAccountsParams>(params)?,
-                        )
-                        .await,
+                    &result,
+                    &[result.accounts.is_empty().then_some("accounts")],
                 )
             }
             Operation::DeletePayoutAccount => {
-                to_json(
-                    operation,
-                    self
-                        .delete_payout_account(
-                            from_json::<DeletePayoutAccountParams>(params)?,
-                        )
-                        .await,
-                )
+                let result = self
+                    .delete_payout_account(
+                        from_json::<DeletePayoutAccountParams>(params)?,
+                    )
+                    .await?;
+                A::from_result(operation, &result, &[])
             }
             Operation::Pay => {
-                to_json(operation, self.pay(from_json::<PayParams>(params)?).await)
+                let result = self.pay(from_json::<PayParams>(params)?).await?;
+                A::from_result(operation, &result, &[])
             }
             Operation::InquirePayout => {
-                to_json(
-                    operation,
-                    self.inquire_payout(from_json::<InquirePayoutParams>(params)?).await,
-                )
+                let result = self
+                    .inquire_payout(from_json::<InquirePayoutParams>(params)?)
+                    .await?;
+                A::from_result(operation, &result, &[])
             }
             Operation::Balance => {
-                to_json(
-                    operation,
-                    self.balance(from_json::<BalanceParams>(params)?).await,
-                )
+                let result = self.balance(from_json::<BalanceParams>(params)?).await?;
+                A::from_result(operation, &result, &[])
             }
             #[allow(unreachable_patterns)]
             other => {

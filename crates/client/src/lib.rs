@@ -169,6 +169,7 @@ pub use config::{
 pub use details::ErrorDetails;
 pub use endpoint::{CallTarget, Endpoint};
 pub use error::{Delivery, Error, ErrorCode, EXCERPT_LIMIT};
+pub use json::JsonAnswer;
 pub use params::{IntoParams, RequiredFields};
 pub use pockyt_payouts_core::operation::Operation;
 pub use pockyt_payouts_sign::{IpnError, MalformedIpn};

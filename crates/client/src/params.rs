@@ -24,6 +24,14 @@ use crate::error::Error;
 pub trait RequiredFields {
     /// The required fields' wire names.
     const REQUIRED: &'static [&'static str];
+    /// Every field's wire name, required or not, in the type's field order:
+    /// the names the JSON door accepts.
+    ///
+    /// ```
+    /// use pockyt_payouts::{RequiredFields, types::BalanceParams};
+    /// assert_eq!(BalanceParams::FIELDS, ["currency"]);
+    /// ```
+    const FIELDS: &'static [&'static str];
 }
 
 /// What a typed method accepts for its parameters: the params type itself
@@ -79,13 +87,14 @@ where
     Err(Error::invalid_request("params", error.to_string()))
 }
 
-/// One table per params type: the required fields (wire name, the builder
-/// setter, a placeholder the setter accepts). Generated code calls it as
-/// `crate::params::required_fields!`.
+/// One table per params type: every field's wire name, then the required
+/// fields (wire name, the builder setter, a placeholder the setter
+/// accepts). Generated code calls it as `crate::params::required_fields!`.
 macro_rules! required_fields {
-    ($($ty:ident { $($wire:literal => $setter:ident($placeholder:expr)),* $(,)? })+) => {$(
+    ($($ty:ident [$($field:literal),* $(,)?] { $($wire:literal => $setter:ident($placeholder:expr)),* $(,)? })+) => {$(
         impl $crate::params::RequiredFields for $ty {
             const REQUIRED: &'static [&'static str] = &[$($wire),*];
+            const FIELDS: &'static [&'static str] = &[$($field),*];
         }
 
         impl $crate::params::Probe for pockyt_payouts_core::types::builder::$ty {
