@@ -1,8 +1,10 @@
 //! The native half of the npm package `pockyt-payouts` (napi-rs).
 //!
 //! Everything here is a thin door onto the Rust crate `pockyt-payouts`:
-//! every call goes through [`Client::call_json`], whose parameters are
-//! already the wire's camelCase names, so nothing is renamed on the way.
+//! every call goes through the crate's JSON door ([`CallTarget::call`],
+//! answering JSON text as [`Client::call_json_text`] does), whose
+//! parameters are already the wire's camelCase names, so nothing is
+//! renamed on the way.
 //! The package's JavaScript wrapper (`index.js`) gives each operation its
 //! own method and turns the errors thrown here into its Error classes.
 //!

@@ -123,7 +123,8 @@ impl fmt::Display for Endpoint {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallTarget {
-    /// An operation of the spec, called through [`Client::call_json`].
+    /// An operation of the spec, called through the JSON door
+    /// ([`Client::call_json`], [`Client::call_json_text`]).
     Operation(Operation),
     /// A path for the signed raw request.
     Raw(String),

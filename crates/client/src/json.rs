@@ -67,82 +67,92 @@ pub(crate) fn from_json<T: DeserializeOwned + RequiredFields>(params: Value) -> 
 /// binding builds its result objects from) or JSON text (a [`String`],
 /// [`Client::call_json_text`](crate::Client::call_json_text), which Node
 /// parses with `JSON.parse`). Both carry every list field of the result,
-/// `[]` when the API left it out, so every language sees the same shape.
+/// `[]` when the API left it out, so every language sees the same fields.
+/// In the text, a result's fields come in the order of its type, unknown
+/// fields last; a [`Value`] keeps serde_json's own order.
 ///
-/// Implemented for [`Value`] and [`String`] only.
-pub trait JsonAnswer: Sized + sealed::Sealed {
-    /// The typed `result` of `operation`. `empty_lists` names its list
-    /// fields that are empty: the typed results leave an empty list out of
-    /// their serialization, and the answer puts each back as `[]`.
-    #[doc(hidden)]
-    fn from_result<T: Serialize>(
-        operation: Operation,
-        result: &T,
-        empty_lists: &[Option<&'static str>],
-    ) -> Result<Self, Error>;
+/// Implemented for [`Value`] and [`String`] only; only this crate makes
+/// answers.
+pub trait JsonAnswer: sealed::Answer {}
 
-    /// The answer of a raw request, as it came.
-    #[doc(hidden)]
-    fn from_object(object: Map<String, Value>) -> Self;
-}
+impl JsonAnswer for Value {}
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for serde_json::Value {}
-    impl Sealed for String {}
-}
+impl JsonAnswer for String {}
 
-impl JsonAnswer for Value {
-    fn from_result<T: Serialize>(
-        operation: Operation,
-        result: &T,
-        empty_lists: &[Option<&'static str>],
-    ) -> Result<Self, Error> {
-        let mut json = serde_json::to_value(result).map_err(|e| not_serializable(operation, e))?;
-        if let Value::Object(fields) = &mut json {
-            for name in empty_lists.iter().flatten() {
-                fields
-                    .entry(*name)
-                    .or_insert_with(|| Value::Array(Vec::new()));
-            }
-        }
-        Ok(json)
+/// How an answer is made, out of reach of other crates.
+pub(crate) mod sealed {
+    use super::{not_serializable, Error, Map, Operation, Serialize, Value};
+
+    pub trait Answer: Sized {
+        /// The typed `result` of `operation`. `empty_lists` names its list
+        /// fields that are empty: the typed results leave an empty list out
+        /// of their serialization, and the answer puts each back as `[]`.
+        fn from_result<T: Serialize>(
+            operation: Operation,
+            result: &T,
+            empty_lists: &[Option<&'static str>],
+        ) -> Result<Self, Error>;
+
+        /// The answer of a raw request, as it came.
+        fn from_object(object: Map<String, Value>) -> Self;
     }
 
-    fn from_object(object: Map<String, Value>) -> Self {
-        Value::Object(object)
-    }
-}
-
-impl JsonAnswer for String {
-    /// Serialized straight from the typed result, with no [`Value`] in
-    /// between (a quarter of the time for a list of accounts). An empty list
-    /// is left out by the type's serialization, and a typed result from the
-    /// wire holds no other field of that name (its `extra` gets only names
-    /// the type does not have), so `"name":[]` is added before the object's
-    /// closing brace.
-    fn from_result<T: Serialize>(
-        operation: Operation,
-        result: &T,
-        empty_lists: &[Option<&'static str>],
-    ) -> Result<Self, Error> {
-        let mut text = serde_json::to_string(result).map_err(|e| not_serializable(operation, e))?;
-        for name in empty_lists.iter().flatten() {
-            if text.ends_with('}') {
-                text.pop();
-                if text != "{" {
-                    text.push(',');
+    impl Answer for Value {
+        fn from_result<T: Serialize>(
+            operation: Operation,
+            result: &T,
+            empty_lists: &[Option<&'static str>],
+        ) -> Result<Self, Error> {
+            let mut json =
+                serde_json::to_value(result).map_err(|e| not_serializable(operation, e))?;
+            if let Value::Object(fields) = &mut json {
+                for name in empty_lists.iter().flatten() {
+                    fields
+                        .entry(*name)
+                        .or_insert_with(|| Value::Array(Vec::new()));
                 }
-                text.push('"');
-                text.push_str(name);
-                text.push_str("\":[]}");
             }
+            Ok(json)
         }
-        Ok(text)
+
+        fn from_object(object: Map<String, Value>) -> Self {
+            Value::Object(object)
+        }
     }
 
-    fn from_object(object: Map<String, Value>) -> Self {
-        Value::Object(object).to_string()
+    impl Answer for String {
+        /// Serialized straight from the typed result, with no [`Value`] in
+        /// between (a quarter of the time for a list of accounts). An empty
+        /// list is left out by the type's serialization, and a typed result
+        /// from the wire holds no other field of that name (its `extra` gets
+        /// only names the type does not have), so `"name":[]` is added
+        /// before the object's closing brace. The names are the spec's
+        /// field names, which JSON writes as they are.
+        fn from_result<T: Serialize>(
+            operation: Operation,
+            result: &T,
+            empty_lists: &[Option<&'static str>],
+        ) -> Result<Self, Error> {
+            let mut text =
+                serde_json::to_string(result).map_err(|e| not_serializable(operation, e))?;
+            for name in empty_lists.iter().flatten() {
+                debug_assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+                if text.ends_with('}') {
+                    text.pop();
+                    if text != "{" {
+                        text.push(',');
+                    }
+                    text.push('"');
+                    text.push_str(name);
+                    text.push_str("\":[]}");
+                }
+            }
+            Ok(text)
+        }
+
+        fn from_object(object: Map<String, Value>) -> Self {
+            Value::Object(object).to_string()
+        }
     }
 }
 
@@ -182,8 +192,9 @@ impl crate::Client {
 
 #[cfg(test)]
 mod tests {
+    use super::sealed::Answer;
     use super::*;
-    use crate::types::{ListPayoutAccountsParams, ListPayoutAccountsResponse, PayParams};
+    use crate::types::*;
 
     const LISTED: &str = r#"{"ret_code":"000100","ret_msg":"success","accounts":[{"accountToken":"tok_1","currency":"USD"}],"user":{"customerNo":"C1"},"surprise":{"a":[1]}}"#;
 
@@ -205,6 +216,8 @@ mod tests {
             let (value, text) = both(&result);
             assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
             assert!(value["accounts"].is_array(), "{value}");
+            // `from_str` keeps the last of two equal names: count them.
+            assert_eq!(text.matches("\"accounts\":").count(), 1, "{text}");
         }
     }
 
@@ -220,22 +233,35 @@ mod tests {
         assert_eq!(text, r#"{"a":1}"#);
     }
 
-    #[test]
-    fn fields_names_every_field_of_a_params_type() {
-        // Every field set: the names that come back out are the type's.
-        let every: Map<String, Value> = PayParams::FIELDS
+    /// Every field set: the names that come back out are the type's.
+    fn fields_are_the_serialized_names<T: RequiredFields + DeserializeOwned + Serialize>() {
+        let every: Map<String, Value> = T::FIELDS
             .iter()
             .map(|name| (name.to_string(), Value::from("1")))
             .collect();
-        let typed: PayParams = serde_json::from_value(Value::Object(every)).unwrap();
+        let typed: T = serde_json::from_value(Value::Object(every)).unwrap();
         let Value::Object(out) = serde_json::to_value(&typed).unwrap() else {
             panic!("params serialize to an object");
         };
         let mut names: Vec<&str> = out.keys().map(String::as_str).collect();
-        let mut fields = PayParams::FIELDS.to_vec();
+        let mut fields = T::FIELDS.to_vec();
         names.sort_unstable();
         fields.sort_unstable();
-        assert_eq!(names, fields);
+        assert_eq!(names, fields, "{}", std::any::type_name::<T>());
+        assert!(T::REQUIRED.iter().all(|name| T::FIELDS.contains(name)));
+    }
+
+    #[test]
+    fn fields_names_every_field_of_every_params_type() {
+        fields_are_the_serialized_names::<RegisterPayeeParams>();
+        fields_are_the_serialized_names::<RetrievePayeeParams>();
+        fields_are_the_serialized_names::<UpdatePayeeParams>();
+        fields_are_the_serialized_names::<AddBankAccountParams>();
+        fields_are_the_serialized_names::<ListPayoutAccountsParams>();
+        fields_are_the_serialized_names::<DeletePayoutAccountParams>();
+        fields_are_the_serialized_names::<PayParams>();
+        fields_are_the_serialized_names::<InquirePayoutParams>();
+        fields_are_the_serialized_names::<BalanceParams>();
         assert_eq!(ListPayoutAccountsParams::FIELDS, ["customerNo"]);
     }
 

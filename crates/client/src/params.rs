@@ -2,10 +2,11 @@
 //! read back from another library's error text.
 //!
 //! [`RequiredFields`] names, per params type, the fields that must be
-//! present (wire spelling). The JSON door checks them against the object it
-//! is given before deserializing; a typed builder that does not convert is
-//! probed with the same list (every required field filled with a
-//! placeholder but one, in turn) to name the field that is missing.
+//! present and every field there is (wire spelling). The JSON door checks
+//! the object it is given against both (a missing field before
+//! deserializing, an unknown one after); a typed builder that does not
+//! convert is probed with the required list (every required field filled
+//! with a placeholder but one, in turn) to name the field that is missing.
 //!
 //! The tables are rendered from `spec/payouts.yaml` by `cargo xtask
 //! codegen` (the client's `generated.rs`), through `required_fields!`.
@@ -14,8 +15,8 @@ use std::fmt::Display;
 
 use crate::error::Error;
 
-/// The fields a params type cannot do without, in wire (camelCase)
-/// spelling and in the type's field order.
+/// The fields a params type cannot do without, and all of its fields, in
+/// wire (camelCase) spelling and in the spec's order of the parameters.
 ///
 /// ```
 /// use pockyt_payouts::{RequiredFields, types::BalanceParams};
@@ -24,8 +25,8 @@ use crate::error::Error;
 pub trait RequiredFields {
     /// The required fields' wire names.
     const REQUIRED: &'static [&'static str];
-    /// Every field's wire name, required or not, in the type's field order:
-    /// the names the JSON door accepts.
+    /// Every field's wire name, required or not: the names the JSON door
+    /// accepts.
     ///
     /// ```
     /// use pockyt_payouts::{RequiredFields, types::BalanceParams};

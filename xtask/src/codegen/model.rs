@@ -74,8 +74,8 @@ pub struct ResultRef {
     /// The response property holding it (`customer`), or none for the
     /// whole response.
     pub payload: Option<String>,
-    /// Wire names of its list fields (answered `[]` when absent).
-    pub list_fields: Vec<String>,
+    /// Its list fields (answered `[]` when absent).
+    pub list_fields: Vec<Field>,
 }
 
 /// A parameter or a result field.
@@ -390,6 +390,8 @@ fn first_paragraph(text: &str) -> String {
 const RESERVED_IDS: &[&str] = &[
     "request",
     "call_json",
+    "call_json_as",
+    "call_json_text",
     "from_env",
     "new",
     "config",
@@ -542,7 +544,7 @@ pub fn read(spec: &Value) -> Result<Model, String> {
             list_fields: result_fields
                 .iter()
                 .filter(|f| f.kind == "list")
-                .map(|f| f.wire.clone())
+                .cloned()
                 .collect(),
             schema: schema.clone(),
             payload,
@@ -697,7 +699,13 @@ mod tests {
             .find(|o| o.id == "list_payout_accounts")
             .unwrap();
         assert_eq!(list.result.name, "PayoutAccounts");
-        assert_eq!(list.result.list_fields, ["accounts"]);
+        let lists: Vec<&str> = list
+            .result
+            .list_fields
+            .iter()
+            .map(|f| f.wire.as_str())
+            .collect();
+        assert_eq!(lists, ["accounts"]);
         let update = model
             .operations
             .iter()
