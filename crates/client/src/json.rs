@@ -28,6 +28,10 @@ pub(crate) fn from_json<T: DeserializeOwned + RequiredFields>(params: Value) -> 
         ));
     };
     fields.retain(|_, v| !v.is_null());
+    // The params types do not deny unknown fields (serde would drop them
+    // silently): the first name that is not one of the type's is refused
+    // after serde's own refusals, as before.
+    let mut unknown = None;
     for (name, value) in &fields {
         if ENVELOPE_FIELDS.contains(&name.as_str()) {
             return Err(Error::invalid_request(
@@ -38,16 +42,13 @@ pub(crate) fn from_json<T: DeserializeOwned + RequiredFields>(params: Value) -> 
         if !value.is_string() {
             return Err(Error::invalid_request(name, "must be a string"));
         }
+        if unknown.is_none() && !T::FIELDS.contains(&name.as_str()) {
+            unknown = Some(name.clone());
+        }
     }
     if let Some(missing) = T::REQUIRED.iter().find(|name| !fields.contains_key(**name)) {
         return Err(Error::invalid_request(missing, "is required"));
     }
-    // The params types do not deny unknown fields (serde would drop them
-    // silently); one is refused after serde's own refusals, as before.
-    let unknown = fields
-        .keys()
-        .find(|name| !T::FIELDS.contains(&name.as_str()))
-        .cloned();
     let typed: T = serde_path_to_error::deserialize(Value::Object(fields)).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." { "params" } else { &path };
